@@ -1,0 +1,96 @@
+// Boot supervisor: the splash's progress, boot failures in words, the service worker and
+// its update prompt. Runs before Python; everything after start-up is Python's.
+const html = document.documentElement;
+const $ = (id) => document.getElementById(id);
+const BOOT_TIMEOUT_MS = 120000;
+let failed = false;
+let ready = false;
+
+// PyScript reports its own stages as `py:progress` events ("Loading Pyodide", ...).
+const PYSCRIPT_STAGES = {
+  "Loading Storage": 8, "Loaded Storage": 10,
+  "Loading interpreter": 12, "Loading Pyodide": 15, "Loaded Pyodide": 35,
+  "Loaded interpreter": 38, "Loading files": 39, "Loaded files": 40,
+  "Loading fetch": 40, "Loaded fetch": 41, "Loading JS": 41, "Loaded JS": 43,
+};
+const PYSCRIPT_LABELS = { 15: "Loading the Python runtime", 35: "Python runtime loaded" };
+
+function step(label, percent, detail) {
+  if (failed || ready) return;
+  const text = detail ? `${label}: ${detail}` : label;
+  $("splash-step").textContent = text;
+  const bar = $("splash-progress");
+  if (percent > Number(bar.value)) bar.value = percent;
+  html.dataset.bootStep = label;
+}
+
+function fail(message) {
+  if (failed || ready) return;
+  failed = true;
+  const text = String(message || "Unknown error");
+  html.dataset.appError = text;
+  $("boot-error-message").textContent = text;
+  $("splash").hidden = true;
+  $("boot-error").hidden = false;
+}
+
+function markReady() {
+  ready = true;
+  $("splash").hidden = true;
+  $("app").hidden = false;
+  html.dataset.appReady = "true";
+}
+
+window.medexBoot = { step, fail, ready: markReady };
+
+addEventListener("py:progress", (event) => {
+  const pct = PYSCRIPT_STAGES[event.detail];
+  if (pct !== undefined) step(PYSCRIPT_LABELS[pct] || "Loading the Python runtime", pct, "");
+});
+addEventListener("error", (event) => {
+  if (ready) return;
+  const where = event.filename ? ` (${event.filename.split("/").pop()})` : "";
+  fail(`${event.message || "A script failed to load"}${where}`);
+}, true);
+addEventListener("unhandledrejection", (event) => {
+  if (ready) return;
+  const reason = event.reason;
+  fail(reason && reason.message ? reason.message : String(reason));
+});
+// PyScript shows Python errors in its own element; report them as a boot failure too.
+new MutationObserver(() => {
+  const err = document.querySelector(".py-error");
+  if (err && !ready) fail(err.textContent.trim().split("\n").slice(-3).join(" "));
+}).observe(document.body, { childList: true, subtree: true });
+setTimeout(() => {
+  if (!ready && !failed) fail("Python did not finish loading within 2 minutes. The device may be short of memory, or the download was interrupted.");
+}, BOOT_TIMEOUT_MS);
+
+$("boot-error-reload").addEventListener("click", () => location.reload());
+step("Loading the Python runtime", 5, "");
+
+// Service worker: precaches the app for offline use. An update waits until the practitioner
+// chooses to apply it (after Python has flushed any pending save), never mid-form.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("sw.js", { scope: "./" }).then((registration) => {
+    const offer = () => {
+      if (registration.waiting && navigator.serviceWorker.controller) $("update-banner").hidden = false;
+    };
+    offer();
+    registration.addEventListener("updatefound", () => {
+      const worker = registration.installing;
+      if (worker) worker.addEventListener("statechange", () => worker.state === "installed" && offer());
+    });
+    $("update-apply").addEventListener("click", async () => {
+      if (window.medexFlush) await window.medexFlush();
+      if (registration.waiting) registration.waiting.postMessage({ type: "SKIP_WAITING" });
+    });
+  }).catch((err) => console.warn("Service worker not registered:", err));
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (reloading || !html.dataset.updateRequested) return;
+    reloading = true;
+    location.reload();
+  });
+  $("update-apply").addEventListener("click", () => { html.dataset.updateRequested = "1"; });
+}

@@ -1,0 +1,124 @@
+"""The reactive loop, DOM-free: state → render(view) → (shell patches the DOM) → action → state.
+
+Screens register a *route* (what to show) and *actions* (what a button or form does) with
+the decorators below. The browser shell calls ``App.dispatch`` for every ``data-action`` and
+``App.html`` to render; tests call the same two methods with the in-memory repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from medex import APP_VERSION
+from medex.records import PracticeProfile
+from medex.repository import Repository
+from medex.services.practice import load_practice_profile
+
+from .render import render
+
+View = tuple[str, dict[str, Any]]
+RouteHandler = Callable[["App", dict[str, str]], Awaitable[View]]
+ActionHandler = Callable[["App", dict[str, Any]], Awaitable[None]]
+
+ROUTES: dict[str, RouteHandler] = {}
+ACTIONS: dict[str, ActionHandler] = {}
+NAVIGATION: list[tuple[str, str]] = []  # (route, label) in menu order
+
+
+def route(name: str, label: str | None = None):
+    def register(fn: RouteHandler) -> RouteHandler:
+        ROUTES[name] = fn
+        if label:
+            NAVIGATION.append((name, label))
+        return fn
+
+    return register
+
+
+def action(name: str):
+    def register(fn: ActionHandler) -> ActionHandler:
+        ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+class Platform(Protocol):
+    """What the app needs from the device beyond storage (implemented by the browser shell)."""
+
+    async def storage_info(self) -> dict[str, Any]: ...
+
+    async def request_persistent_storage(self) -> bool: ...
+
+
+@dataclass
+class FormState:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class State:
+    route: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    profile: PracticeProfile | None = None
+    forms: dict[str, FormState] = field(default_factory=dict)
+    flash: str = ""
+    storage: dict[str, Any] = field(default_factory=dict)
+    read_only_reason: str = ""
+    focus: str = ""  # id of the element to focus after the next render
+
+
+class App:
+    def __init__(self, repo: Repository, platform: Platform) -> None:
+        self.repo = repo
+        self.platform = platform
+        self.state = State()
+
+    async def load(self) -> None:
+        """Everything the first screen needs; the rest is loaded by the screens that use it."""
+        self.state.profile = await load_practice_profile(self.repo)
+        if await self.repo.get_meta("persist_requested") is None:
+            await self.platform.request_persistent_storage()
+            await self.repo.set_meta("persist_requested", True)
+        self.state.storage = await self.platform.storage_info()
+
+    # -- navigation ---------------------------------------------------------------------
+    def navigate(self, location_hash: str) -> None:
+        path = location_hash.lstrip("#").strip("/")
+        name, _, query = path.partition("?")
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        if name not in ROUTES:
+            name = ""
+        if name != self.state.route:
+            self.state.flash = ""
+        self.state.route, self.state.params = name, params
+
+    # -- actions ------------------------------------------------------------------------
+    async def dispatch(self, name: str, data: dict[str, Any]) -> None:
+        handler = ACTIONS.get(name)
+        if handler is None:
+            raise KeyError(f"No action named {name!r}")
+        await handler(self, data)
+
+    def form(self, name: str) -> FormState:
+        return self.state.forms.setdefault(name, FormState())
+
+    # -- rendering ----------------------------------------------------------------------
+    async def html(self) -> str:
+        template, context = await ROUTES[self.state.route](self, self.state.params)
+        return render(
+            template,
+            app_version=APP_VERSION,
+            state=self.state,
+            navigation=NAVIGATION,
+            current=self.state.route,
+            **context,
+        )
+
+
+def load_screens() -> None:
+    """Import every screen module so its routes and actions register."""
+    from .screens import home, settings  # noqa: F401

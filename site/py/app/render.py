@@ -1,0 +1,52 @@
+"""jinja2 environment for views and printable documents (autoescape always on)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+
+def templates_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"  # inside the app wheel in the browser
+    return packaged if packaged.is_dir() else here.parent.parent / "templates"  # site/templates
+
+
+def _date(value: date | datetime | str | None, fmt: str = "%b %-d, %Y") -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime(fmt)
+
+
+def _bytes(value: float | int | None) -> str:
+    if value is None:
+        return "unknown"
+    size = float(value)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["date"] = _date
+    env.filters["bytes"] = _bytes
+    return env
+
+
+def render(template: str, **context) -> str:
+    return environment().get_template(template).render(**context)

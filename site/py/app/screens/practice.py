@@ -1,0 +1,50 @@
+"""Shared by the first-run screen and Settings: the practice profile form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medex.services.practice import PROFILE_FIELDS, save_practice_profile
+
+from ..core import App, action
+
+FORM = "profile"
+
+
+def profile_form_values(app: App) -> dict[str, Any]:
+    form = app.state.forms.get(FORM)
+    if form and form.values:
+        return form.values
+    profile = app.state.profile
+    if profile is None:
+        return {k: "" for k in PROFILE_FIELDS}
+    return {k: getattr(profile, k) or "" for k in PROFILE_FIELDS}
+
+
+@action("save-profile")
+async def save_profile(app: App, data: dict[str, Any]) -> None:
+    logo = data.get("logo_data_url")  # set by the shell when a new image was chosen
+    if data.get("remove_logo"):
+        logo = ""
+    result, profile = await save_practice_profile(app.repo, data, logo_data_url=logo)
+    form = app.form(FORM)
+    if not result.ok:
+        form.values, form.errors = result.values, result.errors
+        first = next(iter(result.errors), "")
+        app.state.focus = f"field-{first}" if first != "__all__" else ""
+        app.state.flash = ""
+        return
+    first_run = app.state.profile is None
+    app.state.profile = profile
+    app.state.forms.pop(FORM, None)
+    app.state.flash = "Practice profile saved."
+    if first_run:
+        app.navigate("#/")
+        app.state.flash = "Practice profile saved. Welcome to MedEx Practice."
+
+
+@action("logo-error")
+async def logo_error(app: App, data: dict[str, Any]) -> None:
+    form = app.form(FORM)
+    form.values = {k: data.get(k, "") for k in PROFILE_FIELDS}
+    form.errors = {"logo": str(data.get("message") or "This image could not be read.")}

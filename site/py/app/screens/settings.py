@@ -1,0 +1,31 @@
+"""Settings: the practice profile (letterhead) and the device's storage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core import App, View, action, route
+from .practice import profile_form_values
+
+
+@route("settings", label="Settings")
+async def settings(app: App, params: dict[str, str]) -> View:
+    form = app.state.forms.get("profile")
+    return "views/settings.html", {
+        "values": profile_form_values(app),
+        "errors": form.errors if form else {},
+        "profile": app.state.profile,
+        "storage": app.state.storage,
+    }
+
+
+@action("request-persistent-storage")
+async def request_persistent_storage(app: App, data: dict[str, Any]) -> None:
+    granted = await app.platform.request_persistent_storage()
+    app.state.storage = await app.platform.storage_info()
+    app.state.flash = (
+        "Storage is now persistent: the browser will not clear it to free space."
+        if granted
+        else "The browser did not grant persistent storage. Installing the app "
+        "(Add to Home Screen) usually makes it persistent; keep regular backups."
+    )

@@ -1,0 +1,138 @@
+"""PyScript entry of the app: wire the DOM to the DOM-free App (``core``) and start."""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+
+import js
+from pyodide.ffi import create_proxy
+from pyscript.js_modules import medex_store
+
+from . import browser, core
+
+boot = js.window.medexBoot
+app: core.App | None = None
+_busy: set[str] = set()
+_pending: set[asyncio.Task] = set()
+_proxies: list = []  # event listeners live as long as the page
+
+
+def _root():
+    return js.document.getElementById("app")
+
+
+async def paint() -> None:
+    assert app is not None
+    browser.patch(_root(), await app.html())
+    js.document.title = _title()
+    focus = app.state.focus
+    app.state.focus = ""
+    if focus:
+        element = js.document.getElementById(focus)
+        if element:
+            element.focus()
+
+
+def _title() -> str:
+    label = dict(core.NAVIGATION).get(app.state.route, "") if app else ""
+    return f"{label} · MedEx Practice" if label and label != "Home" else "MedEx Practice"
+
+
+async def run_action(name: str, data: dict, form=None) -> None:
+    assert app is not None
+    if name in _busy:
+        return  # a double tap while saving
+    _busy.add(name)
+    try:
+        if form is not None:
+            try:
+                image = await browser.picked_image(form)
+            except Exception:  # noqa: BLE001 — an unreadable image is a field error, not a crash
+                await app.dispatch("logo-error", {**data, "message": "This image could not be read. Choose a PNG or JPEG file."})
+                await paint()
+                return
+            if image is not None:
+                data["logo_data_url"] = image
+        await app.dispatch(name, data)
+    except Exception as exc:  # noqa: BLE001
+        traceback.print_exc()
+        app.state.flash = f"Something went wrong ({type(exc).__name__}: {exc}). Nothing you typed was lost."
+    finally:
+        _busy.discard(name)
+    if str(js.location.hash).lstrip("#").strip("/") != app.state.route:
+        js.history.replaceState(None, "", "#/" + app.state.route)
+    await paint()
+
+
+def _spawn(coro) -> None:
+    task = asyncio.ensure_future(coro)
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
+def on_submit(event) -> None:
+    form = event.target.closest("form[data-action]")
+    if form is None:
+        return
+    event.preventDefault()
+    _spawn(run_action(str(form.dataset.action), browser.form_values(form), form))
+
+
+def on_click(event) -> None:
+    target = event.target.closest("[data-action]")
+    if target is None or str(target.tagName) == "FORM":
+        return
+    event.preventDefault()
+    data = {str(k): str(v) for k, v in js.Object.entries(target.dataset)}
+    _spawn(run_action(str(target.dataset.action), data))
+
+
+def on_hashchange(event=None) -> None:
+    assert app is not None
+    app.navigate(str(js.location.hash))
+    _spawn(paint())
+
+
+def on_db_closed(event=None) -> None:
+    assert app is not None
+    app.state.read_only_reason = (
+        "MedEx Practice was updated in another tab. Reload this tab to keep working; "
+        "nothing has been lost."
+    )
+    _spawn(paint())
+
+
+async def flush() -> None:
+    """Finish every pending save (before an update is applied or the page is hidden)."""
+    if _pending:
+        await asyncio.gather(*list(_pending), return_exceptions=True)
+
+
+def _listen(target, kind: str, handler) -> None:
+    proxy = create_proxy(handler)
+    _proxies.append(proxy)
+    target.addEventListener(kind, proxy)
+
+
+async def start() -> None:
+    global app
+    boot.step("Opening your records", 85, "")
+    await medex_store.open()
+    core.load_screens()
+    app = core.App(browser.IndexedDbRepository(), browser.BrowserPlatform())
+    await app.load()
+    boot.step("Opening your records", 95, "")
+    app.navigate(str(js.location.hash))
+    await paint()
+    root = _root()
+    _listen(root, "submit", on_submit)
+    _listen(root, "click", on_click)
+    _listen(js.window, "hashchange", on_hashchange)
+    _listen(js.window, "medex:db-closed", on_db_closed)
+    flush_proxy = create_proxy(lambda *_: _spawn(flush()))
+    _proxies.append(flush_proxy)
+    js.document.addEventListener("visibilitychange", flush_proxy)
+    js.window.addEventListener("pagehide", flush_proxy)
+    js.window.medexFlush = create_proxy(lambda: asyncio.ensure_future(flush()))
+    boot.ready()

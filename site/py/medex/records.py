@@ -1,0 +1,167 @@
+"""Pydantic models of stored records.
+
+Every stored record is a self-contained JSON document with a random UUID ``id``, a
+``schema_version`` and ``created_at`` / ``updated_at`` timestamps (UTC, ISO 8601).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _no_control_chars(value: str) -> str:
+    # Keep tabs/newlines (addresses, notes); drop other C0 controls and DEL which only
+    # ever arrive by accident (pasted from PDFs) and break printing.
+    return "".join(ch for ch in value if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127))
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_control_chars)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_no_control_chars)]
+RequiredText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_chars),
+]
+
+
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}$")
+
+
+def _email(value: str) -> str:
+    # Deliberately simple (no DNS, no email-validator dependency): catches the typos a
+    # practitioner makes (missing @, missing domain, spaces).
+    if "@" not in value:
+        raise ValueError("An e-mail address needs an @, e.g. name@example.com")
+    if not _EMAIL.match(value):
+        raise ValueError("This e-mail address does not look complete, e.g. name@example.com")
+    return value
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+
+
+class Record(BaseModel):
+    """Base of every stored record."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # The IndexedDB store this record type lives in; set by each subclass.
+    store: ClassVar[str] = ""
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    id: str = Field(default_factory=new_id)
+    schema_version: int = 1
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_uuid(cls, value: str) -> str:
+        try:
+            return str(uuid.UUID(value))
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise ValueError("Record id must be a UUID") from exc
+
+    def to_doc(self) -> dict:
+        """The JSON-compatible document stored in IndexedDB."""
+        return self.model_dump(mode="json")
+
+    def touched(self) -> Record:
+        return self.model_copy(update={"updated_at": utc_now()})
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def validate_npi(value: str) -> str:
+    """A US National Provider Identifier: 10 digits with a Luhn check digit over '80840' + NPI."""
+    digits = value.replace(" ", "").replace("-", "")
+    if not (len(digits) == 10 and digits.isdigit()):
+        raise ValueError("An NPI is exactly 10 digits")
+    if digits[0] not in "12":
+        raise ValueError("An NPI starts with 1 or 2")
+    if not luhn_ok("80840" + digits):
+        raise ValueError("This NPI's check digit is wrong: please re-check the number")
+    return digits
+
+
+class PracticeProfile(Record):
+    """The practitioner and their business: the letterhead of every document."""
+
+    store: ClassVar[str] = "profile"
+
+    practitioner_name: RequiredText
+    credentials: Text = ""
+    business_name: RequiredText
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+    email: Email | None = None
+    npi: str | None = None
+    logo_data_url: str | None = Field(default=None, max_length=400_000)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_plausible(cls, value: str) -> str:
+        if not value:
+            return value
+        digits = sum(ch.isdigit() for ch in value)
+        allowed = set("0123456789+-(). xext")
+        if digits < 7 or any(ch.lower() not in allowed for ch in value):
+            raise ValueError("Enter a phone number with at least 7 digits, e.g. (555) 123-4567")
+        return value
+
+    @field_validator("npi", mode="before")
+    @classmethod
+    def _npi(cls, value):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return validate_npi(str(value))
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _blank_email(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("logo_data_url")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/webp;base64,")):
+            raise ValueError("The logo must be a PNG, JPEG or WebP image")
+        return value
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.practitioner_name}, {self.credentials}" if self.credentials else self.practitioner_name
