@@ -32,8 +32,9 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent
 SITE = ROOT / "site"
@@ -95,9 +96,17 @@ class Wheel:
 PYODIDE = NpmPackage(
     "pyodide",
     "314.0.7",
-    files=("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"),
+    files=(
+        "pyodide.mjs",
+        "pyodide.asm.mjs",
+        "pyodide.asm.wasm",
+        "python_stdlib.zip",
+        "pyodide-lock.json",
+    ),
 )
-PYSCRIPT = NpmPackage("@pyscript/core", "0.7.31", files=("dist/*",), strip="dist/", exclude=("*.map",))
+PYSCRIPT = NpmPackage(
+    "@pyscript/core", "0.7.31", files=("dist/*",), strip="dist/", exclude=("*.map",)
+)
 NPM_PACKAGES: tuple[NpmPackage, ...] = (
     PYODIDE,
     PYSCRIPT,
@@ -187,7 +196,14 @@ def npm_archive(pkg: NpmPackage) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         log(f"fetching npm {pkg.name}@{pkg.version}")
         _run(
-            ["npm", "pack", f"{pkg.name}@{pkg.version}", "--pack-destination", str(target.parent), "--silent"],
+            [
+                "npm",
+                "pack",
+                f"{pkg.name}@{pkg.version}",
+                "--pack-destination",
+                str(target.parent),
+                "--silent",
+            ],
             f"npm package {pkg.name}@{pkg.version}",
         )
         if not target.exists():
@@ -215,14 +231,36 @@ def pypi_archive(wheel: Wheel) -> Path:
     if found:
         return found
     folder.mkdir(parents=True, exist_ok=True)
-    log(f"fetching PyPI {wheel.name}=={wheel.version}" + (f" ({wheel.platform})" if wheel.platform else ""))
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d", str(folder)]
+    log(
+        f"fetching PyPI {wheel.name}=={wheel.version}"
+        + (f" ({wheel.platform})" if wheel.platform else "")
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        "-d",
+        str(folder),
+    ]
     if wheel.from_sdist:
         cmd += ["--no-binary=:all:"]
     else:
         cmd += ["--only-binary=:all:"]
     if wheel.platform:
-        cmd += ["--platform", wheel.platform, "--python-version", "3.14", "--implementation", "cp", "--abi", "cp314"]
+        cmd += [
+            "--platform",
+            wheel.platform,
+            "--python-version",
+            "3.14",
+            "--implementation",
+            "cp",
+            "--abi",
+            "cp314",
+        ]
     cmd.append(f"{wheel.name}=={wheel.version}")
     _run(cmd, f"PyPI package {wheel.name}=={wheel.version}")
     found = _find_dist(folder, wheel, kind)
@@ -263,14 +301,18 @@ def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(info, data)
 
 
-def make_wheel(name: str, version: str, files: dict[str, bytes], requires: list[str], summary: str) -> tuple[str, bytes]:
+def make_wheel(
+    name: str, version: str, files: dict[str, bytes], requires: list[str], summary: str
+) -> tuple[str, bytes]:
     """A deterministic py3-none-any wheel from {path: bytes}."""
     dist_name = re.sub(r"[-_.]+", "_", name)
     file_name = f"{dist_name}-{version}-py3-none-any.whl"
     info_dir = f"{dist_name}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: {summary}\n"
     metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
-    wheel_meta = "Wheel-Version: 1.0\nGenerator: medex build.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    wheel_meta = (
+        "Wheel-Version: 1.0\nGenerator: medex build.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
     entries = dict(sorted(files.items()))
     entries[f"{info_dir}/METADATA"] = metadata.encode()
     entries[f"{info_dir}/WHEEL"] = wheel_meta.encode()
@@ -307,7 +349,11 @@ def wheel_from_sdist(wheel: Wheel, sdist: Path) -> tuple[str, bytes]:
                     elif line.startswith("Summary:"):
                         summary = line.split(":", 1)[1].strip()
                 continue
-            if len(parts) >= 4 and parts[1] == "src" and not parts[-1].endswith((".c", ".h", ".so")):
+            if (
+                len(parts) >= 4
+                and parts[1] == "src"
+                and not parts[-1].endswith((".c", ".h", ".so"))
+            ):
                 if "_speedups" in parts[-1]:
                     continue
                 files["/".join(parts[2:])] = fh.read()
@@ -330,12 +376,16 @@ def wheel_metadata(data: bytes) -> tuple[str, str, list[str], list[str]]:
     for line in re.findall(r"^Requires-Dist: (.+)$", meta, re.M):
         req, _, marker = line.partition(";")
         marker = marker.strip()
-        if marker and ("extra ==" in marker or "python_version <" in marker or "sys_platform" in marker):
+        if marker and (
+            "extra ==" in marker or "python_version <" in marker or "sys_platform" in marker
+        ):
             continue
         dep = re.split(r"[\s<>=!~\[(]", req.strip(), maxsplit=1)[0]
         deps.append(dep.lower().replace("_", "-"))
     if not imports:
-        tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
+        tops = {
+            n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))
+        }
         imports = sorted(t.removesuffix(".py") for t in tops if t.endswith(".py") or "." not in t)
     return name.lower().replace("_", "-"), version, deps, imports
 
@@ -357,7 +407,9 @@ def load_lock() -> dict:
 def _locked(lock: dict, section: str, name: str, version: str) -> dict:
     entry = lock.get(section, {}).get(name)
     if entry is None:
-        raise BuildError(f"{name} is not pinned in {LOCK_PATH.name}: run `python build.py lock` after adding it.")
+        raise BuildError(
+            f"{name} is not pinned in {LOCK_PATH.name}: run `python build.py lock` after adding it."
+        )
     if entry["version"] != version:
         raise BuildError(
             f"{name} is pinned at {entry['version']} in {LOCK_PATH.name} but build.py asks for {version}: "
@@ -416,7 +468,9 @@ def verified_npm(lock: dict, pkg: NpmPackage) -> dict[str, bytes]:
     _check(f"npm {pkg.name}@{pkg.version} ({archive.name})", sha256_file(archive), entry["sha256"])
     files = npm_files(pkg, archive)
     if sorted(files) != sorted(entry["files"]):
-        raise BuildError(f"The files selected from {pkg.name} differ from {LOCK_PATH.name}: run `python build.py lock`.")
+        raise BuildError(
+            f"The files selected from {pkg.name} differ from {LOCK_PATH.name}: run `python build.py lock`."
+        )
     for path, data in files.items():
         _check(f"{pkg.name}/{path}", sha256_bytes(data), entry["files"][path])
     return files
@@ -425,10 +479,18 @@ def verified_npm(lock: dict, pkg: NpmPackage) -> dict[str, bytes]:
 def verified_wheel(lock: dict, wheel: Wheel) -> tuple[str, bytes]:
     entry = _locked(lock, "pypi", wheel.name, wheel.version)
     archive = pypi_archive(wheel)
-    _check(f"PyPI {wheel.name}=={wheel.version} ({archive.name})", sha256_file(archive), entry["sha256"])
+    _check(
+        f"PyPI {wheel.name}=={wheel.version} ({archive.name})",
+        sha256_file(archive),
+        entry["sha256"],
+    )
     if wheel.from_sdist:
         file_name, data = wheel_from_sdist(wheel, archive)
-        _check(f"{file_name} (built from {archive.name})", sha256_bytes(data), entry["built_wheel"]["sha256"])
+        _check(
+            f"{file_name} (built from {archive.name})",
+            sha256_bytes(data),
+            entry["built_wheel"]["sha256"],
+        )
         return file_name, data
     return archive.name, archive.read_bytes()
 
@@ -451,7 +513,9 @@ def app_wheel_files() -> dict[str, bytes]:
             files[path.relative_to(SITE / "py").as_posix()] = path.read_bytes()
     for path in sorted((SITE / "templates").rglob("*")):
         if path.is_file():
-            files["app/templates/" + path.relative_to(SITE / "templates").as_posix()] = path.read_bytes()
+            files["app/templates/" + path.relative_to(SITE / "templates").as_posix()] = (
+                path.read_bytes()
+            )
     return files
 
 
@@ -460,8 +524,16 @@ def tests_zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for path in sorted((ROOT / "tests" / "unit").rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".txt", ".json") and "__pycache__" not in path.parts:
-                _zip_write(zf, "tests/unit/" + path.relative_to(ROOT / "tests" / "unit").as_posix(), path.read_bytes())
+            if (
+                path.is_file()
+                and path.suffix in (".py", ".txt", ".json")
+                and "__pycache__" not in path.parts
+            ):
+                _zip_write(
+                    zf,
+                    "tests/unit/" + path.relative_to(ROOT / "tests" / "unit").as_posix(),
+                    path.read_bytes(),
+                )
     return buf.getvalue()
 
 
@@ -485,8 +557,12 @@ def rewrite_pyodide_lock(original: bytes, wheels: dict[str, bytes]) -> bytes:
     for entry in packages.values():
         missing = [d for d in entry["depends"] if d not in known]
         if missing:
-            raise BuildError(f"{entry['name']} depends on {missing}, which build.py does not vendor.")
-    return json.dumps({"info": lock["info"], "packages": packages}, indent=1, sort_keys=True).encode()
+            raise BuildError(
+                f"{entry['name']} depends on {missing}, which build.py does not vendor."
+            )
+    return json.dumps(
+        {"info": lock["info"], "packages": packages}, indent=1, sort_keys=True
+    ).encode()
 
 
 def write(rel: str, data: bytes | str) -> None:
@@ -531,12 +607,19 @@ def build() -> dict:
     app_files = app_wheel_files()
     content = sha256_bytes(b"".join(k.encode() + v for k, v in sorted(app_files.items())))[:10]
     app_wheel_name, app_wheel = make_wheel(
-        APP_NAME.replace("_", "-"), f"{version}+{content}", app_files, ["pydantic", "jinja2"], "MedEx Practice"
+        APP_NAME.replace("_", "-"),
+        f"{version}+{content}",
+        app_files,
+        ["pydantic", "jinja2"],
+        "MedEx Practice",
     )
     wheels[app_wheel_name] = app_wheel
     for file_name, data in wheels.items():
         write(f"{PYODIDE.dest}/{file_name}", data)
-    write(f"{PYODIDE.dest}/pyodide-lock.json", rewrite_pyodide_lock(pyodide_files["pyodide-lock.json"], wheels))
+    write(
+        f"{PYODIDE.dest}/pyodide-lock.json",
+        rewrite_pyodide_lock(pyodide_files["pyodide-lock.json"], wheels),
+    )
 
     # 3. App data derived from data packages (ICD-10-CM index), loaded lazily by the app.
     data_files = build_data_files(lock)
@@ -573,7 +656,9 @@ def build() -> dict:
             continue
         if rel.endswith(".whl") and rel.rsplit("/", 1)[-1] in test_wheels:
             continue
-        if rel.startswith(PYSCRIPT.dest) and re.search(r"/(codemirror|xterm|py-editor|py-terminal|py-game|mpy|zip)", rel):
+        if rel.startswith(PYSCRIPT.dest) and re.search(
+            r"/(codemirror|xterm|py-editor|py-terminal|py-game|mpy|zip)", rel
+        ):
             continue  # PyScript plugins the app never loads
         precache.append([rel, sha256_file(path)[:16]])
     cache_version = sha256_bytes(json.dumps(precache).encode())[:12]
@@ -591,7 +676,9 @@ def build() -> dict:
         "precache_bytes": sum((DIST / rel).stat().st_size for rel, _ in precache),
     }
     write("build.json", json.dumps(summary, indent=1))
-    log(f"dist/ ready: app {version}, {len(precache)} precached files, {summary['precache_bytes'] / 1e6:.1f} MB")
+    log(
+        f"dist/ ready: app {version}, {len(precache)} precached files, {summary['precache_bytes'] / 1e6:.1f} MB"
+    )
     return summary
 
 
@@ -607,7 +694,7 @@ def build_data_files(lock: dict) -> dict[str, str]:
     except ImportError:
         return out
     wheel = DATA_WHEELS[0]
-    name, data = verified_wheel(lock, wheel)
+    name, _ = verified_wheel(lock, wheel)  # verifies the pinned hash first
     index = icd10_index.build_index(CACHE / "pypi" / name)
     rel = f"data/icd10cm-{wheel.version}-{sha256_bytes(index)[:8]}.txt"
     write(rel, index)
@@ -621,7 +708,10 @@ def build_data_files(lock: dict) -> dict[str, str]:
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    extensions_map: ClassVar[dict[str, str]] = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        **MIME_TYPES,
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, directory=str(DIST), **kwargs)
@@ -639,14 +729,17 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
+    def log_message(self, format: str, *args) -> None:
         if os.environ.get("MEDEX_SERVE_LOG"):
             super().log_message(format, *args)
 
 
 def serve(port: int, host: str = "127.0.0.1") -> None:
     server = http.server.ThreadingHTTPServer((host, port), Handler)
-    print(f"MedEx Practice is served at http://{host}:{server.server_address[1]}/  (Ctrl+C to stop)", flush=True)
+    print(
+        f"MedEx Practice is served at http://{host}:{server.server_address[1]}/  (Ctrl+C to stop)",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -663,22 +756,44 @@ APT_PACKAGES = ["chromium", "fonts-dejavu-core", "fonts-liberation", "poppler-ut
 
 
 def install_test_requirements() -> None:
-    missing = [p for p in APT_PACKAGES if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
+    missing = [
+        p
+        for p in APT_PACKAGES
+        if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0
+    ]
     if missing:
         log(f"installing Debian packages: {' '.join(missing)}")
         sudo = [] if os.geteuid() == 0 else ["sudo"]
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env)
-    log("installing Python test requirements")
+        subprocess.run(
+            [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+            check=True,
+            env=env,
+        )
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    log("installing Python test requirements: " + " ".join(requirements))
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", f"{ROOT}[test]"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            *requirements,
+        ],
         check=True,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="vendor and assemble dist/")
     p_serve = sub.add_parser("serve", help="build, then serve dist/ on 127.0.0.1")
@@ -708,7 +823,9 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_install:
                 install_test_requirements()
             build()
-            return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT).returncode
+            return subprocess.run(
+                [sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT
+            ).returncode
     except BuildError as exc:
         print(f"\nBUILD FAILED: {exc}", file=sys.stderr)
         return 1

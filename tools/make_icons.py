@@ -13,7 +13,15 @@ WHITE = (255, 255, 255)
 OUT = Path(__file__).resolve().parent.parent / "site" / "icons"
 
 # Pulse line in unit coordinates (0..1), drawn with a round pen.
-LINE = [(0.14, 0.58), (0.34, 0.58), (0.42, 0.40), (0.50, 0.72), (0.58, 0.30), (0.66, 0.58), (0.86, 0.58)]
+LINE = [
+    (0.14, 0.58),
+    (0.34, 0.58),
+    (0.42, 0.40),
+    (0.50, 0.72),
+    (0.58, 0.30),
+    (0.66, 0.58),
+    (0.86, 0.58),
+]
 
 
 def _dist_to_segment(px, py, ax, ay, bx, by):
@@ -44,7 +52,10 @@ def draw(size: int, maskable: bool) -> bytes:
                     if inside:
                         cover_bg += 1
                         lu, lv = 0.5 + (u - 0.5) / scale, 0.5 + (v - 0.5) / scale
-                        d = min(_dist_to_segment(lu, lv, *LINE[i], *LINE[i + 1]) for i in range(len(LINE) - 1))
+                        d = min(
+                            _dist_to_segment(lu, lv, *LINE[i], *LINE[i + 1])
+                            for i in range(len(LINE) - 1)
+                        )
                         if d * scale <= pen:
                             cover_line += 1
             n = ss * ss
@@ -56,10 +67,20 @@ def draw(size: int, maskable: bool) -> bytes:
     raw = b"".join(rows)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,9 @@ class BrowserPlatform:
 
 def patch(root, html: str) -> None:
     """Morph the new HTML into the page so focus, caret and scroll survive a re-render."""
-    idiomorph.Idiomorph.morph(root, html, to_js({"morphStyle": "innerHTML"}, dict_converter=js.Object.fromEntries))
+    idiomorph.Idiomorph.morph(
+        root, html, to_js({"morphStyle": "innerHTML"}, dict_converter=js.Object.fromEntries)
+    )
 
 
 def form_values(form) -> dict[str, Any]:

@@ -48,16 +48,21 @@ async def run_action(name: str, data: dict, form=None) -> None:
         if form is not None:
             try:
                 image = await browser.picked_image(form)
-            except Exception:  # noqa: BLE001 — an unreadable image is a field error, not a crash
-                await app.dispatch("logo-error", {**data, "message": "This image could not be read. Choose a PNG or JPEG file."})
+            except Exception:
+                await app.dispatch(
+                    "logo-error",
+                    {**data, "message": "This image could not be read. Choose a PNG or JPEG file."},
+                )
                 await paint()
                 return
             if image is not None:
                 data["logo_data_url"] = image
         await app.dispatch(name, data)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         traceback.print_exc()
-        app.state.flash = f"Something went wrong ({type(exc).__name__}: {exc}). Nothing you typed was lost."
+        app.state.flash = (
+            f"Something went wrong ({type(exc).__name__}: {exc}). Nothing you typed was lost."
+        )
     finally:
         _busy.discard(name)
     if str(js.location.hash).lstrip("#").strip("/") != app.state.route:

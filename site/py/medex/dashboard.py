@@ -23,7 +23,10 @@ class DashboardItem(BaseModel):
 
 def ordered(items: list[DashboardItem]) -> list[DashboardItem]:
     """Most urgent first; within a severity, the oldest first."""
-    return sorted(items, key=lambda i: (_ORDER[i.severity], i.since is None, i.since.timestamp() if i.since else 0))
+    return sorted(
+        items,
+        key=lambda i: (_ORDER[i.severity], i.since is None, i.since.timestamp() if i.since else 0),
+    )
 
 
 def practice_setup_items(has_profile: bool, storage_persisted: bool | None) -> list[DashboardItem]:

@@ -35,8 +35,14 @@ def _no_control_chars(value: str) -> str:
     return "".join(ch for ch in value if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127))
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_control_chars)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_no_control_chars)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_control_chars)
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=5000),
+    AfterValidator(_no_control_chars),
+]
 RequiredText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
@@ -57,7 +63,9 @@ def _email(value: str) -> str:
     return value
 
 
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)
+]
 
 
 class Record(BaseModel):
@@ -158,10 +166,16 @@ class PracticeProfile(Record):
     def _logo(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not value.startswith(("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/webp;base64,")):
+        if not value.startswith(
+            ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/webp;base64,")
+        ):
             raise ValueError("The logo must be a PNG, JPEG or WebP image")
         return value
 
     @property
     def display_name(self) -> str:
-        return f"{self.practitioner_name}, {self.credentials}" if self.credentials else self.practitioner_name
+        return (
+            f"{self.practitioner_name}, {self.credentials}"
+            if self.credentials
+            else self.practitioner_name
+        )

@@ -10,7 +10,15 @@ from ..forms import FormResult, clean_form, field_errors
 from ..records import PracticeProfile, utc_now
 from ..repository import Repository, StorageFullError
 
-PROFILE_FIELDS = ("practitioner_name", "credentials", "business_name", "address", "phone", "email", "npi")
+PROFILE_FIELDS = (
+    "practitioner_name",
+    "credentials",
+    "business_name",
+    "address",
+    "phone",
+    "email",
+    "npi",
+)
 
 
 async def load_practice_profile(repo: Repository) -> PracticeProfile | None:
@@ -47,7 +55,9 @@ async def save_practice_profile(
         return (
             FormResult(
                 ok=False,
-                errors={"__all__": "This device's storage is full: nothing was saved. Export a backup, then free space."},
+                errors={
+                    "__all__": "This device's storage is full: nothing was saved. Export a backup, then free space."
+                },
                 values=typed,
             ),
             None,

@@ -1,0 +1,50 @@
+"""Shared test set-up: e2e tests run the built dist/ in Debian's Chromium on 127.0.0.1."""
+
+import os
+import threading
+from http.server import ThreadingHTTPServer
+
+import pytest
+
+CHROMIUM = os.environ.get("MEDEX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+READY_TIMEOUT_MS = 90_000
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def dist_url():
+    """Build dist/ once (from the verified cache) and serve it on a free 127.0.0.1 port."""
+    import build
+
+    if not os.environ.get("MEDEX_SKIP_BUILD"):
+        build.build()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), build.Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def base_url(dist_url):
+    return dist_url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -1,0 +1,136 @@
+"""The DOM-free app loop: routes render, actions dispatch, errors land next to their fields."""
+
+from html.parser import HTMLParser
+
+import pytest
+
+from app import core
+from medex.repository import InMemoryRepository
+
+from .aio import run
+
+HOSTILE = "<script>alert(1)</script>{{ 7*7 }}{% raw %}\u202eevil\U0001f600"
+
+
+class FakePlatform:
+    def __init__(self, persisted=False):
+        self.persisted = persisted
+        self.persist_requests = 0
+
+    async def storage_info(self):
+        return {
+            "persisted": self.persisted,
+            "usage": 12_345,
+            "quota": 1_000_000_000,
+            "supported": True,
+        }
+
+    async def request_persistent_storage(self):
+        self.persist_requests += 1
+        return self.persisted
+
+
+class Elements(HTMLParser):
+    """Collects text by element id, and attributes of inputs by name."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.text, self.inputs, self._stack = {}, {}, []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("input", "textarea") and attrs.get("name"):
+            self.inputs[attrs["name"]] = attrs
+        if tag not in ("input", "img", "br", "meta", "link"):
+            self._stack.append(attrs.get("id"))
+            if attrs.get("id"):
+                self.text.setdefault(attrs["id"], "")
+
+    def handle_endtag(self, tag):
+        if tag not in ("input", "img", "br", "meta", "link") and self._stack:
+            self._stack.pop()
+
+    def handle_data(self, data):
+        for element_id in self._stack:
+            if element_id:
+                self.text[element_id] = self.text.get(element_id, "") + data
+
+
+@pytest.fixture
+def app():
+    core.load_screens()
+    a = core.App(InMemoryRepository(), FakePlatform())
+    run(a.load())
+    a.navigate("#/")
+    return a
+
+
+GOOD = {
+    "practitioner_name": "Dana Reyes",
+    "credentials": "MS",
+    "business_name": "Reyes Medical Exercise",
+    "address": "",
+    "phone": "",
+    "email": "dana@example.com",
+    "npi": "",
+}
+
+
+def test_first_run_asks_for_persistent_storage_once(app):
+    assert app.platform.persist_requests == 1
+    run(app.load())
+    assert app.platform.persist_requests == 1
+
+
+def test_first_run_shows_the_profile_form(app):
+    page = Elements(run(app.html()))
+    assert "practitioner_name" in page.inputs and "business_name" in page.inputs
+    assert "Welcome" in run(app.html())
+
+
+def test_bad_input_shows_messages_next_to_fields_and_keeps_what_was_typed(app):
+    run(app.dispatch("save-profile", {**GOOD, "email": "dana.example.com", "business_name": ""}))
+    page = Elements(run(app.html()))
+    assert "needs an @" in page.text["error-email"]
+    assert "required" in page.text["error-business_name"]
+    assert page.text["error-practitioner_name"].strip() == ""
+    assert page.inputs["email"]["value"] == "dana.example.com"
+    assert page.inputs["practitioner_name"]["value"] == "Dana Reyes"
+    assert page.inputs["email"].get("aria-invalid") == "true"
+    assert app.state.focus == "field-email" or app.state.focus == "field-business_name"
+    assert app.state.profile is None
+
+
+def test_saving_the_profile_goes_to_the_dashboard(app):
+    run(app.dispatch("save-profile", GOOD))
+    html = run(app.html())
+    assert "Reyes Medical Exercise" in html and "What needs doing" in html
+    assert "Practice profile saved" in html
+    # Storage not persisted → an info item on the dashboard.
+    assert 'data-kind="storage"' in html
+
+
+def test_settings_shows_profile_and_storage(app):
+    run(app.dispatch("save-profile", GOOD))
+    app.navigate("#/settings")
+    page = Elements(run(app.html()))
+    assert page.inputs["business_name"]["value"] == "Reyes Medical Exercise"
+    assert "Not granted" in page.text["storage-persisted"]
+    assert "12.3 kB" in page.text["storage-usage"]
+
+
+def test_unknown_route_falls_back_to_home(app):
+    app.navigate("#/no-such-screen")
+    assert app.state.route == ""
+
+
+def test_hostile_text_renders_inert(app):
+    run(app.dispatch("save-profile", {**GOOD, "business_name": HOSTILE, "address": HOSTILE}))
+    html = run(app.html())
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "{{ 7*7 }}" in html and "49" not in html
+    app.navigate("#/settings")
+    page = Elements(run(app.html()))
+    assert page.inputs["business_name"]["value"] == HOSTILE
