@@ -1,7 +1,13 @@
 # PyScript entry point: load our packages from our own origin, then start the app shell.
+import os
+
 import js
 import pyodide_js
 from pyodide.ffi import create_proxy
+
+# pydantic looks for plugins through importlib.metadata on the first model it builds: a scan
+# of every installed distribution that costs hundreds of ms in Pyodide. We use none.
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
 
 _progress = js.window.medexBoot
 
@@ -15,7 +21,16 @@ try:
     _cb = create_proxy(_on_message)
     await pyodide_js.loadPackage(%APP_PACKAGES%, messageCallback=_cb, errorCallback=_cb)
     _cb.destroy()
-    _progress.step("Starting the app", 75, "")
+    _progress.step("Starting the app", 65, "pydantic")
+    import pydantic  # noqa: F401
+
+    _progress.step("Starting the app", 70, "jinja2")
+    import jinja2  # noqa: F401
+
+    _progress.step("Starting the app", 75, "records")
+    import medex.records  # noqa: F401
+
+    _progress.step("Starting the app", 80, "screens")
     from app import shell
 
     await shell.start()

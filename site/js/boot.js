@@ -15,7 +15,9 @@ const PYSCRIPT_STAGES = {
 };
 const PYSCRIPT_LABELS = { 15: "Loading the Python runtime", 35: "Python runtime loaded" };
 
+const timings = [];  // [ms since navigation start, step] — read by benchmarks/startup.py
 function step(label, percent, detail) {
+  timings.push([Math.round(performance.now()), detail ? `${label}: ${detail}` : label]);
   if (failed || ready) return;
   const text = detail ? `${label}: ${detail}` : label;
   $("splash-step").textContent = text;
@@ -38,12 +40,14 @@ function markReady() {
   ready = true;
   $("splash").hidden = true;
   $("app").hidden = false;
+  html.dataset.readyMs = String(performance.now());
   html.dataset.appReady = "true";
 }
 
-window.medexBoot = { step, fail, ready: markReady };
+window.medexBoot = { step, fail, ready: markReady, timings };
 
 addEventListener("py:progress", (event) => {
+  timings.push([Math.round(performance.now()), `pyscript: ${event.detail}`]);
   const pct = PYSCRIPT_STAGES[event.detail];
   if (pct !== undefined) step(PYSCRIPT_LABELS[pct] || "Loading the Python runtime", pct, "");
 });

@@ -7,8 +7,31 @@ import Dexie from "../%DEXIE%";
 const DB_NAME = "medex-practice";
 // One store per record type, keyed by id; `meta` holds small settings by key.
 // Bump the version (and add a line) when a store or an index is added.
+// Record stores are keyed by id; the second field on is an index the screens query by.
 const SCHEMA = {
-  1: { profile: "id", meta: "key", audit: "++seq" },
+  1: {
+    profile: "id",
+    meta: "key",
+    audit: "++seq",
+    settings: "id",
+    providers: "id",
+    clients: "id, status",
+    referrals: "id, client_id, provider_id",
+    health_histories: "id, client_id",
+    screenings: "id, client_id",
+    clearances: "id, client_id",
+    consents: "id, client_id",
+    goals: "id, client_id",
+    custom_measures: "id",
+    assessments: "id, client_id",
+    programs: "id",
+    episodes: "id, client_id",
+    exercises: "id",
+    session_logs: "id, client_id",
+    addenda: "id, client_id, session_log_id",
+    documents: "id, client_id, provider_id",
+    communications: "id, provider_id",
+  },
 };
 
 let db = null;
@@ -33,6 +56,11 @@ export async function get(store, id) {
 
 export async function getAll(store) {
   return JSON.stringify(await db.table(store).toArray());
+}
+
+// All records of a store whose indexed field equals value (e.g. a client's session logs).
+export async function where(store, field, value) {
+  return JSON.stringify(await db.table(store).where(field).equals(value).toArray());
 }
 
 // ops: [{store, doc}] to put, [{store, delete: id}] to delete; all in one transaction.

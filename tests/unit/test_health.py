@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from pydantic import ValidationError
+
 from medex.forms import field_errors
 from medex.health import (
     HR_BLUNTED_ADVICE,
@@ -19,7 +21,6 @@ from medex.health import (
     hr_response_altered,
     suggests_diabetes,
 )
-from pydantic import ValidationError
 
 BB, INS, SEC = (
     MedicationClass.BETA_BLOCKER,

@@ -6,6 +6,8 @@ import itertools
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
+
 from medex.forms import field_errors
 from medex.screening import (
     DIABETES_NOTE,
@@ -25,7 +27,6 @@ from medex.screening import (
     parq_outcome,
     session_logging_allowed,
 )
-from pydantic import ValidationError
 
 # ---------------------------------------------------------------------------------------------
 # PAR-Q+

@@ -30,6 +30,10 @@ class IndexedDbRepository:
         docs = json.loads(await medex_store.getAll(model.store))
         return [model.model_validate(doc) for doc in docs]
 
+    async def find(self, model: type[R], field: str, value: str) -> list[R]:
+        docs = json.loads(await medex_store.where(model.store, field, value))
+        return [model.model_validate(doc) for doc in docs]
+
     async def save(self, *records: Record) -> None:
         try:
             await medex_store.write(json.dumps(to_documents(records)))

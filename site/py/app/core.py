@@ -25,13 +25,18 @@ ActionHandler = Callable[["App", dict[str, Any]], Awaitable[None]]
 ROUTES: dict[str, RouteHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
 NAVIGATION: list[tuple[str, str]] = []  # (route, label) in menu order
+_NAV_ORDER: dict[str, int] = {}
 
 
-def route(name: str, label: str | None = None):
+def route(name: str, label: str | None = None, order: int = 50):
+    """Register a screen. With a label it appears in the main menu (lowest order first)."""
+
     def register(fn: RouteHandler) -> RouteHandler:
         ROUTES[name] = fn
-        if label:
+        if label and name not in _NAV_ORDER:
+            _NAV_ORDER[name] = order
             NAVIGATION.append((name, label))
+            NAVIGATION.sort(key=lambda item: _NAV_ORDER[item[0]])
         return fn
 
     return register
@@ -120,5 +125,11 @@ class App:
 
 
 def load_screens() -> None:
-    """Import every screen module so its routes and actions register."""
-    from .screens import home, settings  # noqa: F401
+    """Import every module in app/screens so its routes and actions register."""
+    import importlib
+    import pkgutil
+
+    from . import screens
+
+    for module in pkgutil.iter_modules(screens.__path__):
+        importlib.import_module(f"{screens.__name__}.{module.name}")

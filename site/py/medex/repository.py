@@ -24,6 +24,10 @@ class Repository(Protocol):
 
     async def list(self, model: type[R]) -> list[R]: ...
 
+    async def find(self, model: type[R], field: str, value: str) -> list[R]:
+        """Records whose indexed ``field`` equals ``value`` (e.g. a client's session logs)."""
+        ...
+
     async def save(self, *records: Record) -> None:
         """Write all records in one transaction: all are stored, or none."""
         ...
@@ -57,6 +61,14 @@ class InMemoryRepository:
 
     async def list(self, model: type[R]) -> list[R]:
         return [model.model_validate_json(t) for t in self.stores.get(model.store, {}).values()]
+
+    async def find(self, model: type[R], field: str, value: str) -> list[R]:
+        found = []
+        for text in self.stores.get(model.store, {}).values():
+            doc = json.loads(text)
+            if doc.get(field) == value:
+                found.append(model.model_validate(doc))
+        return found
 
     async def save(self, *records: Record) -> None:
         docs = to_documents(records)

@@ -8,7 +8,7 @@ from ..core import App, View, route
 from .practice import profile_form_values
 
 
-@route("", label="Home")
+@route("", label="Home", order=0)
 async def home(app: App, params: dict[str, str]) -> View:
     if app.state.profile is None:
         form = app.state.forms.get("profile")

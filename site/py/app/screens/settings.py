@@ -8,7 +8,7 @@ from ..core import App, View, action, route
 from .practice import profile_form_values
 
 
-@route("settings", label="Settings")
+@route("settings", label="Settings", order=90)
 async def settings(app: App, params: dict[str, str]) -> View:
     form = app.state.forms.get("profile")
     return "views/settings.html", {

@@ -1,0 +1,79 @@
+"""Time to interactive: the app vs bare Pyodide, cold and warm, in headless Chromium.
+
+    python benchmarks/startup.py [--runs 5] [--no-build]
+
+Both pages are served from the same dist/ on 127.0.0.1. "Cold" is a new browser context
+(empty HTTP cache, no service worker); "warm" is a second load in the same context (HTTP
+cache hot, and for the app the service worker installed). Times are performance.now() at
+the ready marker, i.e. from navigation start.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from common import ROOT, chromium, fmt, median, served_dist
+
+BARE_HTML = """<!doctype html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self' 'unsafe-eval'; connect-src 'self'">
+<script type="module" src="bare.js"></script></head><body>bare Pyodide</body></html>"""
+BARE_JS = """import { loadPyodide } from "../%s/pyodide.mjs";
+const pyodide = await loadPyodide();
+pyodide.runPython("1+1");
+document.documentElement.dataset.readyMs = String(performance.now());
+document.documentElement.dataset.ready = "true";
+"""
+
+
+def write_bare_page() -> str:
+    import build
+
+    folder = build.DIST / "bench-bare"
+    folder.mkdir(exist_ok=True)
+    (folder / "index.html").write_text(BARE_HTML)
+    (folder / "bare.js").write_text(BARE_JS % build.PYODIDE.dest)
+    return "bench-bare/index.html"
+
+
+def load(page, url: str, marker: str) -> float:
+    page.goto(url)
+    page.wait_for_function(
+        f"document.documentElement.dataset.{marker} === 'true' || !!document.documentElement.dataset.appError",
+        timeout=120_000,
+    )
+    error = page.evaluate("document.documentElement.dataset.appError")
+    if error:
+        raise SystemExit(f"app failed to boot: {error}")
+    return float(page.evaluate("document.documentElement.dataset.readyMs"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, list[float]] = {k: [] for k in ("app cold", "app warm", "bare cold", "bare warm")}
+    with served_dist(rebuild=not args.no_build) as base, chromium() as browser:
+        bare = base + write_bare_page()
+        for _ in range(args.runs):
+            for kind, url, marker in (("app", base, "appReady"), ("bare", bare, "ready")):
+                context = browser.new_context()
+                page = context.new_page()
+                results[f"{kind} cold"].append(load(page, url, marker))
+                if kind == "app":
+                    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+                    page.wait_for_function("!!navigator.serviceWorker.controller || true")
+                # Warm: a fresh tab in the same context (HTTP cache, service worker hot).
+                page.close()
+                page = context.new_page()
+                results[f"{kind} warm"].append(load(page, url, marker))
+                context.close()
+    print(f"Startup, time to ready ({ROOT.name}/dist on 127.0.0.1, headless Chromium)")
+    for key, values in results.items():
+        print(f"  {key:10s} {fmt(values)}")
+    print(f"  ratio cold app/bare: {median(results['app cold']) / median(results['bare cold']):.2f}  (target <= 1.20)")
+    print(f"  ratio warm app/bare: {median(results['app warm']) / median(results['bare warm']):.2f}  (target <= 1.25)")
+
+
+if __name__ == "__main__":
+    main()
