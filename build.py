@@ -21,6 +21,7 @@ import base64
 import csv
 import fnmatch
 import functools
+import gzip
 import hashlib
 import http.server
 import io
@@ -148,6 +149,7 @@ MIME_TYPES = {
     ".wasm": "application/wasm",
     ".whl": "application/zip",
     ".zip": "application/zip",
+    ".gz": "application/gzip",
     ".png": "image/png",
     ".svg": "image/svg+xml",
     ".py": "text/plain; charset=utf-8",
@@ -565,6 +567,110 @@ def rewrite_pyodide_lock(original: bytes, wheels: dict[str, bytes]) -> bytes:
     ).encode()
 
 
+# Python bytecode for the browser. Pyodide would otherwise compile every imported .py at each
+# start-up (e.g. `import jinja2`: ~330 ms from source, ~30 ms from bytecode). CPython 3.14
+# bytecode can only come from CPython 3.14, so we compile inside the vendored Pyodide itself,
+# run by Node.js. Third-party wheels keep only .pyc (as Pyodide's own packages do); our app
+# wheel keeps its .py beside __pycache__/*.pyc so tracebacks show source lines.
+PYCOMPILE_JS = r"""
+import { loadPyodide } from %(pyodide_mjs)s;
+import fs from "node:fs";
+const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const py = await loadPyodide({ indexURL: job.index_url, lockFileURL: job.lock_url });
+py.runPython(job.python);
+const compileWheel = py.globals.get("compile_wheel");
+for (const [src, dst, keepSource] of job.wheels) {
+  const out = compileWheel(new Uint8Array(fs.readFileSync(src)), keepSource);
+  fs.writeFileSync(dst, out);  // a Uint8Array (to_js of bytes)
+}
+"""
+PYCOMPILE_PY = r"""
+import base64, csv, hashlib, importlib.util, io, sys, zipfile
+from importlib._bootstrap_external import _code_to_hash_pyc
+
+SITE = f"/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages/"
+TAG = sys.implementation.cache_tag
+
+def compile_wheel(data, keep_source):
+    data = bytes(data.to_py())
+    entries = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            blob = zf.read(name)
+            top = name.split("/")[0]
+            if not name.endswith(".py") or top.endswith((".dist-info", ".data")):
+                entries[name] = blob
+                continue
+            code = compile(blob, SITE + name, "exec", dont_inherit=True)
+            pyc = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(blob), checked=False))
+            folder, _, module = name.rpartition("/")
+            if keep_source:
+                entries[name] = blob
+                entries[(folder + "/" if folder else "") + f"__pycache__/{module[:-3]}.{TAG}.pyc"] = pyc
+            else:
+                entries[name + "c"] = pyc
+    record_name = next(n for n in entries if n.endswith(".dist-info/RECORD"))
+    rows = io.StringIO()
+    writer = csv.writer(rows, lineterminator="\n")
+    for name, blob in entries.items():
+        if name != record_name:
+            digest = base64.urlsafe_b64encode(hashlib.sha256(blob).digest()).rstrip(b"=").decode()
+            writer.writerow([name, f"sha256={digest}", len(blob)])
+    writer.writerow([record_name, "", ""])
+    entries[record_name] = rows.getvalue().encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, entries[name])
+    from pyodide.ffi import to_js
+    return to_js(out.getvalue())
+"""
+
+
+def py_compile_wheels(wheels: dict[str, bytes], keep_source: set[str], original_lock: bytes) -> dict[str, bytes]:
+    """Bytecode-compiled copies of the given wheels (cached by input hash); sources if Node is absent."""
+    folder = CACHE / "compiled"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = sha256_bytes((PYCOMPILE_JS + PYCOMPILE_PY + PYODIDE.version).encode())[:12]
+    out: dict[str, bytes] = {}
+    jobs = []
+    for file_name, data in wheels.items():
+        target = folder / f"{sha256_bytes(data)[:24]}-{key}.whl"
+        if target.exists():
+            out[file_name] = target.read_bytes()
+        else:
+            source = folder / f"{sha256_bytes(data)[:24]}.src.whl"
+            source.write_bytes(data)
+            jobs.append([str(source), str(target), file_name in keep_source])
+    if jobs:
+        node = shutil.which("node")
+        if node is None:
+            log("WARNING: Node.js not found: shipping source wheels (slower start-up: no bytecode)")
+            return wheels
+        lock_path = folder / "pyodide-lock.original.json"
+        lock_path.write_bytes(original_lock)
+        index = (DIST / PYODIDE.dest).resolve()
+        script = folder / "pycompile.mjs"
+        script.write_text(PYCOMPILE_JS % {"pyodide_mjs": json.dumps((index / "pyodide.mjs").as_uri())})
+        job = folder / "job.json"
+        job.write_text(
+            json.dumps(
+                {"index_url": str(index) + "/", "lock_url": str(lock_path), "python": PYCOMPILE_PY, "wheels": jobs}
+            )
+        )
+        log(f"compiling {len(jobs)} wheel(s) to Python bytecode in Pyodide (Node.js)")
+        proc = subprocess.run([node, str(script), str(job)], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise BuildError("Compiling wheels to bytecode in Pyodide failed:\n" + (proc.stderr or proc.stdout)[-3000:])
+        for (source, target, _), file_name in zip(jobs, [n for n in wheels if n not in out], strict=True):
+            Path(source).unlink()
+            out[file_name] = Path(target).read_bytes()
+    return {name: out[name] for name in wheels}
+
+
 def write(rel: str, data: bytes | str) -> None:
     path = DIST / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -614,6 +720,8 @@ def build() -> dict:
         "MedEx Practice",
     )
     wheels[app_wheel_name] = app_wheel
+    runtime = {name: data for name, data in wheels.items() if name not in test_wheels}
+    wheels.update(py_compile_wheels(runtime, {app_wheel_name}, pyodide_files["pyodide-lock.json"]))
     for file_name, data in wheels.items():
         write(f"{PYODIDE.dest}/{file_name}", data)
     write(
@@ -695,8 +803,8 @@ def build_data_files(lock: dict) -> dict[str, str]:
         return out
     wheel = DATA_WHEELS[0]
     name, _ = verified_wheel(lock, wheel)  # verifies the pinned hash first
-    index = icd10_index.build_index(CACHE / "pypi" / name)
-    rel = f"data/icd10cm-{wheel.version}-{sha256_bytes(index)[:8]}.txt"
+    index = gzip.compress(icd10_index.build_index(CACHE / "pypi" / name), compresslevel=9, mtime=0)
+    rel = f"data/icd10cm-{wheel.version}-{sha256_bytes(index)[:8]}.txt.gz"
     write(rel, index)
     out["icd10"] = rel
     return out

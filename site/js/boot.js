@@ -38,6 +38,7 @@ function fail(message) {
 
 function markReady() {
   ready = true;
+  if ("serviceWorker" in navigator) registerServiceWorker();
   $("splash").hidden = true;
   $("app").hidden = false;
   html.dataset.readyMs = String(performance.now());
@@ -75,7 +76,8 @@ step("Loading the Python runtime", 5, "");
 
 // Service worker: precaches the app for offline use. An update waits until the practitioner
 // chooses to apply it (after Python has flushed any pending save), never mid-form.
-if ("serviceWorker" in navigator) {
+// Registered once the app is ready, so precaching does not compete with start-up.
+function registerServiceWorker() {
   navigator.serviceWorker.register("sw.js", { scope: "./" }).then((registration) => {
     const offer = () => {
       if (registration.waiting && navigator.serviceWorker.controller) $("update-banner").hidden = false;
@@ -90,6 +92,8 @@ if ("serviceWorker" in navigator) {
       if (registration.waiting) registration.waiting.postMessage({ type: "SKIP_WAITING" });
     });
   }).catch((err) => console.warn("Service worker not registered:", err));
+}
+if ("serviceWorker" in navigator) {
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (reloading || !html.dataset.updateRequested) return;

@@ -5,6 +5,8 @@ Table rows are quoted from /work/shared/reference/clinical.md (§1) and clinical
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from pydantic import ValidationError
 
@@ -252,7 +254,7 @@ def test_senior_fitness_test_norms_match_table(age_min, column):
 
 def test_sft_bands_cover_60_to_94_with_no_gaps():
     assert SFT_AGES[0] == (60, 64) and SFT_AGES[-1] == (90, 94)
-    for (a0, a1), (b0, _) in zip(SFT_AGES, SFT_AGES[1:], strict=False):
+    for (_, a1), (b0, _) in itertools.pairwise(SFT_AGES):
         assert a1 + 1 == b0
 
 
@@ -339,7 +341,10 @@ STEADI = {
 @pytest.mark.parametrize("age_min", sorted(STEADI))
 def test_steadi_chair_stand_cutoffs_match_table(age_min):
     men, women = STEADI[age_min]
-    cm, cw = _cutoff("chair_stand_30s", "male", age_min), _cutoff("chair_stand_30s", "female", age_min)
+    cm, cw = (
+        _cutoff("chair_stand_30s", "male", age_min),
+        _cutoff("chair_stand_30s", "female", age_min),
+    )
     assert (cm.value, cm.comparison, cm.kind) == (men, "<", "fall_risk")
     assert (cw.value, cw.comparison) == (women, "<")
     assert "STEADI" in cm.source.citation
@@ -485,7 +490,7 @@ def test_nprs_lbp_values_need_the_condition():
         ("chair_stand_30s", 12.5, "whole number of stands"),
         ("berg_balance", 57, "Berg Balance Scale must be between 0 and 56 points"),
         ("oswestry", 100.5, "Oswestry Disability Index must be between 0 and 100"),
-        ("bp_systolic", 59, "Resting blood pressure, systolic must be between 60 and 280 mmHg"),
+        ("bp_systolic", 49, "Resting blood pressure, systolic must be between 50 and 300 mmHg"),
         ("nprs", "x", "Enter a number for Numeric Pain Rating Scale"),
         ("nprs", True, "Enter a number"),
         ("gait_speed", float("nan"), "Enter a number"),
@@ -805,8 +810,25 @@ def test_bp_category_reports_each_pressure_and_needs_sane_input():
     assert "2 or more readings" in c.note
     with pytest.raises(ValueError, match="Diastolic pressure must be lower"):
         bp_category(90, 95)
-    with pytest.raises(ValueError, match="systolic must be between 60 and 280 mmHg"):
-        bp_category(300, 95)
+    with pytest.raises(ValueError, match="systolic must be between 50 and 300 mmHg"):
+        bp_category(301, 95)
+
+
+def test_vital_sign_limits_match_the_session_log():
+    """A reading the session log accepts must not be refused here (safety.py, heart_rate.py)."""
+    from medex import heart_rate, safety
+
+    hr, sbp, dbp = (
+        get_measure("resting_hr"),
+        get_measure("bp_systolic"),
+        get_measure("bp_diastolic"),
+    )
+    assert (hr.valid_min, hr.valid_max) == (
+        heart_rate.HR_PLAUSIBLE_MIN,
+        heart_rate.HR_PLAUSIBLE_MAX,
+    )
+    assert (sbp.valid_min, sbp.valid_max) == (safety.SBP_PLAUSIBLE_MIN, safety.SBP_PLAUSIBLE_MAX)
+    assert (dbp.valid_min, dbp.valid_max) == (safety.DBP_PLAUSIBLE_MIN, safety.DBP_PLAUSIBLE_MAX)
 
 
 # --- custom measures -------------------------------------------------------------------------

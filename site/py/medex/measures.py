@@ -60,10 +60,6 @@ class Source(_Frozen):
     population: str = ""
     confidence: str = ""  # "primary", "two agreeing secondaries", "single secondary", …
 
-    @property
-    def short(self) -> str:
-        return self.citation
-
 
 class ProtocolField(_Frozen):
     """A protocol detail recorded with a value (chair height, device, trials, pace …)."""
@@ -1936,9 +1932,10 @@ _RESTING_HR = MeasureDefinition(
     category="vitals",
     unit="bpm",
     direction="neither",
-    valid_min=25,
-    valid_max=250,
-    valid_range_note="25–250 bpm is this app's plausibility limit.",
+    valid_min=20,
+    valid_max=300,
+    valid_range_note="20–300 bpm: the app-wide plausibility limit (heart_rate.py), wide on purpose "
+    "so that an alarming real reading is accepted and flagged.",
     decimals=0,
     cutoffs=(
         Cutoff(
@@ -1961,9 +1958,9 @@ _SBP = MeasureDefinition(
     category="vitals",
     unit="mmHg",
     direction="neither",
-    valid_min=60,
-    valid_max=280,
-    valid_range_note="60–280 mmHg is this app's plausibility limit.",
+    valid_min=50,
+    valid_max=300,
+    valid_range_note="50–300 mmHg: the app-wide plausibility limit (safety.py).",
     decimals=0,
     protocol=(
         ProtocolField(
@@ -2012,8 +2009,8 @@ _DBP = MeasureDefinition(
     unit="mmHg",
     direction="neither",
     valid_min=30,
-    valid_max=180,
-    valid_range_note="30–180 mmHg is this app's plausibility limit.",
+    valid_max=200,
+    valid_range_note="30–200 mmHg: the app-wide plausibility limit (safety.py).",
     decimals=0,
     protocol=_SBP.protocol,
     cutoffs=(
@@ -2520,6 +2517,29 @@ def score_psfs(activities: Mapping[str, Any] | Sequence[Any]) -> ScoreResult:
     return _result(_PSFS, value, f"Mean of {n} activity ratings", items_answered=n, details=details)
 
 
+def _helper_input(key: str, name: str, unit: str, lo: float, hi: float, lo_in: bool = True):
+    """Definition used only to validate an input of a computed score (height, walk time…)."""
+    return MeasureDefinition(
+        id=key,
+        name=name,
+        short_name=name,
+        category="other",
+        unit=unit,
+        direction="neither",
+        valid_min=lo,
+        min_inclusive=lo_in,
+        valid_max=hi,
+        decimals=2,
+    )
+
+
+_STAGE_TIME = _helper_input("_stage", "Stage time", "s", 0, 600)
+_HEIGHT = _helper_input("_height", "Height", "cm", 50, 250)
+_WEIGHT = _helper_input("_weight", "Weight", "kg", 20, 350)
+_DISTANCE = _helper_input("_distance", "Timed distance", "m", 1, 100)
+_WALK_TIME = _helper_input("_walk_time", "Walk time", "s", 0, 600, lo_in=False)
+
+
 def score_four_stage_balance(stage_seconds: Sequence[float | None]) -> ScoreResult:
     """Highest consecutive stage (1–4) held for at least 10 s; 0 if stage 1 was not held."""
     if len(stage_seconds) > 4:
@@ -2529,20 +2549,7 @@ def score_four_stage_balance(stage_seconds: Sequence[float | None]) -> ScoreResu
     for i, secs in enumerate(stage_seconds, start=1):
         if _is_blank(secs):
             break
-        s = check_value(
-            MeasureDefinition(
-                id="_stage",
-                name=f"Stage {i} time",
-                short_name="stage",
-                category="balance",
-                unit="s",
-                direction="higher_is_better",
-                valid_min=0,
-                valid_max=600,
-                decimals=1,
-            ),
-            secs,
-        )
+        s = check_value(_STAGE_TIME, secs)
         if s >= 10:
             stage = i
         else:
@@ -2564,30 +2571,6 @@ def score_chair_stand(stands: Any, arms_used: bool = False) -> ScoreResult:
     if arms_used:
         return _result(_CHAIR_STAND, 0.0, "Arms used: recorded as 0 (CDC STEADI)")
     return _result(_CHAIR_STAND, check_value(_CHAIR_STAND, stands), "Full stands in 30 s")
-
-
-_HEIGHT = MeasureDefinition(
-    id="_height",
-    name="Height",
-    short_name="Height",
-    category="vitals",
-    unit="cm",
-    direction="neither",
-    valid_min=50,
-    valid_max=250,
-    decimals=1,
-)
-_WEIGHT = MeasureDefinition(
-    id="_weight",
-    name="Weight",
-    short_name="Weight",
-    category="vitals",
-    unit="kg",
-    direction="neither",
-    valid_min=20,
-    valid_max=350,
-    decimals=1,
-)
 
 
 def score_bmi(
@@ -2618,35 +2601,8 @@ def score_bmi(
 
 def score_gait_speed(distance_m: float, time_s: float) -> ScoreResult:
     """Gait speed in m/s from the timed distance and time."""
-    d = check_value(
-        MeasureDefinition(
-            id="_dist",
-            name="Timed distance",
-            short_name="distance",
-            category="mobility",
-            unit="m",
-            direction="neither",
-            valid_min=1,
-            valid_max=100,
-            decimals=2,
-        ),
-        distance_m,
-    )
-    t = check_value(
-        MeasureDefinition(
-            id="_time",
-            name="Walk time",
-            short_name="time",
-            category="mobility",
-            unit="s",
-            direction="neither",
-            valid_min=0,
-            min_inclusive=False,
-            valid_max=600,
-            decimals=2,
-        ),
-        time_s,
-    )
+    d = check_value(_DISTANCE, distance_m)
+    t = check_value(_WALK_TIME, time_s)
     value = round(d / t, 2)
     check_value(_GAIT, value)
     return _result(_GAIT, value, f"{d:g} m ÷ {t:g} s", details={"distance_m": d, "time_s": t})

@@ -560,6 +560,8 @@ def _as_date(value: Any) -> date:
 def _as_observation(item: Any) -> Observation:
     if isinstance(item, Observation):
         return item
+    if type(item) is tuple and len(item) == 2:  # the common case, kept fast
+        return Observation(when=_as_date(item[0]), value=item[1])
     if isinstance(item, Mapping):
         return Observation(
             when=_as_date(item.get("date", item.get("when"))),

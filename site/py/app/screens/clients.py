@@ -1,0 +1,504 @@
+"""Clients: the list (search, filters, who is not ready), a new client, and the client's page
+with its intake sections (details, referral, health history, screening, clearance, consent,
+goals, onboarding checklist)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+from urllib.parse import quote, unquote
+
+from medex.health import MEDICATION_CLASSES
+from medex.icd10 import Icd10Index
+from medex.intake import (
+    CONSENT_LABELS,
+    SEX_LABELS,
+    STATUS_LABELS,
+    Client,
+    ClientStatus,
+    ConsentKind,
+)
+from medex.screening import (
+    DECISION_LABELS,
+    INTENSITY_HELP,
+    PARQ_PAGE1_LABELS,
+    SIGN_OR_SYMPTOM_LABELS,
+)
+from medex.services.intake import (
+    CLIENT_FIELDS,
+    PARQ_KEYS,
+    REFERRAL_FIELDS,
+    ClientIndex,
+    add_diagnosis,
+    change_status,
+    is_ready,
+    list_providers,
+    load_all_files,
+    load_client_file,
+    load_consent_texts,
+    onboarding_checklist,
+    record_referral,
+    save_client,
+    save_clearance,
+    save_goals,
+    save_health_history,
+    save_screening,
+    sign_consent,
+)
+
+from ..core import App, FormState, View, action, route
+
+SECTIONS = (
+    ("details", "Details"),
+    ("referral", "Referral"),
+    ("history", "Health history"),
+    ("screening", "Screening"),
+    ("clearance", "Clearance"),
+    ("consent", "Consent"),
+    ("goals", "Goals"),
+    ("checklist", "Checklist"),
+)
+
+
+async def _browser_icd10() -> Icd10Index:
+    from ..icd10_loader import load_icd10_index  # browser only (uses js/pyodide)
+
+    return await load_icd10_index()
+
+
+# Where the ICD-10-CM index comes from; tests replace it with a small fixture.
+icd10_source: Callable[[], Awaitable[Icd10Index]] = _browser_icd10
+
+
+def today() -> date:
+    return date.today()
+
+
+def _fail(app: App, name: str, values: dict[str, Any], errors: dict[str, str]) -> None:
+    app.state.forms[name] = FormState(values=dict(values), errors=errors)
+    first = next((k for k in errors if k != "__all__"), "")
+    app.state.focus = f"field-{first}" if first else ""
+    app.state.flash = ""
+
+
+def _form_values(app: App, name: str, client_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """What was typed in a failed save of this client's form, if any."""
+    form = app.state.forms.get(name)
+    if form and form.values.get("client_id", client_id) == client_id:
+        return form.values, form.errors
+    return {}, {}
+
+
+# -- the list ---------------------------------------------------------------------------------
+
+
+@route("clients", label="Clients", order=10)
+async def clients(app: App, params: dict[str, str]) -> View:
+    search = app.state.forms.get("client-search")
+    filters = {
+        "q": unquote(params.get("q", "")),
+        "status": params.get("status", ""),
+        "provider": params.get("provider", ""),
+        "ready": params.get("ready", ""),
+    }
+    if search:
+        filters.update({k: str(v) for k, v in search.values.items() if k in filters})
+    files = await load_all_files(app.repo)
+    index = ClientIndex.build(f.client for f in files.values() if f.client)
+    found = index.search(filters["q"], filters["status"], filters["provider"])
+    ready = {c.id: is_ready(files[c.id]) for c in found}
+    if filters["ready"] == "no":
+        found = [c for c in found if not ready[c.id]]
+    providers = await list_providers(app.repo)
+    return "views/clients.html", {
+        "clients": found,
+        "total": len(index.entries),
+        "ready": ready,
+        "filters": filters,
+        "providers": providers,
+        "provider_names": {p.id: p.display_name for p in providers},
+        "statuses": STATUS_LABELS,
+        "today": today(),
+    }
+
+
+@action("search-clients")
+async def search_clients(app: App, data: dict[str, Any]) -> None:
+    app.state.forms["client-search"] = FormState(
+        values={k: str(data.get(k, "")) for k in ("q", "status", "provider", "ready")}
+    )
+
+
+@action("clear-client-search")
+async def clear_client_search(app: App, data: dict[str, Any]) -> None:
+    app.state.forms.pop("client-search", None)
+    app.navigate("#/clients")
+
+
+# -- new client -------------------------------------------------------------------------------
+
+
+@route("client-new")
+async def client_new(app: App, params: dict[str, str]) -> View:
+    values, errors = _form_values(app, "client", "")
+    return "views/intake/client_new.html", {
+        "values": values or {k: "" for k in CLIENT_FIELDS},
+        "errors": errors,
+        "sexes": SEX_LABELS,
+    }
+
+
+@action("save-client")
+async def save_client_action(app: App, data: dict[str, Any]) -> None:
+    client_id = str(data.get("client_id", "")) or None
+    result, client = await save_client(app.repo, data, today(), client_id)
+    if not result.ok or client is None:
+        _fail(app, "client", {**result.values, "client_id": client_id or ""}, result.errors)
+        return
+    app.state.forms.pop("client", None)
+    if client_id:
+        app.state.flash = f"{client.full_name}'s details saved."
+    else:
+        app.navigate(f"#/client?id={client.id}&section=referral")
+        app.state.flash = f"{client.full_name} added. Next: record the referral."
+
+
+# -- the client's page ------------------------------------------------------------------------
+
+
+@route("client")
+async def client_page(app: App, params: dict[str, str]) -> View:
+    client_id = params.get("id", "")
+    section = params.get("section", "details")
+    if section not in dict(SECTIONS):
+        section = "details"
+    file = await load_client_file(app.repo, client_id)
+    if file.client is None:
+        return "views/intake/client_missing.html", {}
+    client = file.client
+    checklist = onboarding_checklist(file)
+    providers = await list_providers(app.repo)
+    context: dict[str, Any] = {
+        "client": client,
+        "file": file,
+        "section": section,
+        "sections": SECTIONS,
+        "checklist": checklist,
+        "ready": all(i.done for i in checklist),
+        "today": today(),
+        "providers": providers,
+        "provider_names": {p.id: p.display_name for p in providers},
+        "statuses": STATUS_LABELS,
+        "next_statuses": _next_statuses(client.status),
+    }
+    values, errors = _form_values(app, section, client.id)
+    if section == "details":
+        if not values:
+            values = {k: getattr(client, k) or "" for k in CLIENT_FIELDS}
+            values["sex"] = client.sex.value
+            values["date_of_birth"] = client.date_of_birth.isoformat()
+        context["sexes"] = SEX_LABELS
+    elif section == "referral":
+        if not values:
+            values = {k: "" for k in REFERRAL_FIELDS}
+            values["provider_id"] = params.get("provider", "") or (client.provider_id or "")
+            values["referred_on"] = today().isoformat()
+        icd = app.state.forms.get(f"icd:{client.id}")
+        context["icd"] = icd.values if icd else {}
+        context["chosen"] = _chosen(app, client.id)
+    elif section == "history":
+        history = file.history
+        if not values and history:
+            values = _history_values(history)
+        rows = app.state.forms.get(f"rows:{client.id}")
+        extra = rows.values if rows else {}
+        context["row_counts"] = {
+            k: max(_count(values, k), 1) + int(extra.get(k, 0)) for k in ("cond", "surg", "med")
+        }
+        context["medication_classes"] = MEDICATION_CLASSES
+    elif section == "screening":
+        context.update(
+            parq_labels=PARQ_PAGE1_LABELS,
+            symptom_labels={s.value: label for s, label in SIGN_OR_SYMPTOM_LABELS.items()},
+            intensities={i.value: help for i, help in INTENSITY_HELP.items()},
+            decisions=DECISION_LABELS,
+            suggests_diabetes=_suggests_diabetes(file),
+        )
+        if not values:
+            values = {"screened_on": today().isoformat()}
+    elif section == "clearance":
+        if not values and file.clearance:
+            c = file.clearance
+            values = {
+                "requested_on": c.requested_on.isoformat(),
+                "received_on": c.received_on.isoformat() if c.received_on else "",
+                "restrictions": c.restrictions,
+            }
+        elif not values:
+            values = {"requested_on": today().isoformat()}
+    elif section == "consent":
+        texts = await load_consent_texts(app.repo)
+        practice = app.state.profile.business_name if app.state.profile else ""
+        context["consent_kinds"] = [
+            (kind, CONSENT_LABELS[kind], texts.text_for(kind, practice), file.consent(kind))
+            for kind in ConsentKind
+        ]
+        context["consent_forms"] = {
+            kind.value: _form_values(app, f"consent-{kind.value}", client.id) for kind in ConsentKind
+        }
+    elif section == "goals":
+        if not values and file.goals:
+            values = {"deficits": "\n".join(file.goals.deficits)}
+            for i, a in enumerate(file.goals.activities):
+                values[f"psfs_activity_{i}"] = a.activity
+                values[f"psfs_score_{i}"] = str(a.score)
+    context["values"] = values
+    context["errors"] = errors
+    return "views/intake/client.html", context
+
+
+def _next_statuses(status: ClientStatus) -> list[tuple[str, str]]:
+    from medex.intake import ALLOWED_TRANSITIONS
+
+    order = list(ClientStatus)
+    return [
+        (s.value, STATUS_LABELS[s])
+        for s in sorted(ALLOWED_TRANSITIONS[status], key=order.index)
+    ]
+
+
+def _suggests_diabetes(file) -> bool:
+    from medex.health import suggests_diabetes
+
+    return bool(file.history and suggests_diabetes(file.history))
+
+
+def _count(values: dict[str, Any], prefix: str) -> int:
+    n = 0
+    while any(k.startswith(f"{prefix}_") and k.endswith(f"_{n}") for k in values):
+        n += 1
+    return n
+
+
+def _history_values(history) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "allergies": "\n".join(history.allergies),
+        "notes": history.notes,
+    }
+    for i, c in enumerate(history.conditions):
+        values.update(
+            {
+                f"cond_name_{i}": c.name,
+                f"cond_icd10_{i}": c.icd10 or "",
+                f"cond_since_{i}": c.since.isoformat() if c.since else "",
+            }
+        )
+    for i, s in enumerate(history.surgeries):
+        values.update({f"surg_name_{i}": s.name, f"surg_performed_on_{i}": s.performed_on.isoformat()})
+    for i, m in enumerate(history.medications):
+        values.update(
+            {
+                f"med_name_{i}": m.name,
+                f"med_dose_{i}": m.dose,
+                f"med_frequency_{i}": m.frequency,
+                f"med_affects_hr_bp_{i}": m.affects_hr_bp,
+            }
+        )
+    return values
+
+
+async def _client(app: App, data: dict[str, Any]) -> Client | None:
+    client_id = str(data.get("client_id", "") or app.state.params.get("id", ""))
+    client = await app.repo.get(Client, client_id) if client_id else None
+    if client is None:
+        app.state.flash = "This client could not be found."
+    return client
+
+
+def _done(app: App, client: Client, form: str, message: str, section: str | None = None) -> None:
+    app.state.forms.pop(form, None)
+    if section:
+        app.navigate(f"#/client?id={client.id}&section={section}")
+    app.state.flash = message
+
+
+@action("client-status")
+async def client_status(app: App, data: dict[str, Any]) -> None:
+    client = await _client(app, data)
+    if client is None:
+        return
+    ok, message, _ = await change_status(
+        app.repo, client, ClientStatus(str(data.get("status"))), today()
+    )
+    app.state.flash = message
+
+
+# -- referral and ICD-10 ----------------------------------------------------------------------
+
+
+def _chosen(app: App, client_id: str) -> list[dict[str, Any]]:
+    form = app.state.forms.get(f"dx:{client_id}")
+    return list(form.values.get("diagnoses", [])) if form else []
+
+
+@action("icd-search")
+async def icd_search(app: App, data: dict[str, Any]) -> None:
+    client_id = str(data.get("client_id", ""))
+    query = str(data.get("icd_query", "")).strip()
+    state = app.form(f"icd:{client_id}")
+    state.values = {"query": query, "results": [], "message": ""}
+    if not query:
+        state.values["message"] = "Type a code (e.g. M17.11) or words (e.g. knee osteoarthritis)"
+        app.state.focus = "field-icd_query"
+        return
+    try:
+        index = await icd10_source()
+    except Exception as exc:  # noqa: BLE001 - shown to the user in words
+        state.values["message"] = f"The ICD-10-CM code list could not be loaded: {exc}"
+        return
+    results = index.search(query, limit=25)
+    state.values["results"] = [r.model_dump() for r in results]
+    if not results:
+        state.values["message"] = f"No ICD-10-CM code matches '{query}'."
+    app.state.focus = "field-icd_query"
+
+
+@action("dx-add")
+async def dx_add(app: App, data: dict[str, Any]) -> None:
+    client_id = str(data.get("clientId", "") or data.get("client_id", ""))
+    code = str(data.get("code", "") or data.get("icd_query", ""))
+    index = await icd10_source()
+    form = app.form(f"dx:{client_id}")
+    chosen, message = add_diagnosis(list(form.values.get("diagnoses", [])), code, index)
+    form.values = {"diagnoses": chosen}
+    icd = app.form(f"icd:{client_id}")
+    icd.values = {**icd.values, "message": message}
+
+
+@action("dx-remove")
+async def dx_remove(app: App, data: dict[str, Any]) -> None:
+    client_id = str(data.get("clientId", ""))
+    form = app.form(f"dx:{client_id}")
+    code = str(data.get("code", ""))
+    form.values = {"diagnoses": [d for d in form.values.get("diagnoses", []) if d["code"] != code]}
+
+
+@action("save-referral")
+async def save_referral_action(app: App, data: dict[str, Any]) -> None:
+    client = await _client(app, data)
+    if client is None:
+        return
+    chosen = _chosen(app, client.id)
+    diagnoses = [{"code": d["code"], "description": d["description"]} for d in chosen]
+    index = None
+    if diagnoses:
+        try:
+            index = await icd10_source()
+        except Exception:  # noqa: BLE001 - codes came from the index; save without re-check
+            index = None
+    result, _ = await record_referral(app.repo, client, data, diagnoses, today(), index)
+    if not result.ok:
+        _fail(app, "referral", {**result.values, "client_id": client.id}, result.errors)
+        if "diagnoses" in result.errors:
+            app.state.focus = "field-icd_query"
+        return
+    app.state.forms.pop(f"dx:{client.id}", None)
+    app.state.forms.pop(f"icd:{client.id}", None)
+    _done(app, client, "referral", "Referral recorded.", "history")
+
+
+# -- health history ---------------------------------------------------------------------------
+
+
+@action("add-rows")
+async def add_rows(app: App, data: dict[str, Any]) -> None:
+    client_id = str(data.get("clientId", ""))
+    kind = str(data.get("kind", ""))
+    form = app.form(f"rows:{client_id}")
+    form.values = {**form.values, kind: int(form.values.get(kind, 0)) + 1}
+
+
+@action("save-history")
+async def save_history_action(app: App, data: dict[str, Any]) -> None:
+    client = await _client(app, data)
+    if client is None:
+        return
+    result, history = await save_health_history(app.repo, client, data, today())
+    if not result.ok or history is None:
+        _fail(app, "history", {**result.values, "client_id": client.id}, result.errors)
+        return
+    app.state.forms.pop(f"rows:{client.id}", None)
+    flagged = [m.name for m in history.medications if m.affects_hr_bp]
+    message = "Health history saved."
+    if flagged:
+        message += f" HR/BP response altered by {', '.join(flagged)}: use RPE, not target HR."
+    _done(app, client, "history", message, "screening")
+
+
+# -- screening and clearance ------------------------------------------------------------------
+
+
+@action("save-screening")
+async def save_screening_action(app: App, data: dict[str, Any]) -> None:
+    client = await _client(app, data)
+    if client is None:
+        return
+    result, record = await save_screening(app.repo, client, data, today())
+    if not result.ok or record is None:
+        _fail(app, "screening", {**result.values, "client_id": client.id}, result.errors)
+        return
+    assert record.outcome is not None
+    _done(app, client, "screening", f"Screening saved: {record.outcome.label}.")
+
+
+@action("save-clearance")
+async def save_clearance_action(app: App, data: dict[str, Any]) -> None:
+    client = await _client(app, data)
+    if client is None:
+        return
+    result, clearance = await save_clearance(app.repo, client, data, today())
+    if not result.ok or clearance is None:
+        _fail(app, "clearance", {**result.values, "client_id": client.id}, result.errors)
+        return
+    _done(app, client, "clearance", "Clearance saved.")
+
+
+# -- consent ----------------------------------------------------------------------------------
+
+
+@action("sign-consent")
+async def sign_consent_action(app: App, data: dict[str, Any]) -> None:
+    client = await _client(app, data)
+    if client is None:
+        return
+    kind = ConsentKind(str(data.get("kind")))
+    practice = app.state.profile.business_name if app.state.profile else ""
+    result, consent = await sign_consent(app.repo, client, kind, data, practice, today())
+    name = f"consent-{kind.value}"
+    if not result.ok or consent is None:
+        app.state.forms[name] = FormState(
+            values={**result.values, "client_id": client.id}, errors=result.errors
+        )
+        first = next(iter(result.errors), "")
+        app.state.focus = f"field-{kind.value}-{first}"
+        return
+    _done(app, client, name, f"{consent.label}: signed by {consent.signed_name}.")
+
+
+# -- goals ------------------------------------------------------------------------------------
+
+
+@action("save-goals")
+async def save_goals_action(app: App, data: dict[str, Any]) -> None:
+    client = await _client(app, data)
+    if client is None:
+        return
+    result, goals = await save_goals(app.repo, client, data, today())
+    if not result.ok or goals is None:
+        _fail(app, "goals", {**result.values, "client_id": client.id}, result.errors)
+        return
+    _done(app, client, "goals", "Goals and functional deficits saved.", "checklist")
+
+
+__all__ = ["PARQ_KEYS", "quote"]
