@@ -39,7 +39,7 @@ from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent
 SITE = ROOT / "site"
-DIST = ROOT / "dist"
+DIST = Path(os.environ.get("MEDEX_DIST") or ROOT / "dist")  # MEDEX_DIST: build elsewhere
 CACHE = ROOT / ".cache"
 LOCK_PATH = ROOT / "vendor.lock.json"
 LOCK_FORMAT = "medex-vendor-lock"
@@ -630,7 +630,9 @@ def compile_wheel(data, keep_source):
 """
 
 
-def py_compile_wheels(wheels: dict[str, bytes], keep_source: set[str], original_lock: bytes) -> dict[str, bytes]:
+def py_compile_wheels(
+    wheels: dict[str, bytes], keep_source: set[str], original_lock: bytes
+) -> dict[str, bytes]:
     """Bytecode-compiled copies of the given wheels (cached by input hash); sources if Node is absent."""
     folder = CACHE / "compiled"
     folder.mkdir(parents=True, exist_ok=True)
@@ -654,18 +656,32 @@ def py_compile_wheels(wheels: dict[str, bytes], keep_source: set[str], original_
         lock_path.write_bytes(original_lock)
         index = (DIST / PYODIDE.dest).resolve()
         script = folder / "pycompile.mjs"
-        script.write_text(PYCOMPILE_JS % {"pyodide_mjs": json.dumps((index / "pyodide.mjs").as_uri())})
+        script.write_text(
+            PYCOMPILE_JS % {"pyodide_mjs": json.dumps((index / "pyodide.mjs").as_uri())}
+        )
         job = folder / "job.json"
         job.write_text(
             json.dumps(
-                {"index_url": str(index) + "/", "lock_url": str(lock_path), "python": PYCOMPILE_PY, "wheels": jobs}
+                {
+                    "index_url": str(index) + "/",
+                    "lock_url": str(lock_path),
+                    "python": PYCOMPILE_PY,
+                    "wheels": jobs,
+                }
             )
         )
         log(f"compiling {len(jobs)} wheel(s) to Python bytecode in Pyodide (Node.js)")
-        proc = subprocess.run([node, str(script), str(job)], capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [node, str(script), str(job)], capture_output=True, text=True, check=False
+        )
         if proc.returncode != 0:
-            raise BuildError("Compiling wheels to bytecode in Pyodide failed:\n" + (proc.stderr or proc.stdout)[-3000:])
-        for (source, target, _), file_name in zip(jobs, [n for n in wheels if n not in out], strict=True):
+            raise BuildError(
+                "Compiling wheels to bytecode in Pyodide failed:\n"
+                + (proc.stderr or proc.stdout)[-3000:]
+            )
+        for (source, target, _), file_name in zip(
+            jobs, [n for n in wheels if n not in out], strict=True
+        ):
             Path(source).unlink()
             out[file_name] = Path(target).read_bytes()
     return {name: out[name] for name in wheels}
@@ -742,6 +758,7 @@ def build() -> dict:
         "%PICO%": f"vendor/picocss-pico-{_npm('@picocss/pico').version}/pico.min.css",
         "%APP_PACKAGES%": json.dumps([APP_NAME.replace("_", "-")]),
         "%ICD10_INDEX%": data_files.get("icd10", ""),
+        "%PYSCRIPT_PRELOADS%": pyscript_preloads(),
     }
     for path in sorted(SITE.rglob("*")):
         rel = path.relative_to(SITE).as_posix()
@@ -788,6 +805,21 @@ def build() -> dict:
         f"dist/ ready: app {version}, {len(precache)} precached files, {summary['precache_bytes'] / 1e6:.1f} MB"
     )
     return summary
+
+
+def pyscript_preloads() -> str:
+    """<link rel=modulepreload> for the chunks PyScript imports before it starts Pyodide, so
+    they download and compile in parallel with the page instead of one after another."""
+    chunks = sorted((DIST / PYSCRIPT.dest).glob("*.js"))
+    wanted = re.compile(
+        r"^(core|deprecations-manager|donkey|error|py-editor|py-game|py-terminal|toml)-[\w-]+\.js$"
+    )
+    links = [
+        f'<link rel="modulepreload" href="{PYSCRIPT.dest}/{path.name}">'
+        for path in chunks
+        if wanted.match(path.name)
+    ]
+    return "\n  ".join(links)
 
 
 def _npm(name: str) -> NpmPackage:

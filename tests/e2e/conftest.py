@@ -1,3 +1,4 @@
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -49,3 +50,20 @@ def open_app(page, path=""):
     page.goto(path or "./")
     wait_ready(page)
     return page
+
+
+AXE_PATH = Path(__file__).resolve().parents[2] / ".cache" / "test-assets" / "axe.min.js"
+
+
+def assert_accessible(page, context: str = ""):
+    """Run axe-core (vendored from npm at build time) on the current screen: WCAG 2 A/AA."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_PATH.read_text())
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        }"""
+    )
+    assert result == [], f"accessibility violations {context}: {result}"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .conftest import open_app, wait_ready
+from .conftest import assert_accessible, open_app, wait_ready
 
 PROFILE = {
     "practitioner_name": "Dana Reyes",
@@ -30,6 +30,7 @@ def test_boots_to_first_run_with_a_splash_that_goes_away(page, console_errors):
     expect(page.locator("#field-business_name")).to_be_visible()
     assert page.evaluate("document.documentElement.dataset.bootStep") == "Opening your records"
     assert console_errors == []
+    assert_accessible(page, "on the first-run screen")
 
 
 def test_bad_input_shows_message_next_to_field_and_keeps_typing(page):
@@ -44,6 +45,7 @@ def test_bad_input_shows_message_next_to_field_and_keeps_typing(page):
     expect(page.locator("#field-email")).to_have_attribute("aria-invalid", "true")
     # The message is tied to its field for screen readers.
     assert "error-email" in page.locator("#field-email").get_attribute("aria-describedby")
+    assert_accessible(page, "with field errors shown")
     # Nothing was saved: a reload still shows the first-run screen.
     page.reload()
     wait_ready(page)
@@ -59,6 +61,7 @@ def test_profile_persists_across_reload_new_page_and_offline(page, context, tmp_
     page.get_by_role("button", name="Save practice profile").click()
     expect(page.locator("#flash")).to_contain_text("Practice profile saved")
     expect(page.get_by_role("heading", name="Reyes Medical Exercise")).to_be_visible()
+    assert_accessible(page, "on the dashboard")
 
     page.reload()
     wait_ready(page)
@@ -88,6 +91,7 @@ def test_settings_shows_storage_persistence_and_estimate(page):
         re.compile("Granted|Not granted|Not available")
     )
     expect(page.locator("#storage-usage")).to_contain_text("available to this app")
+    assert_accessible(page, "on Settings")
 
 
 def test_boot_failure_is_shown_in_words(page):

@@ -1,0 +1,229 @@
+"""build.py: pinned, verified, offline-capable vendoring and a self-contained dist/."""
+
+import hashlib
+import io
+import json
+import re
+import threading
+import urllib.request
+import zipfile
+from http.server import ThreadingHTTPServer
+
+import pytest
+
+import build
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory):
+    """A real build (from the verified cache) into a temporary folder."""
+    out = tmp_path_factory.mktemp("dist")
+    old = build.DIST
+    build.DIST = out
+    try:
+        summary = build.build()
+    finally:
+        build.DIST = old
+    return out, summary
+
+
+def test_lock_pins_every_vendored_package_with_sha256():
+    lock = build.load_lock()
+    for pkg in build.NPM_PACKAGES:
+        entry = lock["npm"][pkg.name]
+        assert entry["version"] == pkg.version
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+        assert entry["files"] and all(
+            re.fullmatch(r"[0-9a-f]{64}", h) for h in entry["files"].values()
+        )
+    for wheel in (*build.WHEELS, *build.DATA_WHEELS):
+        assert lock["pypi"][wheel.name]["version"] == wheel.version
+
+
+def test_pydantic_and_jinja2_pins_match_the_cpython_test_environment():
+    text = (build.ROOT / "pyproject.toml").read_text()
+    pins = {w.name: w.version for w in build.WHEELS}
+    assert f'"pydantic=={pins["pydantic"]}"' in text
+    assert f'"jinja2=={pins["jinja2"]}"' in text
+    import jinja2
+    import pydantic
+    import pydantic_core
+
+    assert pins["pydantic"] == pydantic.VERSION
+    assert pydantic_core.__version__ == pins["pydantic-core"]
+    assert jinja2.__version__ == pins["jinja2"]
+
+
+def test_hash_mismatch_is_refused_with_a_clear_message(tmp_path, monkeypatch):
+    lock = build.load_lock()
+    wheel = next(w for w in build.WHEELS if w.name == "annotated-types")
+    lock["pypi"]["annotated-types"]["sha256"] = "0" * 64
+    with pytest.raises(build.BuildError, match="Hash mismatch for PyPI annotated-types"):
+        build.verified_wheel(lock, wheel)
+
+
+def test_a_package_missing_from_the_lock_is_refused():
+    lock = build.load_lock()
+    del lock["npm"]["dexie"]
+    with pytest.raises(build.BuildError, match="dexie is not pinned"):
+        build.verified_npm(lock, next(p for p in build.NPM_PACKAGES if p.name == "dexie"))
+
+
+def test_a_version_differing_from_the_lock_is_refused():
+    lock = build.load_lock()
+    pkg = build.NpmPackage("dexie", "0.0.1", files=("x",))
+    with pytest.raises(build.BuildError, match="pinned at"):
+        build.verified_npm(lock, pkg)
+
+
+def test_built_wheels_are_deterministic():
+    files = {"pkg/__init__.py": b"x = 1\n"}
+    assert build.make_wheel("pkg", "1.0", files, [], "s") == build.make_wheel(
+        "pkg", "1.0", files, [], "s"
+    )
+
+
+def test_markupsafe_wheel_is_pure_python_and_matches_the_lock():
+    lock = build.load_lock()
+    wheel = next(w for w in build.WHEELS if w.name == "markupsafe")
+    name, data = build.verified_wheel(lock, wheel)
+    assert name.endswith("py3-none-any.whl")
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert "markupsafe/_native.py" in names
+    assert not any("_speedups" in n for n in names)
+
+
+def test_rewritten_pyodide_lock_lists_only_our_wheels_with_real_hashes(dist):
+    out, summary = dist
+    folder = out / build.PYODIDE.dest
+    lock = json.loads((folder / "pyodide-lock.json").read_text())
+    assert lock["info"]["abi_version"] == "2026_0"
+    packages = lock["packages"]
+    assert {"pydantic", "pydantic-core", "jinja2", "markupsafe", "medex-practice"} <= set(packages)
+    for entry in packages.values():
+        data = (folder / entry["file_name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert all(dep in packages for dep in entry["depends"])
+    assert set(packages["medex-practice"]["depends"]) == {"pydantic", "jinja2"}
+
+
+def test_app_wheels_are_bytecode_compiled_for_pyodide(dist):
+    out, summary = dist
+    folder = out / build.PYODIDE.dest
+    jinja = zipfile.ZipFile(next(folder.glob("jinja2-*.whl"))).namelist()
+    assert "jinja2/environment.pyc" in jinja and "jinja2/environment.py" not in jinja
+    app = zipfile.ZipFile(folder / summary["app_wheel"]).namelist()
+    assert "medex/records.py" in app and "medex/__pycache__/records.cpython-314.pyc" in app
+    assert "app/templates/views/base.html" in app
+
+
+def test_dist_references_no_other_origin(dist):
+    out, _ = dist
+    remote = re.compile(r"""(?:src|href)\s*=\s*["']\s*(?:https?:)?//""", re.I)
+    for path in out.rglob("*"):
+        if path.suffix in (".html", ".json", ".webmanifest"):
+            assert not remote.search(path.read_text()), path
+    config = json.loads((out / "pyscript.json").read_text())
+    assert config["interpreter"].startswith("./vendor/")
+
+
+def test_index_html_has_a_strict_csp(dist):
+    out, _ = dist
+    html = (out / "index.html").read_text()
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["connect-src"] == "'self'"
+    assert "http" not in csp and "*" not in csp
+    assert "<script>" not in html  # no inline scripts
+    assert "%" not in re.sub(r"%[0-9A-F]{2}", "", html.replace("100%", ""))  # no unreplaced tokens
+
+
+def test_manifest_is_installable(dist):
+    out, _ = dist
+    manifest = json.loads((out / "manifest.webmanifest").read_text())
+    for key in (
+        "id",
+        "name",
+        "short_name",
+        "start_url",
+        "scope",
+        "theme_color",
+        "background_color",
+    ):
+        assert manifest[key]
+    assert manifest["display"] == "standalone"
+    icons = {(i["sizes"], i["purpose"]) for i in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= icons
+    for icon in manifest["icons"]:
+        png = (out / icon["src"]).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width = int.from_bytes(png[16:20], "big")
+        assert f"{width}x{width}" == icon["sizes"]
+
+
+def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
+    out, summary = dist
+    sw = (out / "sw.js").read_text()
+    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", sw).group(1))
+    paths = {p for p, _ in precache}
+    for needed in (
+        "index.html",
+        "main.py",
+        "pyscript.json",
+        "js/boot.js",
+        "js/store.js",
+        "css/app.css",
+        "manifest.webmanifest",
+        "icons/icon-192.png",
+        f"{build.PYODIDE.dest}/pyodide.asm.wasm",
+        f"{build.PYODIDE.dest}/pyodide-lock.json",
+        f"{build.PYODIDE.dest}/{summary['app_wheel']}",
+    ):
+        assert needed in paths, needed
+    assert not any(p.startswith("tests") or "pytest" in p for p in paths)
+    for path, digest in precache:
+        assert hashlib.sha256((out / path).read_bytes()).hexdigest().startswith(digest)
+    assert summary["cache_version"] in sw
+
+
+def test_serve_sends_mime_types_and_cache_headers(dist):
+    out, summary = dist
+    old = build.DIST
+    build.DIST = out
+    server = ThreadingHTTPServer(("127.0.0.1", 0), build.Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+
+        def head(path):
+            with urllib.request.urlopen(base + path) as r:
+                return r.headers
+
+        wasm = head(f"{build.PYODIDE.dest}/pyodide.asm.wasm")
+        assert wasm["Content-Type"] == "application/wasm"
+        assert "immutable" in wasm["Cache-Control"]
+        assert head(f"{build.PYODIDE.dest}/pyodide.mjs")["Content-Type"].startswith(
+            "text/javascript"
+        )
+        lock = head(f"{build.PYODIDE.dest}/pyodide-lock.json")
+        assert lock["Content-Type"] == "application/json" and lock["Cache-Control"] == "no-cache"
+        assert head("")["Cache-Control"] == "no-cache"
+        assert head("sw.js")["Cache-Control"] == "no-cache"
+        assert head("manifest.webmanifest")["Content-Type"] == "application/manifest+json"
+    finally:
+        server.shutdown()
+        server.server_close()
+        build.DIST = old
+
+
+def test_rebuild_works_without_network(monkeypatch):
+    """Everything comes from .cache/: no npm or pip process is started."""
+    calls = []
+    monkeypatch.setattr(build, "_run", lambda cmd, what: calls.append(cmd))
+    lock = build.load_lock()
+    for pkg in build.NPM_PACKAGES:
+        build.verified_npm(lock, pkg)
+    for wheel in build.WHEELS:
+        build.verified_wheel(lock, wheel)
+    assert calls == []
