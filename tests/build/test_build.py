@@ -94,7 +94,7 @@ def test_markupsafe_wheel_is_pure_python_and_matches_the_lock():
 
 
 def test_rewritten_pyodide_lock_lists_only_our_wheels_with_real_hashes(dist):
-    out, summary = dist
+    out, _summary = dist
     folder = out / build.PYODIDE.dest
     lock = json.loads((folder / "pyodide-lock.json").read_text())
     assert lock["info"]["abi_version"] == "2026_0"
@@ -188,7 +188,7 @@ def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
 
 
 def test_serve_sends_mime_types_and_cache_headers(dist):
-    out, summary = dist
+    out, _summary = dist
     old = build.DIST
     build.DIST = out
     server = ThreadingHTTPServer(("127.0.0.1", 0), build.Handler)
