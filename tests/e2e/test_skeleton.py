@@ -114,3 +114,40 @@ def test_domain_unit_tests_pass_inside_pyodide(page):
     code = page.evaluate("document.documentElement.dataset.testsExitCode")
     assert code == "0", report[-4000:]
     assert re.search(r"\d+ passed", report), report[-2000:]
+
+
+def test_profile_survives_closing_the_browser(
+    browser_type, browser_type_launch_args, base_url, tmp_path
+):
+    """A persistent browser profile: save, quit Chromium entirely, start it again."""
+    profile_dir = tmp_path / "chromium-profile"
+    args = {k: v for k, v in browser_type_launch_args.items() if k in ("executable_path", "args")}
+    foreign = []
+
+    def launch():
+        ctx = browser_type.launch_persistent_context(str(profile_dir), base_url=base_url, **args)
+        ctx.on(
+            "request",
+            lambda r: (
+                foreign.append(r.url)
+                if not r.url.startswith((base_url, "blob:", "data:"))
+                else None
+            ),
+        )
+        return ctx
+
+    ctx = launch()
+    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+    open_app(page)
+    fill_profile(page, PROFILE)
+    page.get_by_role("button", name="Save practice profile").click()
+    expect(page.locator("#flash")).to_contain_text("Practice profile saved")
+    ctx.close()
+
+    ctx = launch()
+    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+    open_app(page, "./#/settings")
+    expect(page.locator("#field-business_name")).to_have_value("Reyes Medical Exercise")
+    expect(page.locator("#field-email")).to_have_value(PROFILE["email"])
+    ctx.close()
+    assert foreign == []
