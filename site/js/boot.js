@@ -53,7 +53,9 @@ addEventListener("py:progress", (event) => {
   if (pct !== undefined) step(PYSCRIPT_LABELS[pct] || "Loading the Python runtime", pct, "");
 });
 addEventListener("error", (event) => {
-  if (ready) return;
+  // Script errors and failed <script> loads stop the boot; a missing image or stylesheet does not.
+  const target = event.target;
+  if (ready || (target && target !== window && target.tagName !== "SCRIPT")) return;
   const where = event.filename ? ` (${event.filename.split("/").pop()})` : "";
   fail(`${event.message || "A script failed to load"}${where}`);
 }, true);

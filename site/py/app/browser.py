@@ -97,6 +97,6 @@ def form_values(form) -> dict[str, Any]:
 async def picked_image(form) -> str | None:
     """The image chosen in the form's image input, as a scaled PNG data URL (None if none)."""
     field = form.querySelector("input[type=file][data-image]")
-    if field is None or field.files.length == 0:
+    if field is None or not hasattr(field, "files") or field.files.length == 0:  # null: jsnull
         return None
     return str(await medex_store.imageToDataUrl(field.files.item(0), LOGO_MAX_PX))

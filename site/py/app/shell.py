@@ -6,7 +6,7 @@ import asyncio
 import traceback
 
 import js
-from pyodide.ffi import create_proxy
+from pyodide.ffi import create_proxy, jsnull
 from pyscript.js_modules import medex_store
 
 from . import browser, core
@@ -16,6 +16,11 @@ app: core.App | None = None
 _busy: set[str] = set()
 _pending: set[asyncio.Task] = set()
 _proxies: list = []  # event listeners live as long as the page
+
+
+def _absent(element) -> bool:
+    """DOM look-ups return JS null (jsnull), not None, when nothing matches."""
+    return element is None or element is jsnull
 
 
 def _root():
@@ -30,7 +35,7 @@ async def paint() -> None:
     app.state.focus = ""
     if focus:
         element = js.document.getElementById(focus)
-        if element:
+        if not _absent(element):
             element.focus()
 
 
@@ -78,15 +83,20 @@ def _spawn(coro) -> None:
 
 def on_submit(event) -> None:
     form = event.target.closest("form[data-action]")
-    if form is None:
+    if _absent(form):
         return
     event.preventDefault()
-    _spawn(run_action(str(form.dataset.action), browser.form_values(form), form))
+    data = browser.form_values(form)
+    # The button that submitted (e.g. "Add" beside a code, "Search"): its name=value is sent.
+    submitter = getattr(event, "submitter", None)
+    if not _absent(submitter) and str(getattr(submitter, "name", "") or ""):
+        data[str(submitter.name)] = str(submitter.value)
+    _spawn(run_action(str(form.dataset.action), data, form))
 
 
 def on_click(event) -> None:
     target = event.target.closest("[data-action]")
-    if target is None or str(target.tagName) == "FORM":
+    if _absent(target) or str(target.tagName) == "FORM":
         return
     event.preventDefault()
     data = {str(k): str(v) for k, v in js.Object.entries(target.dataset)}
