@@ -518,7 +518,34 @@ def app_wheel_files() -> dict[str, bytes]:
             files["app/templates/" + path.relative_to(SITE / "templates").as_posix()] = (
                 path.read_bytes()
             )
+    files["app/screens/manifest.json"] = json.dumps(screens_manifest(), indent=1).encode()
     return files
+
+
+def screens_manifest() -> dict:
+    """Which screen module registers which route (with its menu label) and action, read from
+    the @route/@action decorators, so the app imports a screen only when it is first used."""
+    import ast
+
+    screens = []
+    for path in sorted((SITE / "py" / "app" / "screens").glob("*.py")):
+        entry: dict = {"module": path.stem, "routes": [], "actions": []}
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
+                if not (isinstance(deco, ast.Call) and isinstance(deco.func, ast.Name)):
+                    continue
+                args = [ast.literal_eval(a) for a in deco.args]
+                kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords}
+                if deco.func.id == "route":
+                    names = ("name", "label", "order")
+                    entry["routes"].append({**dict(zip(names, args, strict=False)), **kwargs})
+                elif deco.func.id == "action":
+                    entry["actions"].append(args[0])
+        if entry["routes"] or entry["actions"]:
+            screens.append(entry)
+    return {"screens": screens}
 
 
 def tests_zip() -> bytes:

@@ -227,3 +227,22 @@ def test_rebuild_works_without_network(monkeypatch):
     for wheel in build.WHEELS:
         build.verified_wheel(lock, wheel)
     assert calls == []
+
+
+def test_screens_manifest_lists_every_route_and_action():
+    """The browser imports screens lazily from this manifest: it must miss nothing."""
+    from app import core
+
+    core.load_screens(lazy=False)
+    manifest = build.screens_manifest()
+    routes = {r["name"] for e in manifest["screens"] for r in e["routes"]}
+    actions = {a for e in manifest["screens"] for a in e["actions"]}
+    assert routes == set(core.ROUTES)
+    assert actions == set(core.ACTIONS)
+    labels = {
+        r["name"]: r.get("label")
+        for e in manifest["screens"]
+        for r in e["routes"]
+        if r.get("label")
+    }
+    assert labels == dict(core.NAVIGATION)

@@ -7,8 +7,12 @@ the decorators below. The browser shell calls ``App.dispatch`` for every ``data-
 
 from __future__ import annotations
 
+import importlib
+import json
+import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from medex import APP_VERSION
@@ -26,6 +30,17 @@ ROUTES: dict[str, RouteHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
 NAVIGATION: list[tuple[str, str]] = []  # (route, label) in menu order
 _NAV_ORDER: dict[str, int] = {}
+# In the browser, screens other than home are imported on first use (start-up is a feature):
+# build.py writes screens/manifest.json (which module registers which route and action).
+MANIFEST = Path(__file__).resolve().parent / "screens" / "manifest.json"
+_LAZY: dict[str, str] = {}  # "route:<name>" or "action:<name>" → module
+
+
+def _add_navigation(name: str, label: str | None, order: int) -> None:
+    if label and name not in _NAV_ORDER:
+        _NAV_ORDER[name] = order
+        NAVIGATION.append((name, label))
+        NAVIGATION.sort(key=lambda item: _NAV_ORDER[item[0]])
 
 
 def route(name: str, label: str | None = None, order: int = 50):
@@ -33,10 +48,7 @@ def route(name: str, label: str | None = None, order: int = 50):
 
     def register(fn: RouteHandler) -> RouteHandler:
         ROUTES[name] = fn
-        if label and name not in _NAV_ORDER:
-            _NAV_ORDER[name] = order
-            NAVIGATION.append((name, label))
-            NAVIGATION.sort(key=lambda item: _NAV_ORDER[item[0]])
+        _add_navigation(name, label, order)
         return fn
 
     return register
@@ -95,7 +107,7 @@ class App:
         path = location_hash.lstrip("#").strip("/")
         name, _, query = path.partition("?")
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-        if name not in ROUTES:
+        if name not in ROUTES and f"route:{name}" not in _LAZY:
             name = ""
         if name != self.state.route:
             self.state.flash = ""
@@ -103,7 +115,7 @@ class App:
 
     # -- actions ------------------------------------------------------------------------
     async def dispatch(self, name: str, data: dict[str, Any]) -> None:
-        handler = ACTIONS.get(name)
+        handler = ACTIONS.get(name) or _lazy("action", name, ACTIONS)
         if handler is None:
             raise KeyError(f"No action named {name!r}")
         await handler(self, data)
@@ -113,7 +125,8 @@ class App:
 
     # -- rendering ----------------------------------------------------------------------
     async def html(self) -> str:
-        template, context = await ROUTES[self.state.route](self, self.state.params)
+        handler = ROUTES.get(self.state.route) or _lazy("route", self.state.route, ROUTES)
+        template, context = await handler(self, self.state.params)
         return render(
             template,
             app_version=APP_VERSION,
@@ -124,12 +137,32 @@ class App:
         )
 
 
-def load_screens() -> None:
-    """Import every module in app/screens so its routes and actions register."""
-    import importlib
-    import pkgutil
+def _lazy(kind: str, name: str, registry: dict):
+    module = _LAZY.get(f"{kind}:{name}")
+    if module is None:
+        return None
+    importlib.import_module(module)
+    return registry.get(name)
 
+
+def load_screens(lazy: bool | None = None) -> None:
+    """Register every screen. With the build's manifest (in the browser), only the modules of
+    the home screen are imported now; the others on their first route or action."""
     from . import screens
 
-    for module in pkgutil.iter_modules(screens.__path__):
-        importlib.import_module(f"{screens.__name__}.{module.name}")
+    if lazy is None:
+        lazy = MANIFEST.is_file()
+    if not lazy:
+        for module in pkgutil.iter_modules(screens.__path__):
+            importlib.import_module(f"{screens.__name__}.{module.name}")
+        return
+    manifest = json.loads(MANIFEST.read_text())
+    for entry in manifest["screens"]:
+        module = f"{screens.__name__}.{entry['module']}"
+        for item in entry["routes"]:
+            _LAZY[f"route:{item['name']}"] = module
+            _add_navigation(item["name"], item.get("label"), item.get("order", 50))
+        for name in entry["actions"]:
+            _LAZY[f"action:{name}"] = module
+        if any(item["name"] == "" for item in entry["routes"]):
+            importlib.import_module(module)
