@@ -384,6 +384,14 @@ class Consent(Record):
             raise ValueError("This consent's text has been changed since it was signed")
         return self
 
+    @field_validator("signature_svg", mode="before")
+    @classmethod
+    def _signature(cls, value):
+        value = _blank_to_none(value)
+        if value is not None and not str(value).startswith("data:image/svg+xml;base64,"):
+            raise ValueError("The drawn signature could not be read: please sign again")
+        return value
+
     @field_validator("signed_on")
     @classmethod
     def _signed_on(cls, value: date, info: ValidationInfo) -> date:

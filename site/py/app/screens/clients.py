@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from medex.health import MEDICATION_CLASSES
 from medex.icd10 import Icd10Index
@@ -27,7 +27,6 @@ from medex.screening import (
 )
 from medex.services.intake import (
     CLIENT_FIELDS,
-    PARQ_KEYS,
     REFERRAL_FIELDS,
     ClientIndex,
     add_diagnosis,
@@ -39,8 +38,8 @@ from medex.services.intake import (
     load_consent_texts,
     onboarding_checklist,
     record_referral,
-    save_client,
     save_clearance,
+    save_client,
     save_goals,
     save_health_history,
     save_screening,
@@ -72,7 +71,14 @@ icd10_source: Callable[[], Awaitable[Icd10Index]] = _browser_icd10
 
 
 def today() -> date:
-    return date.today()
+    """The device's local date (Pyodide's clock runs in UTC, which is tomorrow in the US
+    evening: a birth date or a referral typed "today" would be refused as future)."""
+    try:
+        import js  # only in the browser
+    except ImportError:
+        return date.today()
+    now = js.Date.new()
+    return date(int(now.getFullYear()), int(now.getMonth()) + 1, int(now.getDate()))
 
 
 def _fail(app: App, name: str, values: dict[str, Any], errors: dict[str, str]) -> None:
@@ -102,6 +108,10 @@ async def clients(app: App, params: dict[str, str]) -> View:
         "provider": params.get("provider", ""),
         "ready": params.get("ready", ""),
     }
+    if any(params.get(k) for k in filters):
+        # Opened from a link with filters (e.g. the dashboard's "not ready"): the link wins.
+        app.state.forms.pop("client-search", None)
+        search = None
     if search:
         filters.update({k: str(v) for k, v in search.values.items() if k in filters})
     files = await load_all_files(app.repo)
@@ -128,6 +138,7 @@ async def search_clients(app: App, data: dict[str, Any]) -> None:
     app.state.forms["client-search"] = FormState(
         values={k: str(data.get(k, "")) for k in ("q", "status", "provider", "ready")}
     )
+    app.navigate("#/clients")  # the search form now holds the filters, not the link
 
 
 @action("clear-client-search")
@@ -192,7 +203,7 @@ async def client_page(app: App, params: dict[str, str]) -> View:
         "statuses": STATUS_LABELS,
         "next_statuses": _next_statuses(client.status),
     }
-    values, errors = _form_values(app, section, client.id)
+    values, errors = _form_values(app, "client" if section == "details" else section, client.id)
     if section == "details":
         if not values:
             values = {k: getattr(client, k) or "" for k in CLIENT_FIELDS}
@@ -204,17 +215,20 @@ async def client_page(app: App, params: dict[str, str]) -> View:
             values = {k: "" for k in REFERRAL_FIELDS}
             values["provider_id"] = params.get("provider", "") or (client.provider_id or "")
             values["referred_on"] = today().isoformat()
+        elif params.get("provider") and not values.get("provider_id"):
+            values = {**values, "provider_id": params["provider"]}  # just added from here
         icd = app.state.forms.get(f"icd:{client.id}")
         context["icd"] = icd.values if icd else {}
         context["chosen"] = _chosen(app, client.id)
     elif section == "history":
-        history = file.history
-        if not values and history:
-            values = _history_values(history)
+        typed = bool(values)
+        if not values and file.history:
+            values = _history_values(file.history)
         rows = app.state.forms.get(f"rows:{client.id}")
-        extra = rows.values if rows else {}
+        wanted = rows.values if rows else {}
         context["row_counts"] = {
-            k: max(_count(values, k), 1) + int(extra.get(k, 0)) for k in ("cond", "surg", "med")
+            k: max(_count(values, k) + (0 if typed else 1), int(wanted.get(k, 0)), 1)
+            for k in ("cond", "surg", "med")
         }
         context["medication_classes"] = MEDICATION_CLASSES
     elif section == "screening":
@@ -226,7 +240,8 @@ async def client_page(app: App, params: dict[str, str]) -> View:
             suggests_diabetes=_suggests_diabetes(file),
         )
         if not values:
-            values = {"screened_on": today().isoformat()}
+            values = _screening_values(file.screening)
+            values["screened_on"] = today().isoformat()
     elif section == "clearance":
         if not values and file.clearance:
             c = file.clearance
@@ -245,14 +260,14 @@ async def client_page(app: App, params: dict[str, str]) -> View:
             for kind in ConsentKind
         ]
         context["consent_forms"] = {
-            kind.value: _form_values(app, f"consent-{kind.value}", client.id) for kind in ConsentKind
+            kind.value: _form_values(app, f"consent-{kind.value}", client.id)
+            for kind in ConsentKind
         }
-    elif section == "goals":
-        if not values and file.goals:
-            values = {"deficits": "\n".join(file.goals.deficits)}
-            for i, a in enumerate(file.goals.activities):
-                values[f"psfs_activity_{i}"] = a.activity
-                values[f"psfs_score_{i}"] = str(a.score)
+    elif section == "goals" and not values and file.goals:
+        values = {"deficits": "\n".join(file.goals.deficits)}
+        for i, a in enumerate(file.goals.activities):
+            values[f"psfs_activity_{i}"] = a.activity
+            values[f"psfs_score_{i}"] = str(a.score)
     context["values"] = values
     context["errors"] = errors
     return "views/intake/client.html", context
@@ -263,8 +278,7 @@ def _next_statuses(status: ClientStatus) -> list[tuple[str, str]]:
 
     order = list(ClientStatus)
     return [
-        (s.value, STATUS_LABELS[s])
-        for s in sorted(ALLOWED_TRANSITIONS[status], key=order.index)
+        (s.value, STATUS_LABELS[s]) for s in sorted(ALLOWED_TRANSITIONS[status], key=order.index)
     ]
 
 
@@ -272,6 +286,28 @@ def _suggests_diabetes(file) -> bool:
     from medex.health import suggests_diabetes
 
     return bool(file.history and suggests_diabetes(file.history))
+
+
+def _screening_values(record) -> dict[str, Any]:
+    """A new screening starts from the latest one's answers (the practitioner reviews them)."""
+    if record is None:
+        return {}
+    yes_no = {True: "yes", False: "no"}
+    values: dict[str, Any] = {}
+    if record.parq:
+        for key in PARQ_PAGE1_LABELS:
+            values[f"parq_{key}"] = yes_no[getattr(record.parq, key)]
+        if record.parq.follow_up_any_yes is not None:
+            values["parq_follow_up"] = yes_no[record.parq.follow_up_any_yes]
+    acsm = record.acsm
+    for key in ("exercises_regularly", "known_cmr_disease", "symptomatic"):
+        values[f"acsm_{key}"] = yes_no[getattr(acsm, key)]
+    values["acsm_has_diabetes"] = acsm.has_diabetes
+    values["acsm_cleared_within_12_months"] = acsm.cleared_within_12_months
+    values["acsm_desired_intensity"] = acsm.desired_intensity.value
+    for symptom in acsm.symptoms:
+        values[f"symptom_{symptom.value}"] = True
+    return values
 
 
 def _count(values: dict[str, Any], prefix: str) -> int:
@@ -295,7 +331,9 @@ def _history_values(history) -> dict[str, Any]:
             }
         )
     for i, s in enumerate(history.surgeries):
-        values.update({f"surg_name_{i}": s.name, f"surg_performed_on_{i}": s.performed_on.isoformat()})
+        values.update(
+            {f"surg_name_{i}": s.name, f"surg_performed_on_{i}": s.performed_on.isoformat()}
+        )
     for i, m in enumerate(history.medications):
         values.update(
             {
@@ -328,13 +366,15 @@ async def client_status(app: App, data: dict[str, Any]) -> None:
     client = await _client(app, data)
     if client is None:
         return
-    ok, message, _ = await change_status(
+    _ok, message, _ = await change_status(
         app.repo, client, ClientStatus(str(data.get("status"))), today()
     )
     app.state.flash = message
 
 
 # -- referral and ICD-10 ----------------------------------------------------------------------
+# One form: the code search, the Add/Remove buttons and Save are its submit buttons, so what
+# was typed in the referral is sent (and kept) whichever button is pressed.
 
 
 def _chosen(app: App, client_id: str) -> list[dict[str, Any]]:
@@ -342,60 +382,72 @@ def _chosen(app: App, client_id: str) -> list[dict[str, Any]]:
     return list(form.values.get("diagnoses", [])) if form else []
 
 
-@action("icd-search")
-async def icd_search(app: App, data: dict[str, Any]) -> None:
-    client_id = str(data.get("client_id", ""))
-    query = str(data.get("icd_query", "")).strip()
+async def _icd_search(app: App, client_id: str, query: str) -> None:
     state = app.form(f"icd:{client_id}")
     state.values = {"query": query, "results": [], "message": ""}
+    app.state.focus = "field-icd_query"
     if not query:
         state.values["message"] = "Type a code (e.g. M17.11) or words (e.g. knee osteoarthritis)"
-        app.state.focus = "field-icd_query"
         return
     try:
         index = await icd10_source()
-    except Exception as exc:  # noqa: BLE001 - shown to the user in words
+    except Exception as exc:
         state.values["message"] = f"The ICD-10-CM code list could not be loaded: {exc}"
         return
     results = index.search(query, limit=25)
     state.values["results"] = [r.model_dump() for r in results]
     if not results:
         state.values["message"] = f"No ICD-10-CM code matches '{query}'."
-    app.state.focus = "field-icd_query"
 
 
-@action("dx-add")
-async def dx_add(app: App, data: dict[str, Any]) -> None:
-    client_id = str(data.get("clientId", "") or data.get("client_id", ""))
-    code = str(data.get("code", "") or data.get("icd_query", ""))
-    index = await icd10_source()
+async def _dx_add(app: App, client_id: str, code: str) -> None:
+    icd = app.form(f"icd:{client_id}")
+    try:
+        index = await icd10_source()
+    except Exception as exc:
+        icd.values = {
+            **icd.values,
+            "message": f"The ICD-10-CM code list could not be loaded: {exc}",
+        }
+        return
     form = app.form(f"dx:{client_id}")
     chosen, message = add_diagnosis(list(form.values.get("diagnoses", [])), code, index)
     form.values = {"diagnoses": chosen}
-    icd = app.form(f"icd:{client_id}")
     icd.values = {**icd.values, "message": message}
+    app.state.focus = "field-icd_query"
 
 
-@action("dx-remove")
-async def dx_remove(app: App, data: dict[str, Any]) -> None:
-    client_id = str(data.get("clientId", ""))
-    form = app.form(f"dx:{client_id}")
-    code = str(data.get("code", ""))
-    form.values = {"diagnoses": [d for d in form.values.get("diagnoses", []) if d["code"] != code]}
-
-
-@action("save-referral")
-async def save_referral_action(app: App, data: dict[str, Any]) -> None:
+@action("referral-form")
+async def referral_form(app: App, data: dict[str, Any]) -> None:
+    """Search codes, add or remove a code, or save the referral (by the button pressed)."""
     client = await _client(app, data)
     if client is None:
         return
+    typed = {k: data.get(k, "") for k in REFERRAL_FIELDS}
+    if data.get("add_code") or data.get("remove_code") or data.get("intent") == "search":
+        previous = app.state.forms.get("referral")
+        errors = previous.errors if previous else {}
+        app.state.forms["referral"] = FormState({**typed, "client_id": client.id}, errors)
+        if data.get("add_code"):
+            await _dx_add(app, client.id, str(data["add_code"]))
+        elif data.get("remove_code"):
+            form = app.form(f"dx:{client.id}")
+            code = str(data["remove_code"])
+            form.values = {"diagnoses": [d for d in _chosen(app, client.id) if d["code"] != code]}
+        else:
+            await _icd_search(app, client.id, str(data.get("icd_query", "")).strip())
+        return
+    await _save_referral(app, client, data)
+
+
+async def _save_referral(app: App, client: Client, data: dict[str, Any]) -> None:
     chosen = _chosen(app, client.id)
     diagnoses = [{"code": d["code"], "description": d["description"]} for d in chosen]
     index = None
     if diagnoses:
         try:
             index = await icd10_source()
-        except Exception:  # noqa: BLE001 - codes came from the index; save without re-check
+        except Exception:  # the codes came from the index; save without re-checking
             index = None
     result, _ = await record_referral(app.repo, client, data, diagnoses, today(), index)
     if not result.ok:
@@ -411,18 +463,18 @@ async def save_referral_action(app: App, data: dict[str, Any]) -> None:
 # -- health history ---------------------------------------------------------------------------
 
 
-@action("add-rows")
-async def add_rows(app: App, data: dict[str, Any]) -> None:
-    client_id = str(data.get("clientId", ""))
-    kind = str(data.get("kind", ""))
-    form = app.form(f"rows:{client_id}")
-    form.values = {**form.values, kind: int(form.values.get(kind, 0)) + 1}
-
-
 @action("save-history")
 async def save_history_action(app: App, data: dict[str, Any]) -> None:
+    """Save the history, or (the "Add a …" buttons) add a blank row keeping what was typed."""
     client = await _client(app, data)
     if client is None:
+        return
+    kind = str(data.pop("add_row", ""))
+    if kind in ("cond", "surg", "med"):
+        rows = app.form(f"rows:{client.id}")
+        rows.values = {**rows.values, kind: _count(data, kind) + 1}
+        app.state.forms["history"] = FormState({**data, "client_id": client.id}, {})
+        app.state.focus = f"field-{kind}_name_{_count(data, kind)}"
         return
     result, history = await save_health_history(app.repo, client, data, today())
     if not result.ok or history is None:
@@ -499,6 +551,3 @@ async def save_goals_action(app: App, data: dict[str, Any]) -> None:
         _fail(app, "goals", {**result.values, "client_id": client.id}, result.errors)
         return
     _done(app, client, "goals", "Goals and functional deficits saved.", "checklist")
-
-
-__all__ = ["PARQ_KEYS", "quote"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medex.dashboard import ordered, practice_setup_items
+from medex.services.intake import intake_dashboard
 
 from ..core import App, View, route
 from .practice import profile_form_values
@@ -19,4 +20,5 @@ async def home(app: App, params: dict[str, str]) -> View:
     items = practice_setup_items(
         has_profile=True, storage_persisted=app.state.storage.get("persisted")
     )
+    items += await intake_dashboard(app.repo)
     return "views/home.html", {"items": ordered(items), "profile": app.state.profile}

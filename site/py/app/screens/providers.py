@@ -39,6 +39,9 @@ async def provider(app: App, params: dict[str, str]) -> View:
             [c for c in await app.repo.list(Client) if c.provider_id == current.id],
             key=lambda c: c.sort_name,
         )
+    # Opened from a client's referral ("Add a provider"): go back there after saving.
+    for_client = params.get("client", "")
+    values["return_to"] = f"#/client?id={for_client}&section=referral" if for_client else ""
     editing = current is None or params.get("edit") == "1" or bool(errors)
     return "views/provider.html", {
         "provider": current,
@@ -62,8 +65,8 @@ async def save_provider_action(app: App, data: dict[str, Any]) -> None:
         return
     app.state.forms.pop(FORM, None)
     back = str(data.get("return_to", ""))
-    if back:
-        app.navigate(back)
+    if back.startswith("#/client?"):
+        app.navigate(f"{back}&provider={saved.id}")
     else:
         app.navigate(f"#/provider?id={saved.id}")
     app.state.flash = f"{saved.name} saved."

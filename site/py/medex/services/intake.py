@@ -235,6 +235,7 @@ async def record_referral(
     if index is not None:
         context[ICD10_CONTEXT_KEY] = index
     data = {**clean_form(typed), "client_id": client.id, "diagnoses": diagnoses}
+    data.setdefault("provider_id", "")
     errors: dict[str, str] = {}
     if data.get("provider_id") and await repo.get(ReferringProvider, data["provider_id"]) is None:
         errors["provider_id"] = "This provider is no longer in the directory: choose another"
@@ -490,7 +491,7 @@ async def sign_consent(
     today: date,
 ) -> tuple[FormResult, Consent | None]:
     """Store the text as shown, with the typed name (and drawn signature if any), dated."""
-    typed = {k: form.get(k, "") for k in ("signed_name", "agree")}
+    typed = {k: form.get(k, "") for k in ("signed_name", "agree", "signature_svg")}
     errors = {}
     if not form.get("agree"):
         errors["agree"] = "The client must tick that they have read and agree to the text"
@@ -724,3 +725,8 @@ def intake_dashboard_items(files: Iterable[ClientFile]) -> list[DashboardItem]:
             )
         )
     return items
+
+
+async def intake_dashboard(repo: Repository) -> list[DashboardItem]:
+    """The dashboard's intake items, read from the repository."""
+    return intake_dashboard_items((await load_all_files(repo)).values())
