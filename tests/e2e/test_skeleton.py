@@ -151,3 +151,24 @@ def test_profile_survives_closing_the_browser(
     expect(page.locator("#field-email")).to_have_value(PROFILE["email"])
     ctx.close()
     assert foreign == []
+
+
+def test_what_was_typed_survives_a_reload_until_saved(page):
+    open_app(page)
+    page.locator("#field-practitioner_name").fill("Dana Reyes")
+    page.locator("#field-address").fill("12 Elm St\nSpringfield")
+    page.wait_for_function("Number(document.documentElement.dataset.draftsSaved || 0) >= 1")
+    page.reload()
+    wait_ready(page)
+    expect(page.locator("#field-practitioner_name")).to_have_value("Dana Reyes")
+    expect(page.locator("#field-address")).to_have_value("12 Elm St\nSpringfield")
+    expect(page.locator("#profile-form")).to_have_attribute("data-draft-restored", "true")
+    # Saving discards the draft: after a reload the form shows the saved record, not the draft.
+    page.locator("#field-business_name").fill("Reyes Medical Exercise")
+    page.get_by_role("button", name="Save practice profile").click()
+    expect(page.locator("#flash")).to_contain_text("Practice profile saved")
+    # (the page was reloaded: its draft-save counter started again at 0)
+    page.wait_for_function("Number(document.documentElement.dataset.draftsSaved || 0) >= 1")
+    open_app(page, "./#/settings")
+    expect(page.locator("#field-practitioner_name")).to_have_value("Dana Reyes")
+    expect(page.locator("#profile-form")).not_to_have_attribute("data-draft-restored", "true")

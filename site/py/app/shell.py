@@ -10,9 +10,11 @@ from pyodide.ffi import create_proxy, jsnull
 from pyscript.js_modules import medex_store
 
 from . import browser, core
+from .drafts import Drafts, is_final_submit
 
 boot = js.window.medexBoot
 app: core.App | None = None
+drafts: Drafts | None = None
 _busy: set[str] = set()
 _pending: set[asyncio.Task] = set()
 _proxies: list = []  # event listeners live as long as the page
@@ -30,6 +32,8 @@ def _root():
 async def paint() -> None:
     assert app is not None
     browser.patch(_root(), await app.html())
+    if drafts is not None:
+        drafts.restore(_root())
     js.document.title = _title()
     focus = app.state.focus
     app.state.focus = ""
@@ -44,7 +48,7 @@ def _title() -> str:
     return f"{label} · MedEx Practice" if label and label != "Home" else "MedEx Practice"
 
 
-async def run_action(name: str, data: dict, form=None) -> None:
+async def run_action(name: str, data: dict, form=None, final: bool = True) -> None:
     assert app is not None
     if name in _busy:
         return  # a double tap while saving
@@ -70,9 +74,12 @@ async def run_action(name: str, data: dict, form=None) -> None:
         )
     finally:
         _busy.discard(name)
+    draft_key = Drafts.key(form) if form is not None else None
     if str(js.location.hash).lstrip("#").strip("/") != app.state.route:
         js.history.replaceState(None, "", "#/" + app.state.route)
     await paint()
+    if drafts is not None:
+        await drafts.submitted(draft_key, final)
 
 
 def _spawn(coro) -> None:
@@ -91,7 +98,7 @@ def on_submit(event) -> None:
     submitter = getattr(event, "submitter", None)
     if not _absent(submitter) and str(getattr(submitter, "name", "") or ""):
         data[str(submitter.name)] = str(submitter.value)
-    _spawn(run_action(str(form.dataset.action), data, form))
+    _spawn(run_action(str(form.dataset.action), data, form, is_final_submit(submitter)))
 
 
 def on_click(event) -> None:
@@ -101,6 +108,11 @@ def on_click(event) -> None:
     event.preventDefault()
     data = {str(k): str(v) for k, v in js.Object.entries(target.dataset)}
     _spawn(run_action(str(target.dataset.action), data))
+
+
+def on_input(event) -> None:
+    if drafts is not None:
+        drafts.typed(event.target.closest("form"))
 
 
 def on_hashchange(event=None) -> None:
@@ -122,6 +134,8 @@ async def flush() -> None:
     """Finish every pending save (before an update is applied or the page is hidden)."""
     if _pending:
         await asyncio.gather(*list(_pending), return_exceptions=True)
+    if drafts is not None:
+        await drafts.flush()
 
 
 def _listen(target, kind: str, handler) -> None:
@@ -131,18 +145,23 @@ def _listen(target, kind: str, handler) -> None:
 
 
 async def start() -> None:
-    global app
+    global app, drafts
     boot.step("Opening your records", 85, "")
     await medex_store.open()
     core.load_screens()
-    app = core.App(browser.IndexedDbRepository(), browser.BrowserPlatform())
+    repo = browser.IndexedDbRepository()
+    app = core.App(repo, browser.BrowserPlatform())
+    drafts = Drafts(repo)
     await app.load()
+    await drafts.load()
     boot.step("Opening your records", 95, "")
     app.navigate(str(js.location.hash))
     await paint()
     root = _root()
     _listen(root, "submit", on_submit)
     _listen(root, "click", on_click)
+    _listen(root, "input", on_input)
+    _listen(root, "change", on_input)
     _listen(js.window, "hashchange", on_hashchange)
     _listen(js.window, "medex:db-closed", on_db_closed)
     flush_proxy = create_proxy(lambda *_: _spawn(flush()))

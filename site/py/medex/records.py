@@ -29,10 +29,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _no_control_chars(value: str) -> str:
     # Keep tabs/newlines (addresses, notes); drop other C0 controls and DEL which only
     # ever arrive by accident (pasted from PDFs) and break printing.
-    return "".join(ch for ch in value if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127))
+    return _CONTROL_CHARS.sub("", value)
 
 
 Text = Annotated[

@@ -1,0 +1,113 @@
+"""Drafts: what is typed into a form survives a reload, a crash or a closed tab until saved.
+
+Every form in the app with an id keeps a draft (opt out with ``data-no-draft``), keyed by
+the screen (location hash) and the form id, stored in IndexedDB's meta store shortly after
+typing stops and on page hide. After each render the draft is put back into the form. It
+is discarded when the form is saved: its final submit button (one without a ``name``, or
+``value="save"``) was used and the re-rendered form shows no error — or the form is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import js
+from pyodide.ffi import jsnull
+
+from . import browser
+
+META_KEY = "drafts"
+DEBOUNCE_S = 0.4
+
+
+class Drafts:
+    def __init__(self, repo) -> None:
+        self.repo = repo
+        self.values: dict[str, dict] = {}
+        self._timer: asyncio.Task | None = None
+        self._dirty = False
+        self.saves = 0
+
+    async def load(self) -> None:
+        self.values = await self.repo.get_meta(META_KEY) or {}
+
+    @staticmethod
+    def key(form) -> str | None:
+        if (
+            form is None
+            or form is jsnull
+            or not str(form.id or "")
+            or form.hasAttribute("data-no-draft")
+        ):
+            return None
+        return f"{js.location.hash or '#/'}#{form.id}"
+
+    def typed(self, form) -> None:
+        """An input event: remember the form's values, and save them once typing pauses."""
+        key = self.key(form)
+        if key is None:
+            return
+        self.values[key] = browser.form_values(form)
+        self._dirty = True
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.ensure_future(self._save_later())
+
+    async def _save_later(self) -> None:
+        await asyncio.sleep(DEBOUNCE_S)
+        await self.flush()
+
+    async def flush(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            await self.repo.set_meta(META_KEY, self.values)
+            self.saves += 1
+            js.document.documentElement.dataset.draftsSaved = str(self.saves)  # for tests
+
+    async def submitted(self, key: str | None, final: bool) -> None:
+        """After a form's action ran and the page re-rendered."""
+        if key is None or key not in self.values:
+            return
+        form_id = key.rsplit("#", 1)[1]
+        form = js.document.getElementById(form_id)
+        gone = form is None or form is jsnull
+        failed = not gone and form.querySelector("[aria-invalid='true'], .form-error") is not jsnull
+        if gone or (final and not failed):
+            del self.values[key]
+            self._dirty = True
+            await self.flush()
+
+    def restore(self, root) -> None:
+        """Put drafts back into the forms now on screen (after every render)."""
+        for form in root.querySelectorAll("form[id]"):
+            key = self.key(form)
+            saved = self.values.get(key) if key else None
+            if not saved:
+                continue
+            changed = False
+            for element in form.elements:
+                name = str(element.name or "")
+                if not name or (name not in saved and str(element.type) != "checkbox"):
+                    continue
+                kind = str(element.type)
+                if kind == "checkbox":
+                    want = name in saved
+                    if bool(element.checked) != want:
+                        element.checked, changed = want, True
+                elif kind == "radio":
+                    want = str(saved.get(name)) == str(element.value)
+                    if bool(element.checked) != want:
+                        element.checked, changed = want, True
+                elif kind not in ("file", "submit", "button") and str(element.value) != str(
+                    saved[name]
+                ):
+                    element.value, changed = saved[name], True
+            if changed:
+                form.dataset.draftRestored = "true"
+
+
+def is_final_submit(submitter) -> bool:
+    if submitter is None or submitter is jsnull:
+        return True  # Enter in a field: the form's default (first) button
+    name = str(getattr(submitter, "name", "") or "")
+    return not name or str(submitter.value) == "save"

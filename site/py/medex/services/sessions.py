@@ -1,0 +1,364 @@
+"""Session-log use cases over the Repository: drafts, signing, addenda, history, exercises.
+
+Every write is ONE ``repo.save(...)`` call (one IndexedDB transaction). Each writer takes
+``extra=`` records that are saved in the same call (e.g. the audit entry designed later).
+Locked-log rules are enforced here on every path that writes a log (draft save, signing,
+import) by ``session_logs.check_update_allowed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from ..exercises import Exercise, name_clash, starter_library
+from ..records import PracticeProfile, Record, utc_now
+from ..repository import Repository
+from ..safety import Severity
+from ..screening import AcsmOutcome, Clearance, ScreeningRecord
+from ..session_logs import (
+    Addendum,
+    AddendumKind,
+    Attendance,
+    AttendanceSummary,
+    LockedLogError,
+    SessionLog,
+    SessionVolume,
+    SigningRefused,
+    attendance_summary,
+    check_addendum_update_allowed,
+    check_update_allowed,
+    compute_flags,
+    filter_logs,
+    latest_attended,
+    make_addendum,
+    prefill_from_previous,
+    session_volume,
+    sign_log,
+    timeline_key,
+    unsigned_log_items,
+    verify_signature,
+)
+
+__all__ = [
+    "ClearanceContext",
+    "ClientHistory",
+    "HistoryEntry",
+    "LockedLogError",
+    "SigningRefused",
+    "add_addendum",
+    "client_history",
+    "import_addendum",
+    "import_session_log",
+    "list_exercises",
+    "load_clearance_context",
+    "save_draft_log",
+    "save_exercise",
+    "seed_starter_exercises",
+    "sign_session_log",
+    "start_session",
+    "unsigned_logs_dashboard",
+]
+
+
+def _newest(records: Iterable[Record]):
+    records = list(records)
+    return max(records, key=lambda r: (r.created_at, r.updated_at)) if records else None
+
+
+# --- Clearance -------------------------------------------------------------------------
+
+
+@dataclass
+class ClearanceContext:
+    """What signing needs to know about screening and clearance. ``outcome`` None means no
+    screening is on file."""
+
+    outcome: AcsmOutcome | None
+    clearance: Clearance | None = None
+    has_diabetes: bool = False
+
+
+async def load_clearance_context(repo: Repository, client_id: str) -> ClearanceContext:
+    screening = _newest(await repo.find(ScreeningRecord, "client_id", client_id))
+    clearance = _newest(await repo.find(Clearance, "client_id", client_id))
+    return ClearanceContext(
+        outcome=screening.outcome if screening else None,
+        clearance=clearance,
+        has_diabetes=bool(screening and screening.acsm.has_diabetes),
+    )
+
+
+# --- Session logs ----------------------------------------------------------------------
+
+
+async def start_session(
+    repo: Repository,
+    client_id: str,
+    session_date: date,
+    program_exercises: Sequence[Exercise] = (),
+    *,
+    episode_id: str | None = None,
+) -> SessionLog:
+    """A pre-filled draft (not saved): the program with last time's parameters, last time's
+    pain score, and 'has diabetes' from the screening."""
+    logs = await repo.find(SessionLog, "client_id", client_id)
+    previous = latest_attended(logs, before=session_date) or latest_attended(logs)
+    context = await load_clearance_context(repo, client_id)
+    return prefill_from_previous(
+        previous,
+        program_exercises,
+        client_id=client_id,
+        session_date=session_date,
+        episode_id=episode_id,
+        has_diabetes=context.has_diabetes or (previous.has_diabetes if previous else False),
+    )
+
+
+async def save_draft_log(
+    repo: Repository,
+    log: SessionLog,
+    *,
+    now: datetime | None = None,
+    extra: Sequence[Record] = (),
+) -> SessionLog:
+    """Save an unsigned log (its current flags are stored for display; signing recomputes
+    them). Refuses (LockedLogError) to change a signed log; an identical re-save of a signed
+    log writes nothing and returns the stored log."""
+    existing = await repo.get(SessionLog, log.id)
+    check_update_allowed(existing, log)
+    if log.is_signed:
+        if existing is not None:
+            return existing  # identical re-save of a signed log (checked above)
+        raise LockedLogError("Sign a session log with 'Sign', not by saving a draft")
+    draft = log.model_copy(
+        update={
+            "safety_flags": compute_flags(log),
+            "created_at": existing.created_at if existing else log.created_at,
+            "updated_at": now or utc_now(),
+        }
+    )
+    draft = SessionLog.model_validate(draft.model_dump())
+    await repo.save(draft, *extra)
+    return draft
+
+
+async def _signer(repo: Repository, signed_by: str | None, credentials: str | None):
+    if signed_by is not None:
+        return signed_by, credentials or ""
+    profiles = await repo.list(PracticeProfile)
+    profile = max(profiles, key=lambda p: p.updated_at) if profiles else None
+    if profile is None:
+        raise SigningRefused({"signed_by": "Type your name to sign"})
+    return profile.practitioner_name, (
+        credentials if credentials is not None else profile.credentials
+    )
+
+
+async def sign_session_log(
+    repo: Repository,
+    log: SessionLog,
+    *,
+    signed_by: str | None = None,
+    credentials: str | None = None,
+    now: datetime | None = None,
+    clearance: ClearanceContext | None = None,
+    extra: Sequence[Record] = (),
+) -> SessionLog:
+    """Validate, compute the flags, check the override and clearance rules, sign and store
+    the log in ONE save. ``signed_by`` None signs as the practice profile's practitioner;
+    ``clearance`` None looks up the client's latest screening and clearance.
+
+    Raises ``SigningRefused`` (field → message) or ``LockedLogError`` (already signed).
+    """
+    existing = await repo.get(SessionLog, log.id)
+    if existing is not None and existing.is_signed:
+        raise LockedLogError(
+            "This session log is already signed and locked. Add an addendum to correct it."
+        )
+    if existing is not None and existing.client_id != log.client_id:
+        raise SigningRefused({"client_id": "This session log belongs to another client"})
+    name, creds = await _signer(repo, signed_by, credentials)
+    context = clearance or await load_clearance_context(repo, log.client_id)
+    if existing is not None:
+        log = log.model_copy(update={"created_at": existing.created_at})
+    signed = sign_log(
+        log,
+        signed_by=name,
+        credentials=creds,
+        signed_at=now or utc_now(),
+        screening_outcome=context.outcome,
+        clearance=context.clearance,
+    )
+    check_update_allowed(existing, signed)
+    await repo.save(signed, *extra)
+    return signed
+
+
+async def import_session_log(
+    repo: Repository, incoming: SessionLog, *, extra: Sequence[Record] = ()
+) -> bool:
+    """The import/restore path: refuses to change a signed log or to store a tampered one.
+    Returns True when something was written (False for an identical signed log)."""
+    existing = await repo.get(SessionLog, incoming.id)
+    check_update_allowed(existing, incoming)
+    if existing is not None and existing.is_signed:
+        return False
+    await repo.save(incoming, *extra)
+    return True
+
+
+# --- Addenda ---------------------------------------------------------------------------
+
+
+async def add_addendum(
+    repo: Repository,
+    session_log_id: str,
+    text: str,
+    *,
+    author: str | None = None,
+    credentials: str | None = None,
+    kind: AddendumKind = AddendumKind.CORRECTION,
+    now: datetime | None = None,
+    extra: Sequence[Record] = (),
+) -> Addendum:
+    """A signed addendum under a signed log, in ONE save. The log itself is never written."""
+    log = await repo.get(SessionLog, session_log_id)
+    if log is None:
+        raise ValueError("This session log no longer exists")
+    name, creds = await _signer(repo, author, credentials)
+    addendum = make_addendum(
+        log, text, author=name, credentials=creds, signed_at=now or utc_now(), kind=kind
+    )
+    await repo.save(addendum, *extra)
+    return addendum
+
+
+async def import_addendum(repo: Repository, incoming: Addendum) -> bool:
+    existing = await repo.get(Addendum, incoming.id)
+    check_addendum_update_allowed(existing, incoming)
+    if existing is not None:
+        return False
+    await repo.save(incoming)
+    return True
+
+
+# --- History ---------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryEntry:
+    log: SessionLog
+    addenda: list[Addendum]
+    volume: SessionVolume
+    # None: not checked (or not signed); False: the content no longer matches the signature.
+    signature_ok: bool | None = None
+
+    @property
+    def hard_stop(self) -> bool:
+        return any(f.severity is Severity.HARD_STOP for f in self.log.safety_flags)
+
+
+@dataclass
+class ClientHistory:
+    entries: list[HistoryEntry]  # newest first
+    attendance: AttendanceSummary
+    total_sets: int = 0
+    total_reps: int = 0
+    volume_load_kg: float = 0.0
+    duration_s: int = 0
+    distance_m: float = 0.0
+    unsigned: int = 0
+    hard_stops: int = 0
+    # Oldest → newest attended sessions: (date, volume load kg, minutes) for a trend line.
+    volume_trend: list[tuple[date, float, float]] = field(default_factory=list)
+
+
+async def client_history(
+    repo: Repository,
+    client_id: str,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    attendance: Attendance | Iterable[Attendance] | None = None,
+    planned: int | None = None,
+    verify: bool = False,
+) -> ClientHistory:
+    """A client's sessions as a timeline (newest first) with their addenda (oldest first),
+    filtered by date range (inclusive) and attendance, with attendance and volume totals.
+    Two reads (session_logs and addenda by client). ``verify`` re-checks every signature."""
+    logs = filter_logs(
+        await repo.find(SessionLog, "client_id", client_id),
+        date_from=date_from,
+        date_to=date_to,
+        attendance=attendance,
+    )
+    by_log: dict[str, list[Addendum]] = {}
+    for a in await repo.find(Addendum, "client_id", client_id):
+        by_log.setdefault(a.session_log_id, []).append(a)
+    entries = []
+    for log in logs:
+        added = sorted(by_log.get(log.id, []), key=lambda a: a.signed_at)
+        ok = verify_signature(log) if verify and log.is_signed else None
+        entries.append(HistoryEntry(log, added, session_volume(log), ok))
+    history = ClientHistory(entries=entries, attendance=attendance_summary(logs, planned))
+    for e in entries:
+        v = e.volume
+        history.total_sets += v.total_sets
+        history.total_reps += v.total_reps
+        history.volume_load_kg += v.volume_load_kg
+        history.duration_s += v.duration_s
+        history.distance_m += v.distance_m
+        history.unsigned += not e.log.is_signed
+        history.hard_stops += e.hard_stop
+    history.volume_trend = [
+        (e.log.session_date, round(e.volume.volume_load_kg, 1), round(e.volume.duration_s / 60, 1))
+        for e in sorted(entries, key=lambda e: timeline_key(e.log))
+        if e.log.attendance is Attendance.ATTENDED
+    ]
+    return history
+
+
+async def unsigned_logs_dashboard(
+    repo: Repository, now: datetime | None = None, client_names: dict[str, str] | None = None
+):
+    """Dashboard items for unsigned logs older than 24 h. Reads every session log (no index
+    on the signature exists; see the report)."""
+    return unsigned_log_items(await repo.list(SessionLog), now or utc_now(), client_names)
+
+
+# --- Exercise library ------------------------------------------------------------------
+
+
+async def list_exercises(repo: Repository, include_archived: bool = False) -> list[Exercise]:
+    exercises = await repo.list(Exercise)
+    return sorted(
+        (e for e in exercises if include_archived or not e.archived),
+        key=lambda e: (e.category.value, e.name.casefold()),
+    )
+
+
+async def save_exercise(
+    repo: Repository, exercise: Exercise, *, extra: Sequence[Record] = ()
+) -> Exercise:
+    """Add or edit a library exercise (a rename never touches past session logs)."""
+    if not exercise.archived and name_clash(await repo.list(Exercise), exercise.name, exercise.id):
+        raise ValueError(f"There is already an exercise called '{exercise.name}'")
+    existing = await repo.get(Exercise, exercise.id)
+    saved = exercise.model_copy(
+        update={
+            "created_at": existing.created_at if existing else exercise.created_at,
+            "updated_at": utc_now(),
+        }
+    )
+    await repo.save(saved, *extra)
+    return saved
+
+
+async def seed_starter_exercises(repo: Repository) -> int:
+    """Add the starter exercises not yet in the library (one save). Returns how many."""
+    new = starter_library(await repo.list(Exercise))
+    if new:
+        await repo.save(*new)
+    return len(new)
