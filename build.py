@@ -114,6 +114,7 @@ NPM_PACKAGES: tuple[NpmPackage, ...] = (
     NpmPackage("dexie", "4.4.7", files=("dist/modern/dexie.min.mjs",), strip="dist/modern/"),
     NpmPackage("idiomorph", "0.8.0", files=("dist/idiomorph.esm.js",), strip="dist/"),
     NpmPackage("@picocss/pico", "2.1.1", files=("css/pico.min.css",), strip="css/"),
+    NpmPackage("signature_pad", "5.1.4", files=("dist/signature_pad.js",), strip="dist/"),
     NpmPackage("axe-core", "4.14.1", files=("axe.min.js",), test_only=True),
 )
 
@@ -783,6 +784,7 @@ def build() -> dict:
         "%DEXIE%": f"vendor/dexie-{_npm('dexie').version}/dexie.min.mjs",
         "%IDIOMORPH%": f"vendor/idiomorph-{_npm('idiomorph').version}/idiomorph.esm.js",
         "%PICO%": f"vendor/picocss-pico-{_npm('@picocss/pico').version}/pico.min.css",
+        "%SIGNATURE_PAD%": f"vendor/signature_pad-{_npm('signature_pad').version}/signature_pad.js",
         "%APP_PACKAGES%": json.dumps([APP_NAME.replace("_", "-")]),
         "%ICD10_INDEX%": data_files.get("icd10", ""),
         "%PYSCRIPT_PRELOADS%": pyscript_preloads(),

@@ -1,5 +1,7 @@
 """Journey 2 end to end: from a physician's referral to a client ready for the first session."""
 
+import re
+
 from playwright.sync_api import expect
 
 from .conftest import open_app, wait_ready
@@ -105,14 +107,28 @@ def test_referral_and_intake_journey(page, console_errors):
     page.locator("#save-clearance").click()
     expect(page.locator("#clearance-status")).to_contain_text("Clearance received")
 
-    # Consents signed with a typed name.
+    # Consents signed on screen: a drawn signature (informed consent) and a typed name.
     page.locator("#tab-consent").click()
     expect(page.locator("#consent-informed_consent")).to_contain_text("Reyes Medical Exercise")
     for kind in ("informed_consent", "authorisation"):
         page.locator(f"#field-{kind}-agree").check()
         page.locator(f"#field-{kind}-signed_name").fill("Ana López")
+        if kind == "informed_consent":
+            canvas = page.locator(f"#sign-{kind} canvas")
+            expect(canvas).to_be_visible()
+            canvas.scroll_into_view_if_needed()
+            box = canvas.bounding_box()
+            page.mouse.move(box["x"] + 40, box["y"] + 120)
+            page.mouse.down()
+            for x, y in ((90, 60), (140, 130), (200, 50), (260, 120)):
+                page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+            page.mouse.up()
+            expect(page.locator(f"#sign-{kind} input[name=signature_svg]")).to_have_value(
+                re.compile(r"^data:image/svg\+xml;base64,")
+            )
         page.locator(f"#sign-{kind}-button").click()
         expect(page.locator(f"#signed-{kind}")).to_contain_text("Signed by Ana López")
+    expect(page.locator("#consent-informed_consent img.signature")).to_be_visible()
 
     # Goals (PSFS) and deficits.
     page.locator("#tab-goals").click()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 import js
+from pydantic import TypeAdapter
 from pyodide.ffi import JsException, to_js
 from pyscript.js_modules import idiomorph, medex_store
 
@@ -19,6 +21,13 @@ def _is_quota_error(exc: BaseException) -> bool:
     return "QuotaExceededError" in f"{getattr(exc, 'name', '')} {exc}"
 
 
+@functools.cache
+def _list_adapter(model: type[R]) -> TypeAdapter[list[R]]:
+    # One pydantic-core call parses and validates a whole store's JSON text (no per-record
+    # json.loads + model_validate round trips in Python).
+    return TypeAdapter(list[model])
+
+
 class IndexedDbRepository:
     """The Repository protocol over the Dexie facade in js/store.js (one call = one transaction)."""
 
@@ -27,12 +36,12 @@ class IndexedDbRepository:
         return model.model_validate_json(text) if text is not None else None
 
     async def list(self, model: type[R]) -> list[R]:
-        docs = json.loads(await medex_store.getAll(model.store))
-        return [model.model_validate(doc) for doc in docs]
+        return _list_adapter(model).validate_json(await medex_store.getAll(model.store))
 
     async def find(self, model: type[R], field: str, value: str) -> list[R]:
-        docs = json.loads(await medex_store.where(model.store, field, value))
-        return [model.model_validate(doc) for doc in docs]
+        return _list_adapter(model).validate_json(
+            await medex_store.where(model.store, field, value)
+        )
 
     async def save(self, *records: Record) -> None:
         try:
