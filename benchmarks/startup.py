@@ -52,7 +52,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    results: dict[str, list[float]] = {k: [] for k in ("app cold", "app warm", "bare cold", "bare warm")}
+    results: dict[str, list[float]] = {
+        k: [] for k in ("app cold", "app warm", "bare cold", "bare warm")
+    }
     with served_dist(rebuild=not args.no_build) as base, chromium() as browser:
         bare = base + write_bare_page()
         for _ in range(args.runs):
@@ -71,8 +73,12 @@ def main() -> None:
     print(f"Startup, time to ready ({ROOT.name}/dist on 127.0.0.1, headless Chromium)")
     for key, values in results.items():
         print(f"  {key:10s} {fmt(values)}")
-    print(f"  ratio cold app/bare: {median(results['app cold']) / median(results['bare cold']):.2f}  (target <= 1.20)")
-    print(f"  ratio warm app/bare: {median(results['app warm']) / median(results['bare warm']):.2f}  (target <= 1.25)")
+    print(
+        f"  ratio cold app/bare: {median(results['app cold']) / median(results['bare cold']):.2f}  (target <= 1.20)"
+    )
+    print(
+        f"  ratio warm app/bare: {median(results['app warm']) / median(results['bare warm']):.2f}  (target <= 1.25)"
+    )
 
 
 if __name__ == "__main__":

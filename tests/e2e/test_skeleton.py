@@ -109,7 +109,7 @@ def test_boot_failure_is_shown_in_words(page):
 
 def test_domain_unit_tests_pass_inside_pyodide(page):
     page.goto("./tests.html")
-    page.wait_for_function("document.documentElement.dataset.testsDone === 'true'", timeout=180_000)
+    page.wait_for_function("document.documentElement.dataset.testsDone === 'true'", timeout=900_000)
     report = page.locator("#report").inner_text()
     code = page.evaluate("document.documentElement.dataset.testsExitCode")
     assert code == "0", report[-4000:]

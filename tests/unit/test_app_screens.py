@@ -134,3 +134,21 @@ def test_hostile_text_renders_inert(app):
     app.navigate("#/settings")
     page = Elements(run(app.html()))
     assert page.inputs["business_name"]["value"] == HOSTILE
+
+
+def test_unreadable_logo_is_a_field_error_and_keeps_what_was_typed(app):
+    run(app.dispatch("save-profile", {**GOOD, "logo_error": "This image could not be read."}))
+    page = Elements(run(app.html()))
+    assert "could not be read" in page.text["error-logo"]
+    assert page.inputs["business_name"]["value"] == "Reyes Medical Exercise"
+    assert app.state.profile is None and app.state.focus == "field-logo"
+
+
+def test_location_keeps_route_and_parameters_for_reloads(app):
+    app.navigate("#/settings?tab=storage&note=a%20b")
+    assert app.state.params == {"tab": "storage", "note": "a b"}
+    assert app.location() == "#/settings?tab=storage&note=a+b"
+    app.navigate(app.location())
+    assert app.state.params == {"tab": "storage", "note": "a b"}
+    app.navigate("#/")
+    assert app.location() == "#/"

@@ -103,9 +103,19 @@ def form_values(form) -> dict[str, Any]:
     return data
 
 
-async def picked_image(form) -> str | None:
-    """The image chosen in the form's image input, as a scaled PNG data URL (None if none)."""
-    field = form.querySelector("input[type=file][data-image]")
-    if field is None or not hasattr(field, "files") or field.files.length == 0:  # null: jsnull
-        return None
-    return str(await medex_store.imageToDataUrl(field.files.item(0), LOGO_MAX_PX))
+async def picked_images(form) -> dict[str, str]:
+    """Images chosen in the form's ``input[type=file][data-image]`` fields, scaled down, as
+    ``{"<name>_data_url": "data:image/png;base64,…"}``; an unreadable file gives
+    ``{"<name>_error": message}`` for the action to show next to its field."""
+    found: dict[str, str] = {}
+    for field in form.querySelectorAll("input[type=file][data-image]"):
+        if field.files.length == 0:
+            continue
+        name = str(field.name)
+        try:
+            found[f"{name}_data_url"] = str(
+                await medex_store.imageToDataUrl(field.files.item(0), LOGO_MAX_PX)
+            )
+        except JsException:
+            found[f"{name}_error"] = "This image could not be read. Choose a PNG or JPEG file."
+    return found

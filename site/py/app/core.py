@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode
 
 from medex import APP_VERSION
 from medex.records import PracticeProfile
@@ -106,12 +107,18 @@ class App:
     def navigate(self, location_hash: str) -> None:
         path = location_hash.lstrip("#").strip("/")
         name, _, query = path.partition("?")
-        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        params = dict(parse_qsl(query))
         if name not in ROUTES and f"route:{name}" not in _LAZY:
             name = ""
         if name != self.state.route:
             self.state.flash = ""
         self.state.route, self.state.params = name, params
+
+    def location(self) -> str:
+        """The hash for the current screen, e.g. ``#/client?id=…`` (kept in the address bar so
+        a reload reopens the same screen)."""
+        query = urlencode(self.state.params)
+        return f"#/{self.state.route}" + (f"?{query}" if query else "")
 
     # -- actions ------------------------------------------------------------------------
     async def dispatch(self, name: str, data: dict[str, Any]) -> None:

@@ -64,10 +64,10 @@ class Drafts:
             self.saves += 1
             js.document.documentElement.dataset.draftsSaved = str(self.saves)  # for tests
 
-    async def submitted(self, key: str | None, final: bool) -> None:
-        """After a form's action ran and the page re-rendered."""
+    async def submitted(self, key: str | None, final: bool) -> bool:
+        """After a form's action ran and the page re-rendered: True if the draft was discarded."""
         if key is None or key not in self.values:
-            return
+            return False
         form_id = key.rsplit("#", 1)[1]
         form = js.document.getElementById(form_id)
         gone = form is None or form is jsnull
@@ -76,6 +76,8 @@ class Drafts:
             del self.values[key]
             self._dirty = True
             await self.flush()
+            return True
+        return False
 
     def restore(self, root) -> None:
         """Put drafts back into the forms now on screen (after every render)."""

@@ -6,7 +6,7 @@ import asyncio
 import traceback
 
 import js
-from pyodide.ffi import create_proxy, jsnull
+from pyodide.ffi import create_proxy, jsnull, to_js
 from pyscript.js_modules import medex_store
 
 from . import browser, core
@@ -53,19 +53,10 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
     if name in _busy:
         return  # a double tap while saving
     _busy.add(name)
+    started = js.performance.now()
     try:
         if form is not None:
-            try:
-                image = await browser.picked_image(form)
-            except Exception:
-                await app.dispatch(
-                    "logo-error",
-                    {**data, "message": "This image could not be read. Choose a PNG or JPEG file."},
-                )
-                await paint()
-                return
-            if image is not None:
-                data["logo_data_url"] = image
+            data.update(await browser.picked_images(form))
         await app.dispatch(name, data)
     except Exception as exc:
         traceback.print_exc()
@@ -75,11 +66,24 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
     finally:
         _busy.discard(name)
     draft_key = Drafts.key(form) if form is not None else None
-    if str(js.location.hash).lstrip("#").strip("/") != app.state.route:
-        js.history.replaceState(None, "", "#/" + app.state.route)
+    location = app.location()
+    if str(js.location.hash) != location:
+        js.history.replaceState(None, "", location)
     await paint()
-    if drafts is not None:
-        await drafts.submitted(draft_key, final)
+    if drafts is not None and await drafts.submitted(draft_key, final):
+        await paint()  # the saved form, without the draft that was restored into it
+    _timed(f"action:{name}", started)
+
+
+def _timed(what: str, started: float) -> None:
+    """Action/render times, read by benchmarks/ (window.medexTimings)."""
+    js.window.medexTimings.push(to_js([what, js.performance.now() - started]))
+
+
+async def _navigate_and_paint() -> None:
+    started = js.performance.now()
+    await paint()
+    _timed(f"route:{app.state.route}", started)
 
 
 def _spawn(coro) -> None:
@@ -118,7 +122,7 @@ def on_input(event) -> None:
 def on_hashchange(event=None) -> None:
     assert app is not None
     app.navigate(str(js.location.hash))
-    _spawn(paint())
+    _spawn(_navigate_and_paint())
 
 
 def on_db_closed(event=None) -> None:
@@ -146,6 +150,7 @@ def _listen(target, kind: str, handler) -> None:
 
 async def start() -> None:
     global app, drafts
+    js.window.medexTimings = js.Array.new()
     boot.step("Opening your records", 85, "")
     await medex_store.open()
     core.load_screens()

@@ -23,6 +23,12 @@ def profile_form_values(app: App) -> dict[str, Any]:
 
 @action("save-profile")
 async def save_profile(app: App, data: dict[str, Any]) -> None:
+    if data.get("logo_error"):  # the chosen file was not a readable image
+        form = app.form(FORM)
+        form.values = {k: data.get(k, "") for k in PROFILE_FIELDS}
+        form.errors = {"logo": data["logo_error"]}
+        app.state.focus = "field-logo"
+        return
     logo = data.get("logo_data_url")  # set by the shell when a new image was chosen
     if data.get("remove_logo"):
         logo = ""
@@ -41,10 +47,3 @@ async def save_profile(app: App, data: dict[str, Any]) -> None:
     if first_run:
         app.navigate("#/")
         app.state.flash = "Practice profile saved. Welcome to MedEx Practice."
-
-
-@action("logo-error")
-async def logo_error(app: App, data: dict[str, Any]) -> None:
-    form = app.form(FORM)
-    form.values = {k: data.get(k, "") for k in PROFILE_FIELDS}
-    form.errors = {"logo": str(data.get("message") or "This image could not be read.")}

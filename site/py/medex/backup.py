@@ -1,0 +1,767 @@
+"""Backup files and restore planning: pure functions over JSON documents.
+
+The browser side gathers every store as plain documents, calls ``make_backup`` and offers
+the text as a file; on restore it hands the file's text to ``parse_backup``, shows
+``preview_restore``, writes ``snapshot_for_undo`` somewhere safe, then writes the operations
+of ``plan_restore`` in one transaction. Nothing here touches storage.
+
+File format (canonical JSON: sorted keys, no spaces, ASCII)::
+
+    {"format": "medex-practice-backup", "format_version": 1, "app_version": "0.1.0",
+     "created_at": "2025-01-31T09:00:00Z", "encrypted": false,
+     "counts": {"clients": 12, ...}, "audit_count": 40,
+     "checksum": "<sha256 hex>", "checksum_scope": "audit+data+meta",
+     "data": {"clients": [doc, ...], ...}, "audit": [entry, ...], "meta": {...}}
+
+``checksum`` is the SHA-256 of the canonical JSON of ``{"audit", "data", "meta"}`` (every
+section but the header), so any damaged or edited byte of content is caught.
+
+Encrypted backups (WebCrypto, done in JS) wrap that whole text in the versioned envelope of
+DESIGN.md::
+
+    {"format": "medex-practice-backup", "format_version": 1, "encrypted": true,
+     "envelope": {"v": 1, "kdf": "PBKDF2-SHA256", "params": {"iterations": ...},
+                  "salt": "<b64>", "iv": "<b64>", "ct": "<b64>"}}
+
+``parse_backup`` recognises such a file and raises ``BackupError(code="encrypted")``; the JS
+side decrypts ``ct`` with the passphrase and calls ``parse_backup`` on the plain text inside.
+
+Restore rules
+- Everything is validated before anything is planned: one bad record refuses the file.
+- Merge (default): records are matched by id; a backup record is written when it is new or
+  differs, except when this device's copy is newer (``updated_at``) — that is a conflict and
+  the device's copy is kept. Records only on this device are kept.
+- Replace (after explicit confirmation): the device ends up holding the backup's records;
+  records only on this device are deleted — except signed ones, which are never deleted.
+- In every mode, a signed record (signed session log, consent …) is never overwritten by
+  different content: the conflict is reported and that write skipped.
+- The audit log is append-only: the backup's chain is adopted only when this device's chain
+  is empty or a start of it; a ``restore`` entry is always appended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from . import audit as audit_log
+from .migrations import MIGRATIONS, Migrations, NewerVersionError, UpgradeError, is_signed
+
+FORMAT = "medex-practice-backup"
+FORMAT_VERSION = 1
+CHECKSUM_SCOPE = "audit+data+meta"
+# Field names of the encryption envelope (DESIGN.md "Security"); filled in by the JS side.
+ENVELOPE_FIELDS: tuple[str, ...] = ("v", "kdf", "params", "salt", "iv", "ct")
+# No legitimate record comes near this (the largest fields are a 400 kB logo and a 200 kB
+# signature drawing); a bigger one is hostile or broken.
+MAX_DOC_BYTES = 10_000_000
+MAX_PROBLEMS = 50
+PROGRESS_EVERY = 500
+
+Mode = Literal["merge", "replace"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical JSON and errors
+# ---------------------------------------------------------------------------------------------
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, ASCII only, no NaN: the same value always gives the same text."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+
+
+def checksum_of(data: Any, audit: Any, meta: Any) -> str:
+    payload = canonical_json({"audit": audit, "data": data, "meta": meta})
+    return hashlib.sha256(payload.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """One invalid record: where, and what is wrong in plain words."""
+
+    store: str
+    id: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.store} {self.id}" if self.id else self.store
+        return f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+
+
+class BackupError(ValueError):
+    """The file cannot be restored. ``reason`` is the plain message to show; ``code`` is one
+    of: empty, not-text, not-json, truncated, hostile, foreign, encrypted, newer-format,
+    incomplete, unknown-store, counts, checksum, oversize, duplicate-id, newer-records,
+    invalid-records, audit."""
+
+    def __init__(
+        self,
+        code: str,
+        reason: str,
+        problems: Sequence[RecordProblem] = (),
+        total_problems: int | None = None,
+    ):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.problems = list(problems)
+        self.total_problems = len(self.problems) if total_problems is None else total_problems
+
+
+def _now(now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must carry its time zone")
+    return now.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+# ---------------------------------------------------------------------------------------------
+
+
+def _sorted_docs(docs: Iterable[Mapping[str, Any]]) -> list[dict]:
+    return sorted((dict(d) for d in docs), key=lambda d: str(d.get("id", "")))
+
+
+def make_backup(
+    stores: Mapping[str, Iterable[Mapping[str, Any]]],
+    audit: Iterable[Mapping[str, Any] | audit_log.AuditEntry] = (),
+    meta: Mapping[str, Any] | None = None,
+    app_version: str = "",
+    now: datetime | None = None,
+) -> str:
+    """The backup file text (canonical JSON) of every store's documents, the audit log and
+    the app's meta settings. Documents are written as stored (sorted by id); export never
+    fails on a record the app wrote."""
+    data = {store: _sorted_docs(docs) for store, docs in sorted(stores.items())}
+    entries = [
+        e.to_doc() if isinstance(e, audit_log.AuditEntry) else dict(e)
+        for e in sorted(
+            audit,
+            key=lambda e: e.seq if isinstance(e, audit_log.AuditEntry) else e.get("seq", 0),
+        )
+    ]
+    meta_doc = dict(meta or {})
+    return canonical_json(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "app_version": app_version,
+            "created_at": _iso(_now(now)),
+            "encrypted": False,
+            "counts": {store: len(docs) for store, docs in data.items()},
+            "audit_count": len(entries),
+            "checksum": checksum_of(data, entries, meta_doc),
+            "checksum_scope": CHECKSUM_SCOPE,
+            "data": data,
+            "audit": entries,
+            "meta": meta_doc,
+        }
+    )
+
+
+def snapshot_for_undo(
+    current: Mapping[str, Iterable[Mapping[str, Any]]],
+    audit: Iterable[Mapping[str, Any]] = (),
+    meta: Mapping[str, Any] | None = None,
+    app_version: str = "",
+    now: datetime | None = None,
+) -> str:
+    """The pre-restore snapshot: simply a backup of the current data (restore it with
+    ``plan_undo``)."""
+    meta_doc = {**(meta or {}), "snapshot": "pre-restore"}
+    return make_backup(current, audit, meta_doc, app_version, now)
+
+
+def is_encrypted(text: str | bytes) -> bool:
+    """Whether a backup file is an encrypted envelope (decrypt it in JS first)."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("encrypted") is True
+
+
+# ---------------------------------------------------------------------------------------------
+# Parse and validate
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ValidatedBackup:
+    """A backup that passed every check; ``data`` holds current-version documents."""
+
+    format_version: int
+    app_version: str
+    created_at: str
+    counts: dict[str, int]
+    checksum: str
+    data: dict[str, list[dict]]
+    audit: list[dict]
+    meta: dict[str, Any]
+    upgraded: dict[str, int] = field(default_factory=dict)  # documents upgraded per store
+    audit_message: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(len(docs) for docs in self.data.values())
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str  # "reading", "checking", "validating", "audit"
+    done: int
+    total: int
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed in a backup")
+
+
+def _load(text: str | bytes) -> Any:
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BackupError(
+                "not-text", "This file is not a MedEx Practice backup (it is not a text file)."
+            ) from exc
+    if not isinstance(text, str):
+        raise BackupError("not-text", "This file is not a MedEx Practice backup.")
+    text = text.removeprefix("\ufeff")
+    stripped = text.strip()
+    if not stripped:
+        raise BackupError("empty", "This file is empty: it is not a backup.")
+    try:
+        return json.loads(stripped, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise BackupError(
+            "hostile", "This file is not a MedEx Practice backup (it is nested too deeply)."
+        ) from exc
+    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, absurdly long integers
+        if stripped.startswith("{") and not stripped.endswith("}"):
+            raise BackupError(
+                "truncated",
+                "This backup is incomplete: the file was cut off (perhaps the download or "
+                "copy did not finish). Nothing was restored.",
+            ) from exc
+        if stripped.startswith("{"):
+            raise BackupError(
+                "not-json", "This backup file is damaged (it is not valid JSON)."
+            ) from exc
+        raise BackupError(
+            "not-json", "This file is not a MedEx Practice backup (it is not a JSON file)."
+        ) from exc
+
+
+def _integrity_checks() -> dict[str, Any]:
+    """Per-store checks that a signed record still matches what was signed (a backup edited
+    by hand with its checksum recomputed would pass every other check). Uses the session-log
+    module's own verifiers when it is present."""
+    try:
+        from . import session_logs
+    except ImportError:  # pragma: no cover - the module ships with the app
+        return {}
+    checks: dict[str, Any] = {}
+    verify_log = getattr(session_logs, "verify_signature", None)
+    if verify_log is not None:
+        checks["session_logs"] = lambda r: (
+            getattr(r, "signature", None) is None or verify_log(r),
+            "This signed session log was changed after it was signed",
+        )
+    verify_add = getattr(session_logs, "verify_addendum", None)
+    if verify_add is not None:
+        checks["addenda"] = lambda r: (
+            verify_add(r),
+            "This addendum was changed after it was signed",
+        )
+    return checks
+
+
+def _payload(data: dict, audit: list, meta: dict) -> str:
+    """``canonical_json({"audit", "data", "meta"})`` assembled one record at a time, so each
+    record's size is checked on the way (no second pass over a 100 MB file)."""
+    parts = []
+    for store in sorted(data):
+        texts = [canonical_json(d) for d in data[store]]
+        for d, text in zip(data[store], texts, strict=True):
+            if len(text) > MAX_DOC_BYTES:
+                raise BackupError(
+                    "oversize",
+                    f"This backup holds a {store} record larger than "
+                    f"{MAX_DOC_BYTES // 1_000_000} MB ({d['id'][:40]}): refused as damaged or "
+                    "unsafe. Nothing was restored.",
+                )
+        parts.append(f"{canonical_json(store)}:[{','.join(texts)}]")
+    return (
+        f'{{"audit":{canonical_json(audit)},"data":{{{",".join(parts)}}},'
+        f'"meta":{canonical_json(meta)}}}'
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _field_of(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def iter_parse_backup(
+    text: str | bytes,
+    *,
+    now: datetime | None = None,
+    registry: Migrations | None = None,
+) -> Iterator[Progress]:
+    """``parse_backup`` as a generator yielding ``Progress`` every few hundred records, so the
+    app can let the browser paint a progress bar between steps. The ``ValidatedBackup`` is the
+    generator's return value (``StopIteration.value``)."""
+    reg = registry or MIGRATIONS
+    today = _now(now).date()
+    yield Progress("reading", 0, 1)
+    doc = _load(text)
+
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise BackupError("foreign", "This file is not a MedEx Practice backup.")
+    if doc.get("encrypted") is True:
+        raise BackupError("encrypted", "This backup is encrypted: enter its passphrase to open it.")
+    version = doc.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise BackupError("foreign", "This file is not a MedEx Practice backup we can read.")
+    if version > FORMAT_VERSION:
+        raise BackupError(
+            "newer-format",
+            f"This backup was made by a newer version of MedEx Practice (backup format "
+            f"{version}; this app reads up to {FORMAT_VERSION}). Update the app first.",
+        )
+
+    for key, kind in (
+        ("data", dict),
+        ("audit", list),
+        ("meta", dict),
+        ("counts", dict),
+        ("checksum", str),
+    ):
+        if not isinstance(doc.get(key), kind):
+            raise BackupError(
+                "incomplete",
+                f"This backup is incomplete or damaged: its {key} section is missing.",
+            )
+    data: dict = doc["data"]
+    audit: list = doc["audit"]
+    meta: dict = doc["meta"]
+    counts: dict = doc["counts"]
+
+    # Shape: {store: [ {id: str, ...}, ... ]}
+    for store, docs in data.items():
+        if not isinstance(docs, list) or not all(
+            isinstance(d, dict) and isinstance(d.get("id"), str) for d in docs
+        ):
+            raise BackupError(
+                "incomplete", f"This backup is damaged: its {store!r} records are malformed."
+            )
+    unknown = sorted(s for s, docs in data.items() if docs and not reg.is_known_store(s))
+    if unknown:
+        raise BackupError(
+            "unknown-store",
+            "This backup holds record types this app does not know "
+            f"({', '.join(unknown)}): it was probably made by a newer version of MedEx "
+            "Practice. Update the app first.",
+        )
+
+    # Counts, then checksum.
+    for store in sorted(set(data) | set(counts)):
+        expected = counts.get(store, 0)
+        found = len(data.get(store, []))
+        if expected != found:
+            raise BackupError(
+                "counts",
+                f"This backup is damaged: it says it holds {expected} {store} records but "
+                f"contains {found}. Nothing was restored.",
+            )
+    if doc.get("audit_count", len(audit)) != len(audit):
+        raise BackupError(
+            "counts",
+            f"This backup is damaged: it says it holds {doc.get('audit_count')} audit "
+            f"entries but contains {len(audit)}. Nothing was restored.",
+        )
+    try:
+        payload = _payload(data, audit, meta)
+    except BackupError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise BackupError("not-json", "This backup file is damaged.") from exc
+    if hashlib.sha256(payload.encode("ascii")).hexdigest() != doc["checksum"]:
+        raise BackupError(
+            "checksum",
+            "This backup's checksum does not match its contents: the file was damaged or "
+            "edited after it was made. Nothing was restored.",
+        )
+    yield Progress("checking", 1, 1)
+
+    for store, docs in data.items():
+        seen: set[str] = set()
+        for d in docs:
+            if d["id"] in seen:
+                raise BackupError(
+                    "duplicate-id",
+                    f"This backup is damaged: two {store} records share the id {d['id'][:40]}.",
+                )
+            seen.add(d["id"])
+
+    # Every record: upgrade to the current version, then through its pydantic model.
+    total = sum(len(docs) for docs in data.values())
+    done = 0
+    problems: list[RecordProblem] = []
+    problem_count = 0
+    out: dict[str, list[dict]] = {}
+    upgraded: dict[str, int] = {}
+    context = {"today": today}
+    checks = _integrity_checks()
+    for store in sorted(data):
+        docs = data[store]
+        if not docs:
+            if reg.is_known_store(store):
+                out[store] = []
+            continue
+        result: list[dict] = []
+        for d in docs:
+            record_id = d["id"][:80]
+            try:
+                current = reg.upgrade_document(store, d)
+                if current is not d:
+                    upgraded[store] = upgraded.get(store, 0) + 1
+                record = reg.model_for(store, current).model_validate(current, context=context)
+                check = checks.get(store)
+                if check is not None:
+                    intact, why = check(record)
+                    if not intact:
+                        problem_count += 1
+                        if len(problems) < MAX_PROBLEMS:
+                            problems.append(RecordProblem(store, record_id, "signature", why))
+                result.append(record.model_dump(mode="json"))
+            except NewerVersionError as exc:
+                raise BackupError("newer-records", str(exc)) from exc
+            except UpgradeError as exc:
+                problem_count += 1
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append(RecordProblem(store, record_id, "", str(exc)))
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False, include_input=False):
+                    problem_count += 1
+                    if len(problems) < MAX_PROBLEMS:
+                        message = str(err.get("msg", "is not valid")).removeprefix("Value error, ")
+                        problems.append(
+                            RecordProblem(store, record_id, _field_of(err.get("loc", ())), message)
+                        )
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                yield Progress("validating", done, total)
+        out[store] = result
+    if problems:
+        raise BackupError(
+            "invalid-records",
+            f"{_plural(problem_count, 'problem')} found in this backup's records: nothing "
+            "was restored.",
+            problems,
+            problem_count,
+        )
+    yield Progress("validating", total, total)
+
+    ok, _bad_seq, message = audit_log.verify_chain(audit)
+    if not ok:
+        raise BackupError(
+            "audit",
+            f"This backup's audit log does not verify: {message} The file was edited or "
+            "damaged. Nothing was restored.",
+        )
+    yield Progress("audit", 1, 1)
+
+    return ValidatedBackup(
+        format_version=version,
+        app_version=str(doc.get("app_version", ""))[:40],
+        created_at=str(doc.get("created_at", ""))[:40],
+        counts={s: len(d) for s, d in out.items()},
+        checksum=doc["checksum"],
+        data=out,
+        audit=[dict(e) for e in audit],
+        meta=meta,
+        upgraded=upgraded,
+        audit_message=message,
+    )
+
+
+def parse_backup(
+    text: str | bytes,
+    *,
+    now: datetime | None = None,
+    registry: Migrations | None = None,
+) -> ValidatedBackup:
+    """Validate a whole backup file before anything is written; raise ``BackupError`` (with a
+    plain ``reason``, and the first ``MAX_PROBLEMS`` record problems) if any check fails."""
+    steps = iter_parse_backup(text, now=now, registry=registry)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+# ---------------------------------------------------------------------------------------------
+# Preview and plan
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conflict:
+    store: str
+    id: str
+    kind: Literal["signed", "newer_here"]
+    reason: str
+
+
+@dataclass
+class StorePreview:
+    store: str
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    only_here: int = 0  # kept by a merge, deleted by a replace (unless signed)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+@dataclass
+class RestorePreview:
+    mode: Mode
+    stores: dict[str, StorePreview]
+
+    @property
+    def conflicts(self) -> list[Conflict]:
+        return [c for p in self.stores.values() for c in p.conflicts]
+
+    def total(self, what: str) -> int:
+        return sum(getattr(p, what) for p in self.stores.values())
+
+
+@dataclass
+class RestorePlan:
+    mode: Mode
+    preview: RestorePreview
+    puts: list[tuple[str, dict]]  # (store, doc)
+    deletes: list[tuple[str, str]]  # (store, id)
+    kept_signed: list[tuple[str, str]]  # signed records only here, never deleted
+    audit: list[dict]  # entries to append (the backup's missing ones, then "restore")
+    audit_note: str = ""
+
+    @property
+    def skipped(self) -> list[Conflict]:
+        return self.preview.conflicts
+
+    def operations(self) -> list[dict]:
+        """The writes in the shape ``store.js`` ``write()`` takes, for one transaction."""
+        ops: list[dict] = [{"store": s, "doc": d} for s, d in self.puts]
+        ops += [{"store": s, "delete": i} for s, i in self.deletes]
+        ops += [{"store": "audit", "doc": e} for e in self.audit]
+        return ops
+
+
+def _same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Equal apart from ``updated_at`` (re-saving a signed record unchanged is allowed)."""
+    return {k: v for k, v in a.items() if k != "updated_at"} == {
+        k: v for k, v in b.items() if k != "updated_at"
+    }
+
+
+def _when(doc: Mapping[str, Any]) -> datetime | None:
+    value = doc.get("updated_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _newer(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
+    """Whether this device's copy was updated after the backup's copy."""
+    a, b = _when(mine), _when(theirs)
+    return a is not None and b is not None and a > b
+
+
+def _signed_reason(store: str) -> str:
+    return (
+        f"This signed {store.replace('_', ' ').rstrip('s')} differs from the one in the "
+        "backup; signed records are never overwritten, so it was left as it is."
+    )
+
+
+def _diff(
+    current: Mapping[str, Iterable[Mapping[str, Any]]],
+    backup: ValidatedBackup,
+    mode: Mode,
+    registry: Migrations,
+    keep_signed_missing: bool = True,
+) -> tuple[RestorePreview, list[tuple[str, dict]], list[tuple[str, str]], list[tuple[str, str]]]:
+    if mode not in ("merge", "replace"):
+        raise ValueError("mode must be 'merge' or 'replace'")
+    stores: dict[str, StorePreview] = {}
+    puts: list[tuple[str, dict]] = []
+    deletes: list[tuple[str, str]] = []
+    kept: list[tuple[str, str]] = []
+    here_by_store = {s: {d["id"]: d for d in docs} for s, docs in current.items()}
+    for store in sorted(set(backup.data) | set(here_by_store)):
+        preview = StorePreview(store)
+        here = here_by_store.get(store, {})
+        incoming = backup.data.get(store, [])
+        incoming_ids = set()
+        for doc in incoming:
+            incoming_ids.add(doc["id"])
+            mine = here.get(doc["id"])
+            if mine is None:
+                preview.new += 1
+                puts.append((store, doc))
+                continue
+            if mine == doc:
+                preview.unchanged += 1
+                continue
+            if is_signed(store, mine, registry):
+                if _same_content(mine, doc):  # a re-save of the same signed record
+                    preview.unchanged += 1
+                    continue
+                preview.conflicts.append(
+                    Conflict(store, doc["id"], "signed", _signed_reason(store))
+                )
+                continue
+            if mode == "merge" and not is_signed(store, doc, registry) and _newer(mine, doc):
+                preview.conflicts.append(
+                    Conflict(
+                        store,
+                        doc["id"],
+                        "newer_here",
+                        "This device's copy was changed after the backup was made, so it was "
+                        "kept (use Replace to take the backup's copy).",
+                    )
+                )
+                continue
+            preview.changed += 1
+            puts.append((store, doc))
+        for record_id, mine in here.items():
+            if record_id in incoming_ids:
+                continue
+            preview.only_here += 1
+            if mode == "replace":
+                if keep_signed_missing and is_signed(store, mine, registry):
+                    kept.append((store, record_id))
+                else:
+                    deletes.append((store, record_id))
+        stores[store] = preview
+    return RestorePreview(mode, stores), puts, deletes, kept
+
+
+def preview_restore(
+    current: Mapping[str, Iterable[Mapping[str, Any]]],
+    backup: ValidatedBackup,
+    mode: Mode = "merge",
+    *,
+    registry: Migrations | None = None,
+) -> RestorePreview:
+    """Per store: how many records are new, changed, unchanged and only on this device, and
+    the conflicts (signed records that differ; in a merge, records newer on this device)."""
+    return _diff(current, backup, mode, registry or MIGRATIONS)[0]
+
+
+def _audit_plan(
+    current_audit: Sequence[Mapping[str, Any]],
+    backup_audit: Sequence[Mapping[str, Any]],
+    restore_fields: Mapping[str, Any],
+) -> tuple[list[dict], str]:
+    current_audit = [dict(e) for e in current_audit]
+    if audit_log.is_prefix(current_audit, backup_audit):
+        imported = [dict(e) for e in backup_audit[len(current_audit) :]]
+        note = (
+            f"{_plural(len(imported), 'audit entry')} from the backup added."
+            if imported
+            else "The audit log already holds the backup's entries."
+        )
+    elif audit_log.is_prefix(backup_audit, current_audit):
+        imported, note = [], "The audit log already holds the backup's entries."
+    else:
+        imported = []
+        note = (
+            "The backup's audit log comes from another history; this device's log is kept "
+            "and the backup file keeps its own."
+        )
+    chain = current_audit + imported
+    entry = audit_log.append(chain, restore_fields)
+    return [*imported, entry.to_doc()], note
+
+
+def plan_restore(
+    current: Mapping[str, Iterable[Mapping[str, Any]]],
+    backup: ValidatedBackup,
+    mode: Mode = "merge",
+    *,
+    current_audit: Sequence[Mapping[str, Any]] = (),
+    actor: str = "practitioner",
+    now: datetime | None = None,
+    registry: Migrations | None = None,
+    _action: str = "restore",
+    _keep_signed_missing: bool = True,
+) -> RestorePlan:
+    """The writes that restore ``backup`` over ``current`` (``{store: [doc]}``): puts, deletes
+    (replace only), and the audit entries to append, all for ONE transaction."""
+    reg = registry or MIGRATIONS
+    preview, puts, deletes, kept = _diff(current, backup, mode, reg, _keep_signed_missing)
+    entries, note = _audit_plan(
+        current_audit,
+        backup.audit,
+        {
+            "actor": actor,
+            "action": _action,
+            "record_type": "backup",
+            "record_id": backup.checksum[:32],
+            "at": _now(now),
+        },
+    )
+    return RestorePlan(mode, preview, puts, deletes, kept, entries, note)
+
+
+def plan_undo(
+    current: Mapping[str, Iterable[Mapping[str, Any]]],
+    snapshot: ValidatedBackup,
+    *,
+    current_audit: Sequence[Mapping[str, Any]] = (),
+    actor: str = "practitioner",
+    now: datetime | None = None,
+    registry: Migrations | None = None,
+) -> RestorePlan:
+    """Put the device back as it was before a restore (``snapshot`` = the parsed
+    ``snapshot_for_undo`` text): a replace that also removes signed records the restore
+    brought in. Signed records present in both are still never overwritten."""
+    return plan_restore(
+        current,
+        snapshot,
+        "replace",
+        current_audit=current_audit,
+        actor=actor,
+        now=now,
+        registry=registry,
+        _action="undo-restore",
+        _keep_signed_missing=False,
+    )

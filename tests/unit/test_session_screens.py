@@ -1,0 +1,448 @@
+"""Session-log screens (issue 5) through the DOM-free App and the in-memory repository."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+from app import core
+from app.screens import clients as clients_screen
+from app.screens import sessions as sessions_screen
+from medex.exercises import Exercise
+from medex.intake import Client
+from medex.repository import InMemoryRepository
+from medex.session_logs import Addendum, SessionLog
+
+from .aio import run
+from .test_app_screens import GOOD, Elements, FakePlatform
+from .test_intake_screens import full_intake
+
+
+class FormData(HTMLParser):
+    """What the browser shell would send for one form: text inputs, textareas, selected
+    options, checked radios and checkboxes (checkbox → its value), like browser.form_values."""
+
+    def __init__(self, html, form_id):
+        super().__init__()
+        self.form_id, self.inside, self.data = form_id, False, {}
+        self._textarea = self._select = None
+        self._first_option = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+            return
+        if not self.inside:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("submit", "button", "reset", "file"):
+                return
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    value = a.get("value", "")
+                    self.data[name] = value if kind == "radio" or value not in ("", "on") else True
+            else:
+                self.data[name] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = ""
+        elif tag == "select" and name:
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            value = a.get("value", "")
+            if self._first_option is None:
+                self._first_option = value
+                self.data[self._select] = value
+            if "selected" in a:
+                self.data[self._select] = value
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea] += data
+
+
+TODAY = date(2026, 3, 10)
+
+
+@pytest.fixture
+def app(monkeypatch):
+    core.load_screens()
+    monkeypatch.setattr(clients_screen, "today", lambda: TODAY)
+    monkeypatch.setattr(sessions_screen, "today", lambda: TODAY)
+    a = core.App(InMemoryRepository(), FakePlatform())
+    run(a.load())
+    run(a.dispatch("save-profile", dict(GOOD)))
+    a.navigate("#/")
+    return a
+
+
+def html(app, location=None):
+    if location:
+        app.navigate(location)
+    return run(app.html())
+
+
+def add_client(app, screened=True, dob="1958-03-10"):
+    """A client with a screening that needs no clearance (unless ``screened`` is False)."""
+    data = {"client_id": "", "first_name": "Ana", "last_name": "López", "sex": "female"}
+    run(app.dispatch("save-client", {**data, "date_of_birth": dob}))
+    client = run(app.repo.list(Client))[-1]
+    if screened:
+        form = {f"parq_{k}": "no" for k in clients_screen.PARQ_PAGE1_LABELS}
+        form.update(
+            client_id=client.id,
+            acsm_exercises_regularly="yes",
+            acsm_known_cmr_disease="no",
+            acsm_symptomatic="no",
+            acsm_desired_intensity="moderate",
+        )
+        run(app.dispatch("save-screening", form))
+    return client
+
+
+def start(app, client) -> SessionLog:
+    run(app.dispatch("start-session", {"client": client.id}))
+    assert app.state.route == "session"
+    return run(app.repo.get(SessionLog, app.state.params["id"]))
+
+
+def form_of(app, log) -> dict:
+    return FormData(run(app.html()), f"session-form-{log.id}").data
+
+
+def submit(app, log, intent=None, **changes):
+    data = {**form_of(app, log), **changes}
+    if intent:
+        data["intent"] = intent
+    run(app.dispatch("session-form", data))
+
+
+def add_exercise(app, log, name):
+    ex = next(e for e in run(app.repo.list(Exercise)) if e.name == name)
+    submit(app, log, "add", add_exercise_id=ex.id)
+
+
+ROUTINE = {
+    "pre_heart_rate_bpm": "72",
+    "pre_systolic_mmhg": "128",
+    "pre_diastolic_mmhg": "78",
+    "pre_bp_position": "seated",
+    "pre_spo2_percent": "97",
+    "pain": "2",
+    "post_heart_rate_bpm": "88",
+    "post_systolic_mmhg": "132",
+    "post_diastolic_mmhg": "80",
+    "tolerance": "well",
+    "plan_next": "Add a set of sit-to-stand",
+}
+
+
+def test_client_page_has_a_sessions_tab_and_start_button(app):
+    client = add_client(app)
+    page = Elements(html(app, f"#/client?id={client.id}"))
+    assert "tab-sessions" in page.text and "start-session-top" in page.text
+    sessions = Elements(html(app, f"#/client-sessions?id={client.id}"))
+    assert "No sessions logged yet" in sessions.text["no-sessions"]
+
+
+def test_start_session_saves_a_draft_and_seeds_the_library(app):
+    client = add_client(app)
+    log = start(app, client)
+    assert log.client_id == client.id and not log.is_signed
+    assert log.session_date == TODAY
+    assert len(run(app.repo.list(Exercise))) >= 10  # the starter set, on first use
+    page = Elements(html(app))
+    assert page.text["log-status"] == "Draft: not signed"
+    assert "no-exercises" in page.text
+
+
+def test_routine_session_is_saved_signed_and_prefills_the_next(app):
+    client = add_client(app)
+    log = start(app, client)
+    add_exercise(app, log, "Sit-to-stand")
+    add_exercise(app, log, "Recumbent bike")
+    data = form_of(app, log)
+    assert data["ex_0_sets"] == "2" and data["ex_0_reps"] == "8"  # library defaults
+    assert data["ex_1_duration"] == "10 min"
+    submit(
+        app,
+        log,
+        "sign",
+        **ROUTINE,
+        ex_0_rpe="12",
+        ex_1_rpe="11",
+        ex_1_load="40",
+        ex_1_load_unit="W",
+        ex_0_modifications="Higher seat",
+    )
+    signed = run(app.repo.get(SessionLog, log.id))
+    assert signed.is_signed, app.state.forms
+    assert signed.signature.signed_by == "Dana Reyes" and signed.signature.credentials == "MS"
+    assert [e.exercise_name for e in signed.exercises] == ["Sit-to-stand", "Recumbent bike"]
+    assert signed.exercises[0].rpe.text == "RPE 12 (Borg RPE 6–20)"
+    assert signed.exercises[1].duration_s == 600
+    # The next session: same as last time (exercises and parameters), fresh vitals and RPE.
+    nxt = start(app, client)
+    data = form_of(app, nxt)
+    assert (
+        data["ex_0_exercise_name"] == "Sit-to-stand" and data["ex_0_modifications"] == "Higher seat"
+    )
+    assert data["ex_1_load"] == "40" and data["ex_1_rpe"] == ""
+    assert data.get("pre_systolic_mmhg", "") == ""
+    assert "Last time: 2" in html(app)
+
+
+def test_removed_exercise_row_keys_are_never_reused(app):
+    log = start(app, add_client(app))
+    for name in ("Sit-to-stand", "Bridge", "Heel raise"):
+        add_exercise(app, log, name)
+    submit(app, log, remove_row="1")
+    add_exercise(app, log, "Wall push-up")
+    data = form_of(app, log)
+    names = {k: v for k, v in data.items() if k.endswith("_exercise_name")}
+    assert names == {
+        "ex_0_exercise_name": "Sit-to-stand",
+        "ex_2_exercise_name": "Heel raise",
+        "ex_3_exercise_name": "Wall push-up",
+    }
+
+
+def test_bp_210_over_100_shows_the_hard_stop_and_needs_action_and_reason(app):
+    log = start(app, add_client(app))
+    add_exercise(app, log, "Sit-to-stand")
+    submit(app, log, pre_systolic_mmhg="210", pre_diastolic_mmhg="100", pre_heart_rate_bpm="70")
+    assert "stop flags: see Safety below" in app.state.flash
+    page = html(app)
+    flags = Elements(page).text["flags"]
+    assert "Stop" in flags and "Do not exercise today" in flags
+    assert 'name="action_taken"' in page and 'name="override_reason"' in page
+    submit(app, log, "sign")
+    errors = app.state.forms[f"session:{log.id}"].errors
+    assert "stop flag" in errors["override_reason"] and "action_taken" in errors
+    assert not run(app.repo.get(SessionLog, log.id)).is_signed
+    submit(
+        app,
+        log,
+        "sign",
+        override_reason="Re-measured 150/90 after rest; Dr Lee agreed by phone",
+        action_taken="Called Dr Lee's office at 10:20; light session only",
+    )
+    signed = run(app.repo.get(SessionLog, log.id))
+    assert signed.is_signed and signed.safety_override is not None
+    assert signed.hard_stops
+
+
+def test_no_exercise_after_a_hard_stop_needs_only_the_action_taken(app):
+    log = start(app, add_client(app))
+    submit(
+        app,
+        log,
+        "sign",
+        pre_systolic_mmhg="210",
+        pre_diastolic_mmhg="100",
+        action_taken="Sent home; faxed Dr Lee",
+    )
+    assert run(app.repo.get(SessionLog, log.id)).is_signed
+
+
+def test_impossible_values_are_refused_next_to_the_field_and_kept(app):
+    log = start(app, add_client(app))
+    submit(app, log, pre_heart_rate_bpm="400", pre_systolic_mmhg="120", pre_diastolic_mmhg="130")
+    page = Elements(html(app))
+    assert "between 20 and 300" in page.text["error-pre_heart_rate_bpm"]
+    assert "lower than systolic" in page.text["error-pre_diastolic_mmhg"]
+    assert page.inputs["pre_heart_rate_bpm"]["value"] == "400"
+    assert app.state.focus == "field-pre_heart_rate_bpm"
+
+
+def test_exercise_time_needs_a_unit(app):
+    log = start(app, add_client(app))
+    add_exercise(app, log, "Treadmill walk")
+    submit(app, log, ex_0_duration="12")
+    assert "s or min" in Elements(html(app)).text["error-ex_0_duration"]
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("30 s", 30), ("30s", 30), ("10 min", 600), ("10m", 600), ("1:30", 90), ("", None)],
+)
+def test_parse_duration(text, seconds):
+    assert sessions_screen.parse_duration(text) == seconds
+    if seconds:
+        assert sessions_screen.parse_duration(sessions_screen.duration_text(seconds)) == seconds
+
+
+def test_signed_log_is_read_only_and_cannot_be_changed_by_the_form(app):
+    log = start(app, add_client(app))
+    add_exercise(app, log, "Bridge")
+    stale = form_of(app, log)
+    submit(app, log, "sign", **ROUTINE)
+    signed = run(app.repo.get(SessionLog, log.id))
+    page = html(app)
+    assert f"session-form-{log.id}" not in page and "save-draft" not in page
+    inputs = Elements(page).inputs
+    assert set(inputs) == {"log_id", "text"}  # only the addendum form
+    assert "Signed by Dana Reyes, MS" in Elements(page).text["signature"]
+    run(app.dispatch("session-form", {**stale, "pain": "9"}))  # an old tab submitting
+    assert "locked" in app.state.flash
+    assert run(app.repo.get(SessionLog, log.id)) == signed
+
+
+def test_addendum_is_listed_with_date_and_signature(app):
+    log = start(app, add_client(app))
+    submit(app, log, "sign", **ROUTINE)
+    run(app.dispatch("add-addendum", {"log_id": log.id, "kind": "correction", "text": " "}))
+    assert "Write the addendum" in Elements(html(app)).text["error-text"]
+    run(
+        app.dispatch(
+            "add-addendum",
+            {
+                "log_id": log.id,
+                "kind": "late_entry",
+                "text": "Client reported mild knee ache that evening.",
+            },
+        )
+    )
+    assert run(app.repo.list(Addendum))[0].author == "Dana Reyes"
+    text = Elements(html(app)).text["addenda"]
+    assert "Late entry" in text and "mild knee ache" in text and "Signed by Dana Reyes, MS" in text
+
+
+def test_beta_blocker_client_is_told_to_use_rpe(app):
+    _, client = full_intake(app)
+    start(app, client)
+    target = Elements(html(app)).text["target-hr"]
+    assert "use RPE" in target and "bpm" not in target.split("use RPE")[0]
+
+
+def test_target_hr_shows_karvonen_with_tanaka(app):
+    log = start(app, add_client(app))
+    submit(app, log, pre_heart_rate_bpm="70")
+    target = Elements(html(app)).text["target-hr"]
+    # Age 68 on 2026-03-10: Tanaka 208 − 0.7 × 68 = 160.4 → 160; 70 + 40–59% × 90 = 106–123
+    assert "106–123 bpm" in target and "Tanaka" in target
+
+
+def test_glucose_fields_only_for_clients_with_diabetes(app):
+    _, client = full_intake(app)  # diabetes ticked in the screening
+    start(app, client)
+    assert 'name="pre_glucose_mg_dl"' in html(app)
+    start(app, add_client(app))
+    assert 'name="pre_glucose_mg_dl"' not in html(app)
+
+
+def test_clearance_recommended_and_not_received_needs_a_reason(app):
+    _, client = full_intake(app)  # clearance recommended, not received
+    log = start(app, client)
+    page = Elements(html(app))
+    assert "has not been received" in page.text["clearance-needed"]
+    submit(app, log, "sign", **ROUTINE, pre_glucose_mg_dl="140")
+    assert "clearance_override_reason" in app.state.forms[f"session:{log.id}"].errors
+    submit(
+        app,
+        log,
+        "sign",
+        clearance_override_reason="Verbal clearance from Dr Chen today, letter to follow",
+    )
+    signed = run(app.repo.get(SessionLog, log.id))
+    assert signed.is_signed and "Reason given" in signed.clearance_status
+
+
+def test_cancelled_session_drops_the_prefilled_exercises_and_needs_a_reason(app):
+    log = start(app, add_client(app))
+    add_exercise(app, log, "Bridge")
+    submit(app, log, attendance="cancelled")
+    assert (
+        "reason for the cancellation"
+        in app.state.forms[f"session:{log.id}"].errors["attendance_reason"]
+    )
+    submit(app, log, "sign", attendance="cancelled", attendance_reason="Flu")
+    signed = run(app.repo.get(SessionLog, log.id))
+    assert signed.is_signed and signed.exercises == []
+
+
+def test_history_filters_and_attendance_rate(app):
+    client = add_client(app)
+    log = start(app, client)
+    submit(app, log, "sign", **ROUTINE)
+    log2 = start(app, client)
+    submit(app, log2, "sign", attendance="no_show", session_date="2026-03-12")
+    page = Elements(html(app, f"#/client-sessions?id={client.id}"))
+    assert "1 of 2 planned sessions attended (50%)" in page.text["attendance-summary"]
+    run(app.dispatch("filter-sessions", {"client_id": client.id, "attendance": "no_show"}))
+    timeline = Elements(html(app)).text["timeline"]
+    assert "No-show" in timeline and "Attended" not in timeline
+
+
+def test_unsigned_log_older_than_a_day_is_on_the_dashboard(app):
+    log = start(app, add_client(app))
+    old = datetime.now(UTC) - timedelta(hours=25)
+    run(app.repo.save(log.model_copy(update={"created_at": old})))
+    home = html(app, "#/")
+    assert "Unsigned session log: Ana López" in home
+    assert f"#/session?id={log.id}" in home
+
+
+def test_delete_draft_asks_first(app):
+    client = add_client(app)
+    log = start(app, client)
+    run(app.dispatch("delete-session-draft", {"id": log.id}))
+    assert run(app.repo.get(SessionLog, log.id)) is not None
+    assert "confirm-delete" in Elements(html(app)).text
+    run(app.dispatch("delete-session-draft", {"id": log.id, "confirm": "yes"}))
+    assert run(app.repo.get(SessionLog, log.id)) is None
+
+
+def test_exercise_library_add_rename_keeps_past_logs(app):
+    html(app, "#/exercises")
+    assert "common exercises" in app.state.flash
+    log = start(app, add_client(app))
+    add_exercise(app, log, "Bridge")
+    submit(app, log, "sign", **ROUTINE)
+    bridge = next(e for e in run(app.repo.list(Exercise)) if e.name == "Bridge")
+    page = html(app, f"#/exercises?edit={bridge.id}")
+    data = FormData(page, "exercise-form").data
+    run(app.dispatch("save-exercise", {**data, "name": "Glute bridge"}))
+    assert "keep the name" in app.state.flash
+    assert run(app.repo.get(SessionLog, log.id)).exercises[0].exercise_name == "Bridge"
+    app.navigate("#/exercises?edit=new")
+    run(
+        app.dispatch(
+            "save-exercise",
+            {
+                "exercise_id": "",
+                "name": "Glute bridge",
+                "category": "strength",
+                "sets": "2",
+                "reps": "10",
+            },
+        )
+    )
+    assert "already an exercise" in Elements(html(app)).text["error-name"]
+    run(
+        app.dispatch(
+            "save-exercise",
+            {
+                "exercise_id": "",
+                "name": "Farmer carry",
+                "category": "functional",
+                "load": "8",
+                "distance_m": "20",
+            },
+        )
+    )
+    assert "unit of the load" in Elements(html(app)).text["error-load_unit"]
