@@ -44,6 +44,10 @@ def wait_ready(page):
     )
     error = page.evaluate("document.documentElement.dataset.appError")
     assert not error, f"boot failed: {error}"
+    # The dashboard's due items fill in right after the app is interactive.
+    page.wait_for_function(
+        "document.documentElement.dataset.appWarm === 'true'", timeout=READY_TIMEOUT_MS
+    )
 
 
 def open_app(page, path=""):

@@ -7,6 +7,7 @@ the decorators below. The browser shell calls ``App.dispatch`` for every ``data-
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import pkgutil
@@ -87,6 +88,15 @@ class State:
     storage: dict[str, Any] = field(default_factory=dict)
     read_only_reason: str = ""
     focus: str = ""  # id of the element to focus after the next render
+    # Encryption at rest: while locked only the unlock screen renders and no record is held.
+    locked: bool = False
+    # Long work (restore, encrypting): {"label", "done", "total"} shown while it runs.
+    progress: dict[str, Any] = field(default_factory=dict)
+    # Objects a screen keeps between two actions (a validated backup awaiting confirmation).
+    pending: dict[str, Any] = field(default_factory=dict)
+    # False until the shell has loaded what the first paint did not need (see screens/home).
+    # Under CPython tests the App is warm from the start.
+    warm: bool = True
 
 
 class App:
@@ -94,6 +104,8 @@ class App:
         self.repo = repo
         self.platform = platform
         self.state = State()
+        # Set by the browser shell: paints the current state (progress during long work).
+        self.repaint: Callable[[], Awaitable[None]] | None = None
 
     async def load(self) -> None:
         """Everything the first screen needs; the rest is loaded by the screens that use it."""
@@ -102,6 +114,19 @@ class App:
             await self.platform.request_persistent_storage()
             await self.repo.set_meta("persist_requested", True)
         self.state.storage = await self.platform.storage_info()
+
+    def forget_everything(self) -> None:
+        """Lock: drop every record, typed value and pending object from Python memory, so the
+        next render (the unlock screen) leaves no client data in the page or in Python."""
+        route, params = self.state.route, self.state.params
+        self.state = State(route=route, params=params, locked=True)
+
+    async def show_progress(self, label: str, done: int = 0, total: int = 0) -> None:
+        """Show progress of long work and let the browser paint it before carrying on."""
+        self.state.progress = {"label": label, "done": done, "total": total}
+        if self.repaint is not None:
+            await self.repaint()
+        await asyncio.sleep(0)
 
     # -- navigation ---------------------------------------------------------------------
     def navigate(self, location_hash: str) -> None:
@@ -132,6 +157,10 @@ class App:
 
     # -- rendering ----------------------------------------------------------------------
     async def html(self) -> str:
+        if self.state.locked:
+            return render(
+                "views/locked.html", app_version=APP_VERSION, state=self.state, navigation=[]
+            )
         handler = ROUTES.get(self.state.route) or _lazy("route", self.state.route, ROUTES)
         template, context = await handler(self, self.state.params)
         return render(

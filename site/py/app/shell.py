@@ -43,6 +43,46 @@ async def paint() -> None:
             element.focus()
 
 
+# Actions that run while the app is locked.
+UNLOCKED_ACTIONS = frozenset({"unlock"})
+
+
+def _actor() -> str:
+    """Who the audit log names: the practitioner's name from the profile."""
+    profile = app.state.profile if app else None
+    return (
+        (getattr(profile, "practitioner_name", "") or "practitioner") if profile else "practitioner"
+    )
+
+
+def _forget() -> None:
+    """Locked: drop every record and typed value from Python; the next paint shows only the
+    unlock screen."""
+    assert app is not None
+    app.forget_everything()
+    if drafts is not None:
+        drafts.values = {}
+        drafts._dirty = False
+        if drafts._timer is not None:
+            drafts._timer.cancel()
+
+
+def on_locked(event=None) -> None:
+    if app is None or app.state.locked:
+        return
+    _forget()
+    _spawn(paint())
+
+
+def _storage_full() -> None:
+    assert app is not None
+    app.state.read_only_reason = (
+        "This device's storage is full, so MedEx Practice is read-only for now: nothing has "
+        "been lost, but nothing new can be saved. Export a backup now, free some space, then "
+        "reload."
+    )
+
+
 def _title() -> str:
     label = dict(core.NAVIGATION).get(app.state.route, "") if app else ""
     return f"{label} · MedEx Practice" if label and label != "Home" else "MedEx Practice"
@@ -52,12 +92,20 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
     assert app is not None
     if name in _busy:
         return  # a double tap while saving
+    if app.state.locked and name not in UNLOCKED_ACTIONS:
+        return
     _busy.add(name)
     started = js.performance.now()
+    app.repo.actor = _actor()
     try:
         if form is not None:
             data.update(await browser.picked_images(form))
+            data.update(await browser.picked_texts(form))
         await app.dispatch(name, data)
+    except browser.LockedError:
+        _forget()
+    except browser.ConcurrentWriteError as exc:
+        app.state.flash = str(exc)
     except Exception as exc:
         traceback.print_exc()
         app.state.flash = (
@@ -148,6 +196,13 @@ def _listen(target, kind: str, handler) -> None:
     target.addEventListener(kind, proxy)
 
 
+async def load_records() -> None:
+    """What the first screen needs (after start-up, or after unlocking)."""
+    assert app is not None and drafts is not None
+    await app.load()
+    await drafts.load()
+
+
 async def start() -> None:
     global app, drafts
     js.window.medexTimings = js.Array.new()
@@ -156,6 +211,7 @@ async def start() -> None:
     core.load_screens()
     repo = browser.IndexedDbRepository()
     app = core.App(repo, browser.BrowserPlatform())
+    app.state.warm = False  # the dashboard fills in right after the first paint
     drafts = Drafts(repo)
     await app.load()
     await drafts.load()
@@ -169,9 +225,23 @@ async def start() -> None:
     _listen(root, "change", on_input)
     _listen(js.window, "hashchange", on_hashchange)
     _listen(js.window, "medex:db-closed", on_db_closed)
+    _listen(js.window, "medex:locked", on_locked)
     flush_proxy = create_proxy(lambda *_: _spawn(flush()))
     _proxies.append(flush_proxy)
     js.document.addEventListener("visibilitychange", flush_proxy)
     js.window.addEventListener("pagehide", flush_proxy)
     js.window.medexFlush = create_proxy(lambda: asyncio.ensure_future(flush()))
     boot.ready()
+    _spawn(warm_up())
+
+
+async def warm_up() -> None:
+    """After the app is interactive: load what the first paint skipped, then show it."""
+    await asyncio.sleep(0)  # let the browser paint first
+    started = js.performance.now()
+    app.state.warm = True
+    if app.state.route == "":
+        await paint()
+    _timed("warm-up", started)
+    js.document.documentElement.dataset.warmMs = str(js.performance.now())
+    js.document.documentElement.dataset.appWarm = "true"

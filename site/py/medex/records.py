@@ -74,7 +74,8 @@ Email = Annotated[
 class Record(BaseModel):
     """Base of every stored record."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # defer_build: a model builds its validator on first use, not at import (start-up time).
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
     # The IndexedDB store this record type lives in; set by each subclass.
     store: ClassVar[str] = ""
