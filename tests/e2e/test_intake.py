@@ -29,7 +29,7 @@ def test_referral_and_intake_journey(page, console_errors):
     expect(page.get_by_role("heading", name="Maria Chen, MD")).to_be_visible()
 
     # A new client.
-    page.get_by_role("link", name="Clients").click()
+    page.get_by_role("link", name="Clients", exact=True).click()
     page.locator("#add-client").click()
     fill(page, {"first_name": "Ana", "last_name": "López", "date_of_birth": "1958-03-10"})
     page.locator("#field-sex").select_option("female")
@@ -152,7 +152,7 @@ def test_referral_and_intake_journey(page, console_errors):
     # Everything survives a reload; the client list finds her and marks her not ready.
     page.reload()
     wait_ready(page)
-    page.get_by_role("link", name="Clients").click()
+    page.get_by_role("link", name="Clients", exact=True).click()
     page.locator("#field-q").fill("lop")
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#client-list")).to_contain_text("López, Ana")

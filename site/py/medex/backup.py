@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -188,9 +189,35 @@ def snapshot_for_undo(
     return make_backup(current, audit, meta_doc, app_version, now)
 
 
+MAX_NESTING = 64  # a real backup nests about 10 deep
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
+
+
+def nested_too_deep(text: str, limit: int = MAX_NESTING) -> bool:
+    """Whether JSON text nests deeper than ``limit``, found without parsing it.
+
+    json.loads recurses once per level; inside Pyodide a hostile file nested 100,000 deep
+    overflows the WebAssembly stack and kills the whole runtime (no RecursionError), so
+    depth is checked first, with regular expressions only: drop strings, keep brackets,
+    then peel innermost pairs one level per pass.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets, peeled = _INNERMOST_PAIR.subn("", brackets)
+        if not peeled:
+            return False  # unbalanced: json.loads reports it as damaged
+    return bool(brackets)
+
+
 def is_encrypted(text: str | bytes) -> bool:
     """Whether a backup file is an encrypted envelope (decrypt it in JS first)."""
     try:
+        if nested_too_deep(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+            return False
         doc = json.loads(text)
     except (ValueError, RecursionError):
         return False
@@ -247,6 +274,10 @@ def _load(text: str | bytes) -> Any:
     stripped = text.strip()
     if not stripped:
         raise BackupError("empty", "This file is empty: it is not a backup.")
+    if nested_too_deep(stripped):
+        raise BackupError(
+            "hostile", "This file is not a MedEx Practice backup (it is nested too deeply)."
+        )
     try:
         return json.loads(stripped, parse_constant=_reject_constant)
     except RecursionError as exc:
