@@ -539,3 +539,15 @@ def test_the_checksum_payload_is_assembled_exactly_as_canonical_json():
     assert _payload(data, chain, {"k": 1}) == canonical_json(
         {"audit": chain, "data": data, "meta": {"k": 1}}
     )
+
+
+def test_nesting_depth_is_checked_without_parsing():
+    """Deep nesting would overflow Pyodide's stack inside json.loads: found by regex first."""
+    from medex.backup import MAX_NESTING, nested_too_deep
+
+    assert nested_too_deep("[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1))
+    assert not nested_too_deep("[" * MAX_NESTING + "]" * MAX_NESTING)
+    # Brackets inside strings (escaped quotes too) do not count.
+    assert not nested_too_deep('{"note": "' + "[" * 500 + '\\" [[[", "v": [1, {"a": {}}]}')
+    # Interleaved objects and arrays count as nesting.
+    assert nested_too_deep('[{"a":' * 40 + "1" + "}]" * 40)
