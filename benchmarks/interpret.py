@@ -112,7 +112,8 @@ def main() -> None:
         for row in interpret_only():
             chart_for_row(row, age=72, sex="female")
 
-    print(f"{args.assessments} assessments × {len(MEASURES)} measures (+3 vitals), CPython")
+    where = "Pyodide" if sys.platform == "emscripten" else "CPython"
+    print(f"{args.assessments} assessments × {len(MEASURES)} measures (+3 vitals), {where}")
     print(f"  interpret        {timed(interpret_only, args.runs):7.2f} ms")
     print(f"  interpret+charts {timed(with_charts, args.runs):7.2f} ms")
     crit = timed(lambda: discharge_criteria_status(episode, rows, 72, "female"), args.runs)

@@ -173,7 +173,8 @@ def main() -> None:
     assert len(check.entries) == args.sessions
     assert all(e.signature_ok for e in check.entries)
 
-    print(f"Session log domain, CPython {sys.version.split()[0]}")
+    where = "Pyodide" if sys.platform == "emscripten" else "CPython"
+    print(f"Session log domain, {where} {sys.version.split()[0]}")
     print(f"  validate one log (8 exercises)      {fmt(validate)}")
     print(f"  sign one log (flags + hash)         {fmt(sign)}")
     print(f"  save+sign via repository            {fmt(save_sign)}   (target in Chromium <= 50 ms)")
