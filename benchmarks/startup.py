@@ -48,7 +48,9 @@ def load(page, url: str, marker: str) -> float:
     if error:
         raise SystemExit(f"app failed to boot: {error}")
     if marker == "appReady":
-        page.wait_for_function("document.documentElement.dataset.appWarm === 'true'", timeout=120_000)
+        page.wait_for_function(
+            "document.documentElement.dataset.appWarm === 'true'", timeout=120_000
+        )
         WARM.append(float(page.evaluate("document.documentElement.dataset.warmMs")))
     return float(page.evaluate("document.documentElement.dataset.readyMs"))
 

@@ -36,6 +36,90 @@ const SCHEMA = {
 
 let db = null;
 
+// -- Encryption at rest (optional) ------------------------------------------------------------
+// A random 256-bit data key encrypts every record (AES-GCM, fresh 96-bit IV per write, the
+// store and record id as additional data). It is wrapped by a key derived from the passphrase
+// (PBKDF2-SHA256) and, separately, from a printable recovery key; both wrappings live in meta
+// "crypto" as versioned envelopes {v, kdf, params, salt, iv, ct}. Unwrapped, the data key is a
+// non-extractable CryptoKey held only in this module's memory; lock() drops it.
+// A sealed record keeps its id and the indexed fields (ids and a status word: no client
+// content) in clear so the indexes work; everything else is in `_enc: {v, iv, ct}`.
+// Meta values are sealed the same way, except the few below that must be read while locked.
+const PLAIN_META = new Set(["crypto", "encryption", "persist_requested", "versions", "idle_minutes"]);
+const PBKDF2_ITERATIONS = 600000;
+const te = new TextEncoder();
+const td = new TextDecoder();
+let dataKey = null;
+let encryption = { state: "off" }; // off | encrypting | on | decrypting (meta "encryption")
+let cryptoMeta = null; // meta "crypto": {passphrase: envelope, recovery: envelope}
+const LATEST = SCHEMA[Math.max(...Object.keys(SCHEMA).map(Number))];
+const INDEXED = Object.fromEntries(
+  Object.entries(LATEST).map(([store, spec]) => [store, spec.split(",").slice(1).map((f) => f.trim()).filter(Boolean)]),
+);
+
+function b64(bytes) {
+  bytes = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function unb64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const sealing = () => encryption.state === "on" || encryption.state === "encrypting";
+const enabled = () => encryption.state !== "off";
+
+function requireKey() {
+  if (!dataKey) throw new Error("MEDEX_LOCKED: MedEx Practice is locked. Unlock it with your passphrase.");
+}
+
+function requireOpen() {
+  if (enabled()) requireKey();
+}
+
+async function encryptBytes(key, plain, aad) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: te.encode(aad) }, key, plain);
+  return { v: 1, iv: b64(iv), ct: b64(ct) };
+}
+
+async function decryptBytes(key, box, aad) {
+  return crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64(box.iv), additionalData: te.encode(aad) }, key, unb64(box.ct));
+}
+
+async function sealDoc(store, doc) {
+  if (!sealing() || doc._enc) return doc;
+  requireKey();
+  const sealed = { id: doc.id, _enc: await encryptBytes(dataKey, te.encode(JSON.stringify(doc)), `${store}:${doc.id}`) };
+  for (const field of INDEXED[store] || []) if (field in doc) sealed[field] = doc[field];
+  return sealed;
+}
+
+async function openDoc(store, doc) {
+  if (doc === undefined || !doc._enc) return doc;
+  requireKey();
+  return JSON.parse(td.decode(await decryptBytes(dataKey, doc._enc, `${store}:${doc.id}`)));
+}
+
+async function sealMeta(row) {
+  if (!sealing() || PLAIN_META.has(row.key) || row._enc) return row;
+  requireKey();
+  return { key: row.key, _enc: await encryptBytes(dataKey, te.encode(JSON.stringify(row.value)), `meta:${row.key}`) };
+}
+
+async function openMeta(row) {
+  if (row === undefined || !row._enc) return row;
+  requireKey();
+  return { key: row.key, value: JSON.parse(td.decode(await decryptBytes(dataKey, row._enc, `meta:${row.key}`))) };
+}
+
+const openDocs = (store, docs) => Promise.all(docs.map((d) => openDoc(store, d)));
+
 export async function open() {
   db = new Dexie(DB_NAME, { chromeTransactionDurability: "strict" });
   for (const [version, stores] of Object.entries(SCHEMA)) db.version(Number(version)).stores(stores);
@@ -46,43 +130,336 @@ export async function open() {
     return false;
   });
   await db.open();
+  encryption = (await db.meta.get("encryption"))?.value || { state: "off" };
+  cryptoMeta = (await db.meta.get("crypto"))?.value || null;
   return JSON.stringify({ name: DB_NAME, version: db.verno, stores: db.tables.map((t) => t.name) });
 }
 
-export async function get(store, id) {
-  const doc = await db.table(store).get(id);
+async function getNow(store, id) {
+  requireOpen();
+  const doc = await openDoc(store, await db.table(store).get(id));
   return doc === undefined ? undefined : JSON.stringify(doc);
 }
 
-export async function getAll(store) {
-  return JSON.stringify(await db.table(store).toArray());
+async function getAllNow(store) {
+  requireOpen();
+  return JSON.stringify(await openDocs(store, await db.table(store).toArray()));
 }
 
 // All records of a store whose indexed field equals value (e.g. a client's session logs).
-export async function where(store, field, value) {
-  return JSON.stringify(await db.table(store).where(field).equals(value).toArray());
+async function whereNow(store, field, value) {
+  requireOpen();
+  return JSON.stringify(await openDocs(store, await db.table(store).where(field).equals(value).toArray()));
+}
+
+async function sealOp(op) {
+  if ("delete" in op) return op;
+  if (op.store === "meta") return { store: "meta", doc: await sealMeta(op.doc) };
+  if (op.store === "audit") return op;
+  return { store: op.store, doc: await sealDoc(op.store, op.doc) };
 }
 
 // ops: [{store, doc}] to put, [{store, delete: id}] to delete; all in one transaction.
-export async function write(opsJson) {
-  const ops = JSON.parse(opsJson);
-  const stores = [...new Set(ops.map((op) => op.store))];
-  await db.transaction("rw", stores, async () => {
+// audit (optional): {expect: seq of the last audit entry the caller chained from (0 = none),
+// entries: [...]}: appended in the same transaction. If another tab appended meanwhile, the
+// whole write is refused (MEDEX_AUDIT_MOVED) and the caller re-chains and tries again.
+// Records are encrypted before the transaction starts (WebCrypto is not an IndexedDB request).
+export async function write(opsJson, auditJson) {
+  try {
+    return await writeNow(opsJson, auditJson);
+  } catch (e) {
+    throw plainError(e);
+  }
+}
+
+// Dexie's errors carry lazy getters and inner errors; Python gets a plain Error whose name
+// and message say what happened (QuotaExceededError, MEDEX_AUDIT_MOVED, MEDEX_LOCKED).
+function plainError(e) {
+  const err = new Error(`${e?.name || "Error"}: ${e?.message || e}`);
+  err.name = String(e?.name || "Error");
+  return err;
+}
+
+async function writeNow(opsJson, auditJson) {
+  requireOpen();
+  const ops = await Promise.all(JSON.parse(opsJson).map(sealOp));
+  const audit = auditJson ? JSON.parse(auditJson) : null;
+  const stores = new Set(ops.map((op) => op.store));
+  if (audit) stores.add("audit");
+  await db.transaction("rw", [...stores], async () => {
+    if (audit) {
+      const last = await db.audit.orderBy("seq").last();
+      const seq = last ? last.seq : 0;
+      if (seq !== audit.expect) throw new Error(`MEDEX_AUDIT_MOVED: expected ${audit.expect}, found ${seq}`);
+    }
     for (const op of ops) {
       if ("delete" in op) await db.table(op.store).delete(op.delete);
       else await db.table(op.store).put(op.doc);
     }
+    if (audit && audit.entries.length) await db.audit.bulkPut(audit.entries);
   });
   return ops.length;
 }
 
-export async function getMeta(key) {
-  const row = await db.meta.get(key);
+// The last audit entry (the one the next entry chains from), or undefined.
+async function lastAuditNow() {
+  const last = await db.audit.orderBy("seq").last();
+  return last === undefined ? undefined : JSON.stringify(last);
+}
+
+async function getAuditNow() {
+  return JSON.stringify(await db.audit.orderBy("seq").toArray());
+}
+
+// Every store, the audit log and meta in one read transaction, decrypted:
+// {"stores": {store: [doc]}, "audit": [entry], "meta": {key: value}}.
+async function exportAllNow() {
+  requireOpen();
+  const raw = {};
+  await db.transaction("r", db.tables, async () => {
+    for (const table of db.tables) raw[table.name] = await table.toArray();
+  });
+  const out = { stores: {}, audit: raw.audit || [], meta: {} };
+  for (const [store, docs] of Object.entries(raw)) {
+    if (store === "audit") continue;
+    if (store === "meta") {
+      for (const row of docs) {
+        const opened = await openMeta(row);
+        out.meta[opened.key] = opened.value;
+      }
+    } else out.stores[store] = await openDocs(store, docs);
+  }
+  return JSON.stringify(out);
+}
+
+async function getMetaNow(key) {
+  if (!PLAIN_META.has(key)) requireOpen();
+  const row = await openMeta(await db.meta.get(key));
   return row === undefined ? undefined : JSON.stringify(row.value);
 }
 
 export async function setMeta(key, valueJson) {
-  await db.meta.put({ key, value: JSON.parse(valueJson) });
+  if (!PLAIN_META.has(key)) requireOpen();
+  try {
+    await db.meta.put(await sealMeta({ key, value: JSON.parse(valueJson) }));
+  } catch (e) {
+    throw plainError(e);
+  }
+}
+
+// -- passphrase, key wrapping, lock -----------------------------------------------------------
+
+async function deriveKek(secret, salt, iterations) {
+  const base = await crypto.subtle.importKey("raw", te.encode(secret), "PBKDF2", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "PBKDF2", salt, iterations, hash: "SHA-256" },
+    base,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["wrapKey", "unwrapKey", "encrypt", "decrypt"],
+  );
+}
+
+async function wrapEnvelope(key, secret) {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const kek = await deriveKek(secret, salt, PBKDF2_ITERATIONS);
+  const ct = await crypto.subtle.wrapKey("raw", key, kek, { name: "AES-GCM", iv });
+  return { v: 1, kdf: "PBKDF2-SHA256", params: { iterations: PBKDF2_ITERATIONS, hash: "SHA-256" }, salt: b64(salt), iv: b64(iv), ct: b64(ct) };
+}
+
+async function unwrapEnvelope(envelope, secret, extractable) {
+  const kek = await deriveKek(secret, unb64(envelope.salt), envelope.params.iterations);
+  try {
+    return await crypto.subtle.unwrapKey("raw", unb64(envelope.ct), kek, { name: "AES-GCM", iv: unb64(envelope.iv) }, { name: "AES-GCM" }, extractable, ["encrypt", "decrypt"]);
+  } catch {
+    return null;
+  }
+}
+
+function newRecoveryKey() {
+  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; // no 0/O, 1/I
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  const chars = [...bytes].map((b) => alphabet[b % 32]).join("");
+  return chars.match(/.{4}/g).join("-");
+}
+
+const normaliseRecovery = (text) => text.toUpperCase().replace(/[^A-Z0-9]/g, "").match(/.{1,4}/g)?.join("-") || "";
+
+async function putPlainMeta(key, value) {
+  await db.meta.put({ key, value });
+}
+
+// {"enabled", "locked", "state"}: what the shell needs before reading anything.
+export function cryptoStatus() {
+  return JSON.stringify({ enabled: enabled(), locked: enabled() && !dataKey, state: encryption.state });
+}
+
+// Turn encryption on: make the data key, wrap it twice, mark the run "encrypting". The caller
+// then calls migrateStore for every store and finishEncryption. Returns the recovery key.
+async function setupEncryptionNow(passphrase) {
+  if (enabled()) throw new Error("Encryption is already on.");
+  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+  const recovery = newRecoveryKey();
+  cryptoMeta = { passphrase: await wrapEnvelope(key, passphrase), recovery: await wrapEnvelope(key, recovery) };
+  // Only the non-extractable copy is kept.
+  dataKey = await unwrapEnvelope(cryptoMeta.passphrase, passphrase, false);
+  encryption = { state: "encrypting" };
+  await db.transaction("rw", db.meta, async () => {
+    await putPlainMeta("crypto", cryptoMeta);
+    await putPlainMeta("encryption", encryption);
+  });
+  return recovery;
+}
+
+async function startDecryptionNow() {
+  requireKey();
+  encryption = { state: "decrypting" };
+  await putPlainMeta("encryption", encryption);
+}
+
+// The stores (meta included) a migration run converts, one transaction each.
+export function migrationStores() {
+  return JSON.stringify(db.tables.map((t) => t.name).filter((n) => n !== "audit"));
+}
+
+// Convert one whole store to the run's target (sealed or plain) in ONE transaction, so a store
+// is never half-converted. Records changed by another write since they were read are left as
+// that write made them (writes during a run already use the target form). Idempotent, so an
+// interrupted run simply resumes.
+async function migrateStoreNow(store) {
+  requireKey();
+  const toSealed = encryption.state === "encrypting";
+  if (!toSealed && encryption.state !== "decrypting") return 0;
+  const table = db.table(store);
+  const key = table.schema.primKey.keyPath;
+  const before = await table.toArray();
+  const changed = [];
+  for (const row of before) {
+    if (Boolean(row._enc) === toSealed) continue;
+    let next;
+    if (store === "meta") next = toSealed ? await sealMeta(row) : await openMeta(row);
+    else next = toSealed ? await sealDoc(store, row) : await openDoc(store, row);
+    if (next !== row) changed.push([JSON.stringify(row), next]);
+  }
+  await db.transaction("rw", table, async () => {
+    for (const [was, next] of changed) {
+      const now = await table.get(next[key]);
+      if (now !== undefined && JSON.stringify(now) === was) await table.put(next);
+    }
+  });
+  return changed.length;
+}
+
+async function finishMigrationNow() {
+  requireKey();
+  if (encryption.state === "encrypting") {
+    encryption = { state: "on" };
+    await putPlainMeta("encryption", encryption);
+  } else if (encryption.state === "decrypting") {
+    encryption = { state: "off" };
+    cryptoMeta = null;
+    await db.transaction("rw", db.meta, async () => {
+      await putPlainMeta("encryption", encryption);
+      await db.meta.delete("crypto");
+    });
+    dataKey = null;
+  }
+  return encryption.state;
+}
+
+// Unlock with the passphrase or the recovery key: true, or false when it does not fit
+// (nothing is touched either way).
+export async function unlock(secret) {
+  if (!cryptoMeta) return true;
+  let key = await unwrapEnvelope(cryptoMeta.passphrase, secret, false);
+  if (!key && cryptoMeta.recovery) key = await unwrapEnvelope(cryptoMeta.recovery, normaliseRecovery(secret), false);
+  if (!key) return false;
+  dataKey = key;
+  lastActivity = Date.now();
+  return true;
+}
+
+// Re-wrap the data key under a new passphrase (the records are not touched).
+async function changePassphraseNow(oldSecret, newSecret) {
+  if (!cryptoMeta) return false;
+  const key = await unwrapEnvelope(cryptoMeta.passphrase, oldSecret, true);
+  if (!key) return false;
+  cryptoMeta = { ...cryptoMeta, passphrase: await wrapEnvelope(key, newSecret) };
+  await putPlainMeta("crypto", cryptoMeta);
+  return true;
+}
+
+export function lock() {
+  if (!enabled()) return false;
+  dataKey = null;
+  dispatchEvent(new CustomEvent("medex:locked"));
+  return true;
+}
+
+let lastActivity = Date.now();
+let idleTimer = null;
+// Lock after `minutes` without a tap or key press (0 turns auto-lock off).
+export function setIdleLock(minutes) {
+  if (idleTimer === null) {
+    for (const kind of ["pointerdown", "keydown", "input", "wheel"]) {
+      addEventListener(kind, () => { lastActivity = Date.now(); }, { capture: true, passive: true });
+    }
+  }
+  clearInterval(idleTimer);
+  idleTimer = setInterval(() => {
+    if (minutes > 0 && dataKey && enabled() && Date.now() - lastActivity > minutes * 60000) lock();
+  }, Math.min(15000, Math.max(1000, minutes * 60000 / 4)));
+}
+
+// -- backup files -----------------------------------------------------------------------------
+
+const BACKUP_AAD = "medex-practice-backup";
+
+// The backup text encrypted with a key derived from the passphrase, as the backup file text.
+export async function encryptBackup(text, passphrase) {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const kek = await deriveKek(passphrase, salt, PBKDF2_ITERATIONS);
+  const box = await encryptBytes(kek, te.encode(text), BACKUP_AAD);
+  return JSON.stringify({
+    format: "medex-practice-backup",
+    format_version: 1,
+    encrypted: true,
+    envelope: { v: 1, kdf: "PBKDF2-SHA256", params: { iterations: PBKDF2_ITERATIONS, hash: "SHA-256" }, salt: b64(salt), iv: box.iv, ct: box.ct },
+  });
+}
+
+// The plain backup text inside an encrypted backup file, or undefined for a wrong passphrase
+// (or a damaged envelope).
+export async function decryptBackup(fileText, passphrase) {
+  try {
+    const env = JSON.parse(fileText).envelope;
+    if (!env || env.v !== 1 || env.kdf !== "PBKDF2-SHA256") return undefined;
+    const iterations = Number(env.params?.iterations);
+    if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10000000) return undefined;
+    const kek = await deriveKek(passphrase, unb64(env.salt), iterations);
+    return td.decode(await decryptBytes(kek, env, BACKUP_AAD));
+  } catch {
+    return undefined;
+  }
+}
+
+// Offer text as a file download (no network: a Blob URL and a.download).
+export function download(filename, text, mime) {
+  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// The text of the file picked in an <input type=file>.
+export async function readText(file) {
+  return await file.text();
 }
 
 export async function storageInfo() {
@@ -116,3 +493,24 @@ export async function imageToDataUrl(file, max) {
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return `data:image/png;base64,${btoa(binary)}`;
 }
+
+// Every call Python awaits rejects with a plain Error (see plainError).
+const guarded = (fn) => async (...args) => {
+  try {
+    return await fn(...args);
+  } catch (e) {
+    throw plainError(e);
+  }
+};
+export const get = guarded(getNow);
+export const getAll = guarded(getAllNow);
+export const where = guarded(whereNow);
+export const lastAudit = guarded(lastAuditNow);
+export const getAudit = guarded(getAuditNow);
+export const exportAll = guarded(exportAllNow);
+export const getMeta = guarded(getMetaNow);
+export const setupEncryption = guarded(setupEncryptionNow);
+export const startDecryption = guarded(startDecryptionNow);
+export const migrateStore = guarded(migrateStoreNow);
+export const finishMigration = guarded(finishMigrationNow);
+export const changePassphrase = guarded(changePassphraseNow);

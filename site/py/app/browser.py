@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import js
@@ -13,6 +14,7 @@ from pyscript.js_modules import idiomorph, medex_store
 
 from medex.records import Record
 from medex.repository import R, StorageFullError, to_documents
+from medex.services import data as data_services
 
 LOGO_MAX_PX = 600
 
@@ -28,38 +30,145 @@ def _list_adapter(model: type[R]) -> TypeAdapter[list[R]]:
     return TypeAdapter(list[model])
 
 
-class IndexedDbRepository:
-    """The Repository protocol over the Dexie facade in js/store.js (one call = one transaction)."""
+AUDIT_MOVED = "MEDEX_AUDIT_MOVED"
+LOCKED = "MEDEX_LOCKED"
+AUDIT_RETRIES = 3
 
+
+class LockedError(Exception):
+    """The records are encrypted and the app is locked: unlock with the passphrase first."""
+
+
+class ConcurrentWriteError(Exception):
+    """Another tab kept writing while this one tried to save; nothing of this save was written."""
+
+
+class IndexedDbRepository:
+    """The Repository protocol over the Dexie facade in js/store.js (one call = one transaction).
+
+    Every save and delete appends its audit entries (medex.audit: who, action, record type and
+    id, time) in the SAME transaction. The last entry is cached; the facade re-reads the real
+    last entry inside the transaction and refuses the write if another tab appended meanwhile,
+    in which case the entries are chained again from the new last entry and the write retried.
+    """
+
+    def __init__(self) -> None:
+        self.actor = "practitioner"
+        self.read_only = False
+        self.on_storage_full: Callable[[], None] | None = None
+        self._last_audit: dict | None = None
+        self._last_loaded = False
+
+    # -- reads ---------------------------------------------------------------------------------
     async def get(self, model: type[R], record_id: str) -> R | None:
-        text = await medex_store.get(model.store, record_id)
+        text = await _call(medex_store.get, model.store, record_id)
         return model.model_validate_json(text) if text is not None else None
 
     async def list(self, model: type[R]) -> list[R]:
-        return _list_adapter(model).validate_json(await medex_store.getAll(model.store))
+        return _list_adapter(model).validate_json(await _call(medex_store.getAll, model.store))
 
     async def find(self, model: type[R], field: str, value: str) -> list[R]:
         return _list_adapter(model).validate_json(
-            await medex_store.where(model.store, field, value)
+            await _call(medex_store.where, model.store, field, value)
+        )
+
+    async def documents(self, store: str) -> list[dict]:
+        """A store's raw documents (for exports that work on JSON)."""
+        return json.loads(await _call(medex_store.getAll, store))
+
+    async def export_all(self) -> dict[str, Any]:
+        """Every store, the audit log and meta, decrypted, from one read transaction:
+        ``{"stores": {store: [doc]}, "audit": [entry], "meta": {key: value}}``."""
+        return json.loads(await _call(medex_store.exportAll))
+
+    async def audit_log(self) -> list[dict]:
+        return json.loads(await medex_store.getAudit())
+
+    # -- writes --------------------------------------------------------------------------------
+    async def last_audit(self, refresh: bool = False) -> dict | None:
+        if refresh or not self._last_loaded:
+            text = await medex_store.lastAudit()
+            self._last_audit = json.loads(text) if text is not None else None
+            self._last_loaded = True
+        return self._last_audit
+
+    async def write(
+        self,
+        ops: list[dict],
+        changes: list[tuple[str, str, str]] | None = None,
+        audit_entries: Callable[[dict | None], list[dict]] | None = None,
+    ) -> None:
+        """Write ``ops`` (``[{store, doc}]`` / ``[{store, delete}]``) with their audit entries
+        in one transaction. ``changes`` lists ``(action, store, id)`` to audit; or
+        ``audit_entries(last)`` builds the entries itself (a restore brings its own chain)."""
+        if self.read_only:
+            raise StorageFullError("This device's storage is full: the app is read-only.")
+        ops_text = json.dumps(ops)
+        for attempt in range(AUDIT_RETRIES):
+            last = await self.last_audit(refresh=attempt > 0)
+            if audit_entries is not None:
+                entries = audit_entries(last)
+            else:
+                entries = data_services.audit_entries_for(last, changes or [], self.actor)
+            audit_arg = json.dumps({"expect": last["seq"] if last else 0, "entries": entries})
+            try:
+                await _call(medex_store.write, ops_text, audit_arg)
+            except StorageFullError:
+                self._storage_full()
+                raise
+            except JsException as exc:
+                if AUDIT_MOVED in str(exc):
+                    continue  # another tab appended: chain again from its last entry
+                raise
+            if entries:
+                self._last_audit = entries[-1]
+            return
+        self._last_loaded = False
+        raise ConcurrentWriteError(
+            "Another open tab of MedEx Practice kept saving at the same moment, so this save "
+            "was not written. Close the other tab and try again; nothing you typed was lost."
         )
 
     async def save(self, *records: Record) -> None:
-        try:
-            await medex_store.write(json.dumps(to_documents(records)))
-        except JsException as exc:
-            if _is_quota_error(exc):
-                raise StorageFullError(str(exc)) from exc
-            raise
+        documents = to_documents(records)
+        await self.write(documents, data_services.save_changes(documents))
 
     async def delete(self, model: type[Record], record_id: str) -> None:
-        await medex_store.write(json.dumps([{"store": model.store, "delete": record_id}]))
+        await self.write(
+            [{"store": model.store, "delete": record_id}], [("delete", model.store, record_id)]
+        )
 
     async def get_meta(self, key: str) -> Any:
-        text = await medex_store.getMeta(key)
+        text = await _call(medex_store.getMeta, key)
         return json.loads(text) if text is not None else None
 
     async def set_meta(self, key: str, value: Any) -> None:
-        await medex_store.setMeta(key, json.dumps(value))
+        if self.read_only:
+            raise StorageFullError("This device's storage is full: the app is read-only.")
+        try:
+            await _call(medex_store.setMeta, key, json.dumps(value))
+        except StorageFullError:
+            self._storage_full()
+            raise
+
+    def _storage_full(self) -> None:
+        """QuotaExceededError: nothing more is written until a reload (nothing is lost: the
+        refused write left the database as it was, and the form keeps what was typed)."""
+        self.read_only = True
+        if self.on_storage_full is not None:
+            self.on_storage_full()
+
+
+async def _call(fn, *args):
+    """A facade call, with its JS errors turned into the domain's (locked, storage full)."""
+    try:
+        return await fn(*args)
+    except JsException as exc:
+        if LOCKED in str(exc):
+            raise LockedError("MedEx Practice is locked.") from exc
+        if _is_quota_error(exc):
+            raise StorageFullError(str(exc)) from exc
+        raise
 
 
 class BrowserPlatform:
@@ -71,6 +180,51 @@ class BrowserPlatform:
             return bool(await medex_store.requestPersist())
         except JsException:
             return False
+
+    # -- files ---------------------------------------------------------------------------------
+    def download(self, filename: str, text: str, mime: str) -> None:
+        medex_store.download(filename, text, mime)
+
+    async def encrypt_backup(self, text: str, passphrase: str) -> str:
+        return str(await medex_store.encryptBackup(text, passphrase))
+
+    async def decrypt_backup(self, text: str, passphrase: str) -> str | None:
+        plain = await medex_store.decryptBackup(text, passphrase)
+        return None if plain is None else str(plain)
+
+    # -- encryption at rest --------------------------------------------------------------------
+    def crypto_status(self) -> dict[str, Any]:
+        return json.loads(medex_store.cryptoStatus())
+
+    async def setup_encryption(self, passphrase: str) -> str:
+        return str(await medex_store.setupEncryption(passphrase))
+
+    async def start_decryption(self) -> None:
+        await medex_store.startDecryption()
+
+    def migration_stores(self) -> list[str]:
+        return json.loads(medex_store.migrationStores())
+
+    async def migrate_store(self, store: str) -> int:
+        return int(await medex_store.migrateStore(store))
+
+    async def finish_migration(self) -> str:
+        return str(await medex_store.finishMigration())
+
+    async def unlock(self, secret: str) -> bool:
+        return bool(await medex_store.unlock(secret))
+
+    async def change_passphrase(self, old: str, new: str) -> bool:
+        return bool(await medex_store.changePassphrase(old, new))
+
+    def lock(self) -> bool:
+        return bool(medex_store.lock())
+
+    def set_idle_lock(self, minutes: int) -> None:
+        medex_store.setIdleLock(minutes)
+
+    def print_page(self) -> None:
+        js.window.print()
 
 
 def patch(root, html: str) -> None:
@@ -101,6 +255,23 @@ def form_values(form) -> dict[str, Any]:
         else:
             data[name] = str(element.value)
     return data
+
+
+async def picked_texts(form) -> dict[str, str]:
+    """Text files chosen in the form's ``input[type=file][data-text]`` fields (a backup to
+    restore) as ``{"<name>_text": text, "<name>_filename": name}``."""
+    found: dict[str, str] = {}
+    for field in form.querySelectorAll("input[type=file][data-text]"):
+        if field.files.length == 0:
+            continue
+        name = str(field.name)
+        file = field.files.item(0)
+        try:
+            found[f"{name}_text"] = str(await medex_store.readText(file))
+            found[f"{name}_filename"] = str(file.name)
+        except JsException:
+            found[f"{name}_error"] = "This file could not be read."
+    return found
 
 
 async def picked_images(form) -> dict[str, str]:

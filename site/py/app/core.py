@@ -87,6 +87,8 @@ class State:
     flash: str = ""
     storage: dict[str, Any] = field(default_factory=dict)
     read_only_reason: str = ""
+    db_closed: bool = False  # another tab upgraded or deleted the database
+    read_only_export: bool = False  # the banner offers "Export now" (storage full)
     focus: str = ""  # id of the element to focus after the next render
     # Encryption at rest: while locked only the unlock screen renders and no record is held.
     locked: bool = False
@@ -124,9 +126,9 @@ class App:
     async def show_progress(self, label: str, done: int = 0, total: int = 0) -> None:
         """Show progress of long work and let the browser paint it before carrying on."""
         self.state.progress = {"label": label, "done": done, "total": total}
-        if self.repaint is not None:
+        if self.repaint is not None:  # in the browser (tests have no page to paint)
             await self.repaint()
-        await asyncio.sleep(0)
+            await asyncio.sleep(0)
 
     # -- navigation ---------------------------------------------------------------------
     def navigate(self, location_hash: str) -> None:
@@ -162,7 +164,12 @@ class App:
                 "views/locked.html", app_version=APP_VERSION, state=self.state, navigation=[]
             )
         handler = ROUTES.get(self.state.route) or _lazy("route", self.state.route, ROUTES)
-        template, context = await handler(self, self.state.params)
+        if self.state.db_closed:
+            # The database was closed (another tab upgraded or deleted it): nothing can be
+            # read any more, so only the banner shows.
+            template, context = "views/base.html", {}
+        else:
+            template, context = await handler(self, self.state.params)
         return render(
             template,
             app_version=APP_VERSION,

@@ -14,6 +14,8 @@ import asyncio
 import js
 from pyodide.ffi import jsnull
 
+from medex.repository import StorageFullError
+
 from . import browser
 
 META_KEY = "drafts"
@@ -60,7 +62,13 @@ class Drafts:
     async def flush(self) -> None:
         if self._dirty:
             self._dirty = False
-            await self.repo.set_meta(META_KEY, self.values)
+            try:
+                await self.repo.set_meta(META_KEY, self.values)
+            except StorageFullError:
+                # Read-only (storage full): what is typed stays on screen; the app's banner
+                # already says to export. Try again with the next change.
+                self._dirty = True
+                return
             self.saves += 1
             js.document.documentElement.dataset.draftsSaved = str(self.saves)  # for tests
 

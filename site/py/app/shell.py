@@ -9,6 +9,8 @@ import js
 from pyodide.ffi import create_proxy, jsnull, to_js
 from pyscript.js_modules import medex_store
 
+from medex.repository import StorageFullError
+
 from . import browser, core
 from .drafts import Drafts, is_final_submit
 
@@ -29,9 +31,18 @@ def _root():
     return js.document.getElementById("app")
 
 
+_paints = 0  # paints started; only the latest one may patch the page
+
+
 async def paint() -> None:
+    global _paints
     assert app is not None
-    browser.patch(_root(), await app.html())
+    _paints += 1
+    mine = _paints
+    html = await app.html()
+    if mine != _paints:
+        return  # a newer paint started while this one awaited (e.g. a hash change mid-action)
+    browser.patch(_root(), html)
     if drafts is not None:
         drafts.restore(_root())
     js.document.title = _title()
@@ -76,6 +87,7 @@ def on_locked(event=None) -> None:
 
 def _storage_full() -> None:
     assert app is not None
+    app.state.read_only_export = True
     app.state.read_only_reason = (
         "This device's storage is full, so MedEx Practice is read-only for now: nothing has "
         "been lost, but nothing new can be saved. Export a backup now, free some space, then "
@@ -102,6 +114,8 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
             data.update(await browser.picked_images(form))
             data.update(await browser.picked_texts(form))
         await app.dispatch(name, data)
+        if name == "unlock" and not app.state.locked and drafts is not None:
+            await drafts.load()
     except browser.LockedError:
         _forget()
     except browser.ConcurrentWriteError as exc:
@@ -118,8 +132,11 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
     if str(js.location.hash) != location:
         js.history.replaceState(None, "", location)
     await paint()
-    if drafts is not None and await drafts.submitted(draft_key, final):
-        await paint()  # the saved form, without the draft that was restored into it
+    try:
+        if drafts is not None and await drafts.submitted(draft_key, final):
+            await paint()  # the saved form, without the draft that was restored into it
+    except StorageFullError:
+        pass  # read-only (storage full): the draft stays in memory and on the page
     _timed(f"action:{name}", started)
 
 
@@ -175,6 +192,7 @@ def on_hashchange(event=None) -> None:
 
 def on_db_closed(event=None) -> None:
     assert app is not None
+    app.state.db_closed = True
     app.state.read_only_reason = (
         "MedEx Practice was updated in another tab. Reload this tab to keep working; "
         "nothing has been lost."
@@ -210,12 +228,18 @@ async def start() -> None:
     await medex_store.open()
     core.load_screens()
     repo = browser.IndexedDbRepository()
-    app = core.App(repo, browser.BrowserPlatform())
+    repo.on_storage_full = _storage_full
+    platform = browser.BrowserPlatform()
+    app = core.App(repo, platform)
+    app.repaint = paint
     app.state.warm = False  # the dashboard fills in right after the first paint
     drafts = Drafts(repo)
-    await app.load()
-    await drafts.load()
+    if platform.crypto_status()["locked"]:
+        app.state.locked = True  # encrypted: nothing is read until the passphrase is given
+    else:
+        await load_records()
     boot.step("Opening your records", 95, "")
+    platform.set_idle_lock(int(await repo.get_meta("idle_minutes") or 0))
     app.navigate(str(js.location.hash))
     await paint()
     root = _root()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 
@@ -26,7 +27,9 @@ def new_id() -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    # Microseconds kept: "saved again" must differ from "created" even within one second
+    # (the audit log tells create from update by created_at == updated_at).
+    return datetime.now(UTC)
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -85,6 +88,16 @@ class Record(BaseModel):
     schema_version: int = 1
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _same_moment_when_new(cls, data: Any) -> Any:
+        # A new record is created and updated at the same instant (one clock reading).
+        if isinstance(data, dict) and ("created_at" not in data or "updated_at" not in data):
+            data = dict(data)
+            data.setdefault("created_at", utc_now())
+            data.setdefault("updated_at", data["created_at"])
+        return data
 
     @field_validator("id")
     @classmethod

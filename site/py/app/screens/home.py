@@ -18,6 +18,8 @@ from .practice import profile_form_values
 async def capability_items(app: App) -> list[DashboardItem]:
     """What each capability says needs doing (one call each)."""
     from medex.intake import Client
+    from medex.services.data import backup_dashboard
+    from medex.services.documents import documents_dashboard
     from medex.services.intake import intake_dashboard
     from medex.services.outcomes import reassessment_dashboard
     from medex.services.sessions import unsigned_logs_dashboard
@@ -29,6 +31,8 @@ async def capability_items(app: App) -> list[DashboardItem]:
         app.repo, client_names={c.id: c.full_name for c in await app.repo.list(Client)}
     )
     items += await reassessment_dashboard(app.repo, today())
+    items += await backup_dashboard(app.repo)
+    items += await documents_dashboard(app.repo, today())
     return items
 
 

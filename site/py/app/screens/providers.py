@@ -43,7 +43,14 @@ async def provider(app: App, params: dict[str, str]) -> View:
     for_client = params.get("client", "")
     values["return_to"] = f"#/client?id={for_client}&section=referral" if for_client else ""
     editing = current is None or params.get("edit") == "1" or bool(errors)
+    if current is not None:
+        from .documents import provider_documents
+
+        documents = await provider_documents(app, current)
+    else:
+        documents = None
     return "views/provider.html", {
+        "documents": documents,
         "provider": current,
         "values": values,
         "errors": errors,

@@ -565,7 +565,30 @@ async def load_client_file(repo: Repository, client_id: str) -> ClientFile:
         clearance=await latest(repo, Clearance, client_id),
         consents=await repo.find(Consent, "client_id", client_id),
         goals=await latest(repo, Goals, client_id),
+        **(await _outcome_flags(repo, client_id)),
     )
+
+
+async def _outcome_flags(repo: Repository, client_id: str | None = None) -> dict:
+    """Checklist flags from the outcomes stores (imported here: they are larger modules).
+    With a client id: that client's flags; without: ``{client_id: flags}`` for everyone."""
+    from ..assessments import Assessment
+    from ..programs import Episode
+
+    if client_id is not None:
+        return {
+            "assessment_done": any(
+                a.kind == "baseline" for a in await repo.find(Assessment, "client_id", client_id)
+            ),
+            "program_chosen": bool(await repo.find(Episode, "client_id", client_id)),
+        }
+    out: dict[str, dict] = {}
+    for a in await repo.list(Assessment):
+        if a.kind == "baseline":
+            out.setdefault(a.client_id, {})["assessment_done"] = True
+    for e in await repo.list(Episode):
+        out.setdefault(e.client_id, {})["program_chosen"] = True
+    return out
 
 
 async def load_all_files(repo: Repository) -> dict[str, ClientFile]:
@@ -593,6 +616,10 @@ async def load_all_files(repo: Repository) -> dict[str, ClientFile]:
         for client_id, record in newest(await repo.list(model)).items():
             if client_id in files:
                 setattr(files[client_id], attr, record)
+    for client_id, flags in (await _outcome_flags(repo)).items():
+        if client_id in files:
+            for attr, value in flags.items():
+                setattr(files[client_id], attr, value)
     return files
 
 

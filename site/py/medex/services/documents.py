@@ -1,0 +1,459 @@
+"""Document use cases over the Repository: gather a document's inputs, the referral loop
+(what is owed), mark as sent (immutable snapshot + communication log), provider summaries.
+
+Rendering HTML is the app's job (jinja2 templates): the screen renders ``view_model(...)`` and
+hands the HTML back to ``mark_sent``. Every write is ONE ``repo.save(...)`` call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..assessments import definition_for, interpret_assessment
+from ..charts import chart_for_row
+from ..dashboard import DashboardItem
+from ..documents import (
+    COMM_ERROR_FIELDS,
+    SPECS,
+    Communication,
+    DocKind,
+    DocumentInputs,
+    DocumentSettings,
+    LoopFacts,
+    Owed,
+    SentDocument,
+    acknowledge,
+    documents_owed,
+    lmn_expiry_items,
+    owed_dashboard_items,
+    parse_scope_words,
+)
+from ..forms import FormResult, field_errors
+from ..health import HealthHistory
+from ..intake import Client, ClientStatus, Goals, Referral, ReferringProvider
+from ..programs import Episode
+from ..records import PracticeProfile, utc_now
+from ..repository import Repository, StorageFullError
+from ..screening import Clearance, ScreeningRecord
+from ..session_logs import Attendance, SessionLog
+from .caseload import provider_caseload
+from .outcomes import client_outcomes, custom_measure_map
+
+STORAGE_FULL = "This device's storage is full: nothing was saved. Export a backup, then free space."
+ONE_PAGE_CHARTS = 2  # charts on a one-page document (the program's first measures)
+
+
+async def load_settings(repo: Repository) -> DocumentSettings:
+    found = await repo.get(DocumentSettings, DocumentSettings.model_fields["id"].default)
+    return found or DocumentSettings()
+
+
+async def save_settings(
+    repo: Repository, form: dict[str, Any]
+) -> tuple[FormResult, DocumentSettings | None]:
+    typed = dict(form)
+    current = await load_settings(repo)
+    try:
+        words = parse_scope_words(str(form.get("scope_words", "")))
+    except ValueError as exc:
+        return FormResult(ok=False, errors={"scope_words": str(exc)}, values=typed), None
+    data = {
+        **current.model_dump(),
+        "paper": form.get("paper") or "letter",
+        "scope_statement": form.get("scope_statement", ""),
+        "scope_words": [w.model_dump() for w in words],
+        "show_npi_on_superbill": bool(form.get("show_npi_on_superbill")),
+        "cpt_code": form.get("cpt_code", ""),
+        "service_description": form.get("service_description", ""),
+        "updated_at": utc_now(),
+    }
+    try:
+        settings = DocumentSettings.model_validate(data)
+    except ValidationError as exc:
+        return FormResult(ok=False, errors=field_errors(exc), values=typed), None
+    try:
+        await repo.save(settings)
+    except StorageFullError:
+        return FormResult(ok=False, errors={"__all__": STORAGE_FULL}, values=typed), None
+    return FormResult(ok=True, values=typed), settings
+
+
+async def _profile(repo: Repository) -> PracticeProfile | None:
+    profiles = await repo.list(PracticeProfile)
+    return max(profiles, key=lambda p: p.updated_at) if profiles else None
+
+
+def _newest(records):
+    records = list(records)
+    return max(records, key=lambda r: (r.created_at, r.updated_at)) if records else None
+
+
+async def sent_for_client(repo: Repository, client_id: str) -> list[SentDocument]:
+    docs = await repo.find(SentDocument, "client_id", client_id)
+    return sorted(docs, key=lambda d: (d.document_date, d.created_at), reverse=True)
+
+
+def _first_visit(logs: list[SessionLog]) -> date | None:
+    days = [lg.session_date for lg in logs if lg.attendance == Attendance.ATTENDED]
+    return min(days) if days else None
+
+
+def default_period(
+    kind: DocKind,
+    episode: Episode | None,
+    logs: list[SessionLog],
+    sent: list[SentDocument],
+    today: date,
+) -> tuple[date | None, date]:
+    """The period a document covers: a progress report runs from the last progress report
+    (or the start), a discharge summary to the discharge date, others from the start."""
+    start = episode.start_date if episode else _first_visit(logs)
+    end = today
+    if episode is not None and episode.discharge_date and kind == DocKind.DISCHARGE_SUMMARY:
+        end = episode.discharge_date
+    if kind == DocKind.PROGRESS_REPORT:
+        last = [d.document_date for d in sent if d.kind == DocKind.PROGRESS_REPORT]
+        if last and max(last) < today:
+            start = max(last) + timedelta(days=1)
+    if kind == DocKind.CHANGE_IN_STATUS:
+        flagged = [lg.session_date for lg in logs if lg.safety_flags or lg.adverse_events]
+        last = [d.document_date for d in sent if d.kind == DocKind.CHANGE_IN_STATUS]
+        if last:
+            flagged = [d for d in flagged if d > max(last)]
+        if flagged:
+            start = min(flagged)
+    return start, end
+
+
+async def gather(
+    repo: Repository,
+    kind: DocKind,
+    today: date,
+    *,
+    client_id: str = "",
+    provider_id: str = "",
+    authored: dict[str, str] | None = None,
+    period_from: date | None = None,
+    period_to: date | None = None,
+) -> DocumentInputs:
+    """Everything one document needs. Raises KeyError for an unknown client/provider."""
+    settings = await load_settings(repo)
+    profile = await _profile(repo)
+    inp = DocumentInputs(
+        kind=kind, today=today, profile=profile, settings=settings, authored=authored or {}
+    )
+    if SPECS[kind].per_provider:
+        provider = await repo.get(ReferringProvider, provider_id)
+        if provider is None:
+            raise KeyError("Unknown provider")
+        inp.provider = provider
+        roster, summary = await provider_caseload(repo, provider.id, today)
+        inp.provider_clients = roster
+        inp.caseload = summary.as_dict()
+        return inp
+    client = await repo.get(Client, client_id)
+    if client is None:
+        raise KeyError("Unknown client")
+    referrals = sorted(
+        await repo.find(Referral, "client_id", client_id),
+        key=lambda r: (r.referred_on, r.created_at),
+    )
+    referral = referrals[-1] if referrals else None
+    pid = (referral.provider_id if referral else "") or client.provider_id or ""
+    inp.client = client
+    inp.referral = referral
+    inp.provider = await repo.get(ReferringProvider, pid) if pid else None
+    inp.history = _newest(await repo.find(HealthHistory, "client_id", client_id))
+    inp.screening = _newest(await repo.find(ScreeningRecord, "client_id", client_id))
+    inp.clearance = _newest(await repo.find(Clearance, "client_id", client_id))
+    inp.goals = _newest(await repo.find(Goals, "client_id", client_id))
+    outcomes = await client_outcomes(repo, client_id, today)
+    customs = await custom_measure_map(repo)
+    if kind == DocKind.ASSESSMENT_SUMMARY and outcomes.baseline is not None:
+        # The initial evaluation reports the baseline as it was, not today's values.
+        base = outcomes.baseline
+        outcomes = replace(
+            outcomes,
+            rows=interpret_assessment(
+                base,
+                [base],
+                outcomes.age,
+                client.sex,
+                outcomes.conditions,
+                date_of_birth=client.date_of_birth,
+                custom_measures=customs,
+            ),
+        )
+    inp.outcomes = outcomes
+    logs = sorted(
+        await repo.find(SessionLog, "client_id", client_id),
+        key=lambda lg: (lg.session_date, lg.start_time or 0, lg.created_at),
+    )
+    if outcomes.episode is not None:
+        logs = [lg for lg in logs if lg.episode_id in (None, outcomes.episode.id)]
+    inp.logs = logs
+    sent = await sent_for_client(repo, client_id)
+    start, end = default_period(kind, outcomes.episode, logs, sent, today)
+    inp.period_from = period_from or start
+    inp.period_to = period_to or end
+    # Charts: measures with at least two values; a one-page document shows the first few.
+    charted = [r for r in outcomes.rows if len(r.history) >= 2]
+    if SPECS[kind].one_page:
+        charted = charted[:ONE_PAGE_CHARTS]
+    if kind in (
+        DocKind.SUPERBILL,
+        DocKind.SESSION_LOG,
+        DocKind.CLEARANCE_REQUEST,
+        DocKind.ASSESSMENT_SUMMARY,
+    ):
+        charted = []
+    for r in charted:
+        m = definition_for(r.measure_id, customs)
+        inp.charts[r.measure_id] = chart_for_row(
+            r,
+            m,
+            outcomes.age,
+            client.sex,
+            conditions=outcomes.conditions,
+            chart_id=f"doc-chart-{r.measure_id}",
+        )
+    if kind == DocKind.SUPERBILL:
+        inp.number = f"R-{today.strftime('%Y%m%d')}-{client.id[:4].upper()}"
+    return inp
+
+
+async def provider_outcomes(
+    repo: Repository, provider_id: str, today: date
+) -> list[dict[str, Any]]:
+    """Each client the provider referred: status and outcome rows (the outcomes letter's
+    roster; see ``services.caseload.provider_caseload``)."""
+    roster, _summary = await provider_caseload(repo, provider_id, today)
+    return roster
+
+
+# -- the referral loop ------------------------------------------------------------------------
+
+
+async def loop_facts(repo: Repository, today: date) -> list[LoopFacts]:
+    """Facts for the due rules of every client with an active or recently ended program."""
+    providers = {p.id: p for p in await repo.list(ReferringProvider)}
+    episodes: dict[str, list[Episode]] = {}
+    for e in await repo.list(Episode):
+        episodes.setdefault(e.client_id, []).append(e)
+    logs_by: dict[str, list[SessionLog]] = {}
+    for lg in await repo.list(SessionLog):
+        logs_by.setdefault(lg.client_id, []).append(lg)
+    sent_by: dict[str, list[tuple[str, date]]] = {}
+    for d in await repo.list(SentDocument):
+        if d.client_id:
+            sent_by.setdefault(d.client_id, []).append((d.kind.value, d.document_date))
+    follow_ups: dict[str, date | None] = {}
+    for r in sorted(await repo.list(Referral), key=lambda r: (r.referred_on, r.created_at)):
+        follow_ups[r.client_id] = r.physician_follow_up
+    facts = []
+    for client in await repo.list(Client):
+        logs = logs_by.get(client.id, [])
+        eps = episodes.get(client.id, [])
+        ep = max(eps, key=lambda e: (e.is_active, e.start_date, e.created_at)) if eps else None
+        if ep is not None:
+            logs = [lg for lg in logs if lg.episode_id in (None, ep.id)]
+        first = _first_visit(logs)
+        if first is None and (ep is None or ep.discharge_date is None):
+            continue
+        provider = providers.get(client.provider_id or "")
+        flagged = tuple(
+            (lg.session_date, f.title)
+            for lg in logs
+            for f in lg.safety_flags
+            if f.offer_change_in_status_report
+        )
+        fu = (ep.physician_follow_up if ep else None) or follow_ups.get(client.id)
+        facts.append(
+            LoopFacts(
+                client_id=client.id,
+                client_name=client.full_name,
+                provider_id=provider.id if provider else "",
+                provider_name=provider.display_name if provider else "",
+                first_visit=first,
+                follow_up=fu,
+                active=(ep.is_active if ep else client.status != ClientStatus.DISCHARGED),
+                discharged_on=ep.discharge_date if ep and not ep.is_active else None,
+                flagged=flagged,
+                sent=tuple(sent_by.get(client.id, [])),
+            )
+        )
+    return facts
+
+
+async def owed_documents(repo: Repository, today: date) -> list[Owed]:
+    owed: list[Owed] = []
+    for f in await loop_facts(repo, today):
+        owed.extend(documents_owed(f, today))
+    return sorted(owed, key=lambda o: (o.due_on, o.client_name))
+
+
+async def documents_dashboard(repo: Repository, today: date) -> list[DashboardItem]:
+    """Reports owed to physicians (what, to whom, since when) and expiring LMNs."""
+    items = owed_dashboard_items(await owed_documents(repo, today), today)
+    names = {c.id: c.full_name for c in await repo.list(Client)}
+    items += lmn_expiry_items(await repo.list(Communication), names, today)
+    return items
+
+
+def log_title(vm: dict[str, Any]) -> str:
+    return vm["title"] + (f": {vm['client']['name']}" if vm.get("client") else "")
+
+
+async def find_draft(
+    repo: Repository, kind: DocKind, *, client_id: str, provider_id: str
+) -> Communication | None:
+    """The open "drafted" log entry of this document for this client (and provider)."""
+    drafts = [
+        c
+        for c in await repo.find(Communication, "provider_id", provider_id)
+        if c.status == "drafted" and c.kind == kind and c.client_id == client_id
+    ]
+    return min(drafts, key=lambda c: (c.drafted_on, c.created_at)) if drafts else None
+
+
+async def record_draft(repo: Repository, vm: dict[str, Any], today: date) -> Communication | None:
+    """The "drafted" entry in the provider's communication log, made the first time a
+    document is previewed (or saved as a draft) and moved on to "sent" by ``mark_sent``.
+    Returns the existing entry when there is one; None when storage is full."""
+    kind = DocKind(vm["kind"])
+    client_id = (vm.get("client") or {}).get("id", "")
+    provider_id = (vm.get("provider") or {}).get("id", "")
+    found = await find_draft(repo, kind, client_id=client_id, provider_id=provider_id)
+    if found is not None:
+        return found
+    comm = Communication(
+        provider_id=provider_id,
+        client_id=client_id,
+        kind=kind,
+        title=log_title(vm),
+        status="drafted",
+        drafted_on=today,
+    )
+    try:
+        await repo.save(comm)
+    except StorageFullError:
+        return None
+    return comm
+
+
+@dataclass
+class SendResult:
+    ok: bool
+    errors: dict[str, str]
+    document: SentDocument | None = None
+    communication: Communication | None = None
+
+
+async def mark_sent(
+    repo: Repository,
+    vm: dict[str, Any],
+    html: str,
+    *,
+    channel: str | None,
+    sent_on: Any,
+    today: date,
+    scope_reviewed: list[str] | None = None,
+    notes: str = "",
+    drafted_on: date | None = None,
+    draft: Communication | None = None,
+) -> SendResult:
+    """Store the immutable snapshot (HTML + data) and the communication-log entry in ONE
+    save. For a document that does not go to a physician (superbill, progress card) the
+    channel may be 'hand'. With ``draft`` (the entry made when the document was first
+    opened) that entry moves on to "sent" and keeps its drafted date."""
+    kind = DocKind(vm["kind"])
+    client_id = (vm.get("client") or {}).get("id", "")
+    provider_id = (vm.get("provider") or {}).get("id", "")
+    errors: dict[str, str] = {}
+    if not channel:
+        errors["channel"] = "Choose how it was sent"
+    try:
+        sent_day = date.fromisoformat(str(sent_on)) if sent_on else None
+    except ValueError:
+        sent_day = None
+    if sent_day is None:
+        errors["sent_on"] = "Enter the date it was sent"
+    elif sent_day > today:
+        errors["sent_on"] = "The date sent cannot be in the future"
+    if errors:
+        return SendResult(False, errors)
+    assert sent_day is not None
+    if draft is not None and draft.status == "drafted":
+        drafted_on = min(drafted_on or draft.drafted_on, draft.drafted_on)
+    else:
+        draft = None
+    drafted = min(drafted_on or sent_day, sent_day)
+    try:
+        doc = SentDocument(
+            client_id=client_id,
+            provider_id=provider_id,
+            kind=kind,
+            title=vm["title"],
+            document_date=date.fromisoformat(vm["date"]),
+            paper=vm.get("paper", "letter"),
+            html=html,
+            data=vm,
+            scope_reviewed=scope_reviewed or [],
+        )
+        keep = {"id": draft.id, "created_at": draft.created_at} if draft else {}
+        comm = Communication(
+            **keep,
+            provider_id=provider_id,
+            client_id=client_id,
+            document_id=doc.id,
+            kind=kind,
+            title=log_title(vm),
+            status="sent",
+            channel=channel,  # type: ignore[arg-type]
+            drafted_on=drafted,
+            sent_on=sent_day,
+            notes=notes,
+        )
+    except ValidationError as exc:
+        errs = field_errors(exc)
+        general = errs.pop("__all__", None)
+        if general:
+            errs[COMM_ERROR_FIELDS.get(general, "__all__")] = general
+        return SendResult(False, errs)
+    try:
+        await repo.save(doc, comm)
+    except StorageFullError:
+        return SendResult(False, {"__all__": STORAGE_FULL})
+    return SendResult(True, {}, doc, comm)
+
+
+async def mark_acknowledged(
+    repo: Repository, communication_id: str, on: Any, today: date
+) -> tuple[str, Communication | None]:
+    """('', updated) or (plain-words error, None)."""
+    comm = await repo.get(Communication, communication_id)
+    if comm is None:
+        return "This log entry no longer exists", None
+    try:
+        day = date.fromisoformat(str(on)) if on else today
+    except ValueError:
+        return "Enter the date it was acknowledged", None
+    if day > today:
+        return "The date acknowledged cannot be in the future", None
+    try:
+        updated = acknowledge(comm, day)
+    except (ValueError, ValidationError) as exc:
+        errs = field_errors(exc) if isinstance(exc, ValidationError) else {"": str(exc)}
+        return next(iter(errs.values())), None
+    updated = updated.model_copy(update={"updated_at": utc_now()})
+    await repo.save(updated)
+    return "", updated
+
+
+async def provider_log(repo: Repository, provider_id: str) -> list[Communication]:
+    comms = await repo.find(Communication, "provider_id", provider_id)
+    return sorted(comms, key=lambda c: (c.sent_on or c.drafted_on, c.created_at), reverse=True)

@@ -1,0 +1,280 @@
+"""Issue 7 end to end: backup → wipe → restore gives every record back; a damaged file changes
+nothing; encryption at rest locks the page empty and unlocks with the passphrase."""
+
+import json
+
+from playwright.sync_api import expect
+
+from .conftest import assert_accessible, open_app, wait_ready
+
+STORE = "import(new URL('js/store.js', location.href).href)"
+
+
+def fill(page, values):
+    for name, value in values.items():
+        page.locator(f"#field-{name}").fill(value)
+
+
+def dump(page) -> dict:
+    """Every store, the audit log and meta, through the app's own facade (decrypted)."""
+    return json.loads(page.evaluate(f"async () => (await {STORE}).exportAll()"))
+
+
+def raw_store(page, store: str) -> str:
+    """A store exactly as IndexedDB holds it (no facade, no decryption)."""
+    return page.evaluate(
+        """(store) => new Promise((resolve, reject) => {
+            const req = indexedDB.open("medex-practice");
+            req.onsuccess = () => {
+                const db = req.result;
+                const get = db.transaction(store).objectStore(store).getAll();
+                get.onsuccess = () => { db.close(); resolve(JSON.stringify(get.result)); };
+                get.onerror = () => reject(get.error);
+            };
+            req.onerror = () => reject(req.error);
+        })""",
+        store,
+    )
+
+
+def goto(page, location: str, selector: str) -> None:
+    """Go to a screen and wait for it to show."""
+    page.goto(location)
+    expect(page.locator(selector).first).to_be_visible()
+
+
+def by_id(stores: dict) -> dict:
+    return {s: sorted(docs, key=lambda d: d["id"]) for s, docs in stores.items() if docs}
+
+
+def set_up_practice_with_a_client(page):
+    open_app(page)
+    fill(page, {"practitioner_name": "Dana Reyes", "business_name": "Reyes Medical Exercise"})
+    page.get_by_role("button", name="Save practice profile").click()
+    expect(page.get_by_role("heading", name="Reyes Medical Exercise")).to_be_visible()
+    page.get_by_role("link", name="Clients").click()
+    page.locator("#add-client").click()
+    fill(page, {"first_name": "Ana", "last_name": "López", "date_of_birth": "1958-03-10"})
+    page.locator("#field-sex").select_option("female")
+    fill(page, {"emergency_contact_name": "Luis López", "emergency_contact_phone": "555 123 4567"})
+    page.locator("#save-client").click()
+    expect(page.locator("#client-name")).to_have_text("Ana López")
+
+
+def export_backup(page, tmp_path, passphrase=""):
+    goto(page, "./#/data", "#export-backup")
+    if passphrase:
+        fill(page, {"passphrase": passphrase, "passphrase_confirm": passphrase})
+    with page.expect_download() as info:
+        page.locator("#export-backup").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    expect(page.locator("#flash")).to_contain_text("downloaded")
+    return path
+
+
+def check_file(page, path, passphrase=""):
+    page.locator("#field-backup_file").set_input_files(str(path))
+    if passphrase:
+        fill(page, {"backup_passphrase": passphrase})
+    page.locator("#restore-check").click()
+
+
+def test_export_wipe_restore_gives_every_record_back_and_a_damaged_file_changes_nothing(
+    page, tmp_path, console_errors
+):
+    set_up_practice_with_a_client(page)
+    # Every save wrote its audit entry (who, action, record) in the same transaction.
+    audit = dump(page)["audit"]
+    assert [(e["actor"], e["action"], e["record_type"]) for e in audit][-1] == (
+        "Dana Reyes",
+        "create",
+        "clients",
+    )
+    assert "López" not in json.dumps(audit)
+
+    # The dashboard asks for a first backup.
+    goto(page, "./#/", "[data-kind=backup]")
+    expect(page.locator("[data-kind=backup]")).to_contain_text("No backup yet")
+
+    before = dump(page)
+    path = export_backup(page, tmp_path)
+    expect(page.locator("#last-backup")).to_contain_text("today")
+    exported = json.loads(path.read_text())
+    assert exported["format"] == "medex-practice-backup"
+    assert by_id(exported["data"]) == by_id(before["stores"])
+    assert exported["audit"] == before["audit"]
+
+    # Wipe: delete the database (the open connection is closed cleanly first), reload.
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const req = indexedDB.deleteDatabase("medex-practice");
+            req.onsuccess = () => resolve(true);
+            req.onerror = () => reject(req.error);
+        })"""
+    )
+    expect(page.locator("#read-only-banner")).to_contain_text("another tab")
+    page.reload()  # reopens the Data screen, on an empty database
+    wait_ready(page)
+    assert by_id(dump(page)["stores"]) == {}
+
+    # Restore: checked first, previewed, then written.
+    check_file(page, path)
+    expect(page.locator("#preview-merge tr[data-store=clients]")).to_contain_text("1")
+    assert_accessible(page, "on the restore preview")
+    page.locator("#restore-apply").click()
+    expect(page.locator("#flash")).to_contain_text("Backup restored")
+    after = dump(page)
+    assert by_id(after["stores"]) == by_id(exported["data"])
+    assert after["audit"][: len(exported["audit"])] == exported["audit"]
+    assert after["audit"][-1]["action"] == "restore"
+    goto(page, "./#/audit", "#audit-verdict")
+    expect(page.locator("#audit-verdict")).to_contain_text("intact")
+    assert_accessible(page, "on the audit log")
+
+    # A damaged file (one name edited, checksum left) and a truncated one change nothing.
+    damaged = exported["data"]["clients"][0]
+    damaged["first_name"] = "Eve"
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(exported))
+    goto(page, "./#/data", "#restore-check")
+    check_file(page, bad)
+    expect(page.locator("#restore-reason")).to_contain_text("checksum does not match")
+    expect(page.locator("#restore-preview")).to_have_count(0)
+    cut = tmp_path / "cut.json"
+    cut.write_text(path.read_text()[:-200])
+    check_file(page, cut)
+    expect(page.locator("#restore-reason")).to_contain_text("cut off")
+    assert_accessible(page, "with a refused restore")
+    assert dump(page)["stores"] == after["stores"]
+
+    # Undo the restore: the device is as it was before it (empty).
+    page.locator("#undo-restore").click()
+    expect(page.locator("#flash")).to_contain_text("restore was undone")
+    assert by_id(dump(page)["stores"]) == {}
+    assert console_errors == []
+
+
+def test_encryption_locks_the_page_empty_and_unlocks_with_the_passphrase(
+    page, tmp_path, console_errors
+):
+    set_up_practice_with_a_client(page)
+    goto(page, "./#/security", "#encryption-on")
+    fill(page, {"new_passphrase": "short", "new_confirm": "short"})
+    page.locator("#encryption-on").click()
+    expect(page.locator("#error-new_passphrase")).to_contain_text("at least 10")
+    fill(page, {"new_passphrase": "correct horse battery", "new_confirm": "correct horse battery"})
+    page.locator("#encryption-on").click()
+    expect(page.locator("#recovery-key-text")).to_have_text(
+        __import__("re").compile(r"^([A-Z2-9]{4}-){5}[A-Z2-9]{4}$")
+    )
+    recovery = page.locator("#recovery-key-text").inner_text()
+    expect(page.locator("#encryption-state")).to_contain_text("On")
+    assert_accessible(page, "on the security screen")
+
+    # On disk: no client name in clear, every record sealed.
+    raw = raw_store(page, "clients")
+    assert "López" not in raw and '"_enc"' in raw
+    assert "Dana" not in raw_store(page, "profile")
+    # The app still reads everything (the key is in memory).
+    assert dump(page)["stores"]["clients"][0]["last_name"] == "López"
+
+    # An encrypted backup needs its passphrase.
+    path = export_backup(page, tmp_path, passphrase="backup passphrase 1")
+    assert "López" not in path.read_text()
+    check_file(page, path, passphrase="wrong passphrase!")
+    expect(page.locator("#error-backup_passphrase")).to_contain_text("does not open")
+    check_file(page, path, passphrase="backup passphrase 1")
+    expect(page.locator("#preview-merge tr[data-store=clients]")).to_contain_text("1")
+    page.locator("[data-action=restore-cancel]").click()
+
+    # Lock: the page holds no client data.
+    goto(page, "./#/clients", "#add-client")
+    expect(page.locator("main")).to_contain_text("López")
+    goto(page, "./#/security", "#lock-now")
+    page.locator("#lock-now").click()
+    expect(page.get_by_role("heading", name="MedEx Practice is locked")).to_be_visible()
+    html = page.content()
+    assert "López" not in html and "Reyes" not in html
+    page.goto("./#/clients")
+    expect(page.get_by_role("heading", name="MedEx Practice is locked")).to_be_visible()
+    assert "López" not in page.content()
+
+    # Wrong passphrase: a clear message, nothing touched.
+    fill(page, {"secret": "not my passphrase"})
+    page.locator("#unlock").click()
+    expect(page.locator("#error-secret")).to_contain_text("does not open")
+    assert_accessible(page, "on the unlock screen")
+    fill(page, {"secret": "correct horse battery"})
+    page.locator("#unlock").click()
+    expect(page.locator("main")).to_contain_text("López")
+
+    # A reload starts locked; the recovery key opens it too.
+    page.reload()
+    wait_ready(page)
+    expect(page.get_by_role("heading", name="MedEx Practice is locked")).to_be_visible()
+    assert "López" not in page.content()
+    fill(page, {"secret": recovery.lower()})
+    page.locator("#unlock").click()
+    expect(page.locator("main")).to_contain_text("López")
+
+    # Turning encryption off writes every record back in clear.
+    goto(page, "./#/security", "#field-current_passphrase")
+    fill(page, {"current_passphrase": "correct horse battery"})
+    page.get_by_role("button", name="Turn encryption off").click()
+    expect(page.locator("#encryption-state")).to_contain_text("Off")
+    assert "López" in raw_store(page, "clients")
+    actions = [e["action"] for e in dump(page)["audit"]]
+    assert {"encrypt", "lock", "unlock", "decrypt"} <= set(actions)
+    assert console_errors == []
+
+
+def test_two_tabs_saving_keep_one_intact_audit_chain(page, context):
+    set_up_practice_with_a_client(page)
+    other = context.new_page()
+    open_app(other, "./#/settings")
+    expect(other.locator("#field-business_name")).to_have_value("Reyes Medical Exercise")
+
+    # Each tab caches the last audit entry it chained from; the other tab's saves make that
+    # stale, so each save below first meets a moved chain and re-chains.
+    saves = "window.medexTimings.filter(t => t[0] === 'action:save-profile').length"
+
+    def save_phone(tab, phone):
+        before = tab.evaluate(saves)
+        fill(tab, {"phone": phone})
+        tab.get_by_role("button", name="Save practice profile").click()
+        # The flash of an earlier save may still be showing: wait for this save to finish.
+        tab.wait_for_function(f"{saves} > {before}")
+        expect(tab.locator("#flash")).to_contain_text("Practice profile saved")
+
+    goto(page, "./#/settings", "#field-phone")
+    save_phone(other, "(217) 555-0101")
+    save_phone(page, "(217) 555-0102")
+    save_phone(other, "(217) 555-0103")
+    entries = dump(other)["audit"]
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    assert [e["action"] for e in entries][-3:] == ["update", "update", "update"], [(e["action"], e["record_type"], e["at"]) for e in entries]
+    goto(other, "./#/audit", "#audit-verdict")
+    expect(other.locator("#audit-verdict")).to_contain_text("intact")
+
+
+def test_a_full_disk_makes_the_app_read_only_with_export_now_and_loses_nothing(page, tmp_path):
+    set_up_practice_with_a_client(page)
+    goto(page, "./#/settings", "#field-phone")
+    # The device refuses every further write, as IndexedDB does when the quota is used up.
+    page.evaluate(
+        """() => { IDBObjectStore.prototype.put = function () {
+            throw new DOMException("The quota has been exceeded.", "QuotaExceededError"); }; }"""
+    )
+    fill(page, {"phone": "(217) 555-0177"})
+    page.get_by_role("button", name="Save practice profile").click()
+    expect(page.locator("#read-only-banner")).to_contain_text("storage is full")
+    expect(page.locator("#field-phone")).to_have_value("(217) 555-0177")  # what was typed stays
+    page.locator("#export-now").click()
+    expect(page.locator("#export-backup")).to_be_visible()
+    with page.expect_download() as info:
+        page.locator("#export-backup").click()
+    path = tmp_path / "full.json"
+    info.value.save_as(path)
+    saved = json.loads(path.read_text())
+    assert [c["last_name"] for c in saved["data"]["clients"]] == ["López"]

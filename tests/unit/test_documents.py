@@ -1,0 +1,519 @@
+"""Physician documents: due rules, scope check, view-models, snapshots and the log."""
+
+from datetime import date, time, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from medex.documents import (
+    DEFAULT_SCOPE_WORDS,
+    SPECS,
+    Communication,
+    DocKind,
+    DocumentSettings,
+    LoopFacts,
+    SentDocument,
+    acknowledge,
+    documents_owed,
+    highlight,
+    parse_scope_words,
+    plain_row,
+    scope_check,
+    view_model,
+)
+from medex.exercises import starter_library
+from medex.health import HealthHistory
+from medex.intake import Client, Goals, Referral, ReferringProvider
+from medex.programs import Payment, default_program
+from medex.records import PracticeProfile
+from medex.repository import InMemoryRepository
+from medex.safety import BpPosition, Timing, Vitals
+from medex.services.documents import (
+    documents_dashboard,
+    gather,
+    mark_acknowledged,
+    mark_sent,
+    owed_documents,
+    provider_outcomes,
+    save_settings,
+)
+from medex.services.outcomes import record_assessment, start_episode
+from medex.session_logs import Attendance, ExerciseEntry, SessionLog, compute_flags
+
+from .aio import run
+
+TODAY = date(2025, 3, 20)
+FIRST = date(2025, 1, 6)
+HOSTILE = "<script>alert(1)</script>{{ 7*7 }}\u202eevil\U0001f600 " + "W" * 120
+
+
+# -- a typical client (also used by the e2e test to seed the browser) -------------------------
+
+
+def seed_typical_client(
+    repo, today=TODAY, *, sessions=12, assessments=3, name=("Ann", "Lee"), client_id=None
+):
+    """A 72-year-old woman after a total knee replacement: referral with ICD-10 codes, health
+    history, goals, the post-TKR program with a payment, baseline + reassessments, attended
+    sessions (one cancelled, one with high blood pressure). Returns (client, provider, episode)."""
+    profile = PracticeProfile(
+        practitioner_name="Dana Reyes",
+        credentials="MS, ACSM-CEP",
+        business_name="Reyes Medical Exercise",
+        address="12 Elm Street\nSpringfield, IL 62701",
+        phone="(555) 123-4567",
+        email="dana@example.com",
+        npi="1234567893",
+    )
+    provider = ReferringProvider(
+        name="Dr. Maria Chen",
+        credentials="MD",
+        practice="Springfield Orthopaedics",
+        fax="(555) 987-6543",
+    )
+    client = Client(
+        first_name=name[0],
+        last_name=name[1],
+        date_of_birth=date(1952, 8, 1),
+        sex="female",
+        provider_id=provider.id,
+        status="active",
+        **({"id": client_id} if client_id else {}),
+    )
+    referral = Referral(
+        client_id=client.id,
+        provider_id=provider.id,
+        referred_on=FIRST - timedelta(days=10),
+        diagnoses=[
+            {"code": "Z96.651", "description": "Presence of right artificial knee joint"},
+            {"code": "M17.11", "description": "Unilateral primary osteoarthritis, right knee"},
+        ],
+        reason="Post-PT reconditioning after right TKR",
+        precautions="No kneeling; no impact loading",
+        requested_frequency="2 sessions a week",
+        requested_duration="12 weeks",
+        physician_follow_up=FIRST + timedelta(days=90),
+    )
+    history = HealthHistory(
+        client_id=client.id,
+        conditions=[{"name": "Hypertension"}],
+        surgeries=[{"name": "Right total knee replacement", "performed_on": "2024-10-01"}],
+        medications=[{"name": "Metoprolol", "dose": "25 mg", "frequency": "daily"}],
+    )
+    goals = Goals(
+        client_id=client.id,
+        recorded_on=FIRST,
+        activities=[
+            {"activity": "Climb the stairs at home", "score": 4},
+            {"activity": "Walk to the shops", "score": 5},
+            {"activity": "Get up from a low chair", "score": 3},
+        ],
+        deficits=["Reduced knee strength", "Slow gait"],
+    )
+    run(repo.save(profile, provider, client, referral, history, goals))
+    result, ep = run(
+        start_episode(repo, client.id, default_program("post_tkr").id, FIRST.isoformat(), today)
+    )
+    assert result.ok, result.errors
+    values = [(14.2, 8, 0.78, 38), (12.1, 10, 0.92, 45), (10.4, 12, 1.05, 52)]
+    values += [(9.8, 13, 1.1, 56), (9.5, 13, 1.12, 58), (9.2, 14, 1.15, 60)]
+    for i in range(assessments):
+        tug, chair, gait, lefs = values[i]
+        data = {
+            "client_id": client.id,
+            "episode_id": ep.id,
+            "kind": "baseline" if i == 0 else "reassessment",
+            "assessed_on": (FIRST + timedelta(days=i * 30)).isoformat(),
+            "measurements": [
+                {"measure_id": "tug", "value": tug},
+                {"measure_id": "chair_stand_30s", "value": chair},
+                {"measure_id": "gait_speed", "value": gait},
+                {"measure_id": "lefs", "value": lefs},
+            ],
+        }
+        ok, _a = run(record_assessment(repo, data, today))
+        assert ok.ok, ok.errors
+    lib = starter_library()
+    logs = []
+    for i in range(sessions):
+        day = FIRST + timedelta(days=(i * 7) // 2)
+        high = i == 5
+        log = SessionLog(
+            client_id=client.id,
+            episode_id=ep.id,
+            session_date=day,
+            start_time=time(10, 0),
+            session_number=i + 1,
+            attendance=Attendance.CANCELLED if i == 3 else Attendance.ATTENDED,
+            attendance_reason="Client unwell" if i == 3 else "",
+            pre_vitals=None
+            if i == 3
+            else Vitals(
+                timing=Timing.PRE,
+                heart_rate_bpm=68,
+                systolic_mmhg=205 if high else 128,
+                diastolic_mmhg=92 if high else 78,
+                bp_position=BpPosition.SEATED,
+            ),
+            pain=None if i == 3 else 2,
+            exercises=(
+                []
+                if i == 3
+                else [
+                    ExerciseEntry(
+                        exercise_id=lib[0].id, exercise_name="Sit-to-stand", sets=2, reps=10
+                    ),
+                    ExerciseEntry(
+                        exercise_id=lib[5].id,
+                        exercise_name="Band row",
+                        sets=2,
+                        reps=12,
+                        load=4,
+                        load_unit="kg",
+                    ),
+                ]
+            ),
+            action_taken="Session stopped; client advised to call Dr. Chen" if high else "",
+        )
+        logs.append(log.model_copy(update={"safety_flags": compute_flags(log)}))
+    run(repo.save(*logs))
+    paid = ep.model_copy(
+        update={"payments": [Payment(paid_on=FIRST, amount_cents=45000, method="hsa_fsa")]}
+    )
+    run(repo.save(paid))
+    return client, provider, paid
+
+
+@pytest.fixture
+def seeded():
+    repo = InMemoryRepository()
+    client, provider, ep = seed_typical_client(repo)
+    return repo, client, provider, ep
+
+
+# -- due rules --------------------------------------------------------------------------------
+
+
+def facts(**kw):
+    base = dict(client_id="c", client_name="Ann Lee", provider_id="p", provider_name="Dr. Chen")
+    return LoopFacts(**{**base, **kw})
+
+
+def kinds(owed):
+    return {o.kind: o for o in owed}
+
+
+def test_nothing_owed_before_the_first_visit():
+    assert documents_owed(facts(first_visit=None), TODAY) == []
+
+
+@pytest.mark.parametrize(
+    ("days_after", "status"),
+    [(0, "upcoming"), (1, "due"), (2, "overdue")],
+)
+def test_intro_letter_due_within_24_hours_of_first_visit(days_after, status):
+    """Due the day after the first visit: upcoming on the day, due the next day, then overdue."""
+    owed = kinds(documents_owed(facts(first_visit=FIRST), FIRST + timedelta(days=days_after)))
+    intro = owed[DocKind.INTRO_LETTER]
+    assert intro.due_on == FIRST + timedelta(days=1) and intro.status == status
+
+
+@pytest.mark.parametrize(("days_after", "status"), [(6, "upcoming"), (7, "due"), (8, "overdue")])
+def test_assessment_summary_due_within_a_week(days_after, status):
+    owed = kinds(documents_owed(facts(first_visit=FIRST), FIRST + timedelta(days=days_after)))
+    assert owed[DocKind.ASSESSMENT_SUMMARY].status == status
+
+
+def test_sent_documents_are_no_longer_owed():
+    sent = (("intro_letter", FIRST), ("assessment_summary", FIRST + timedelta(days=3)))
+    owed = kinds(documents_owed(facts(first_visit=FIRST, sent=sent), FIRST + timedelta(days=10)))
+    assert DocKind.INTRO_LETTER not in owed and DocKind.ASSESSMENT_SUMMARY not in owed
+
+
+@pytest.mark.parametrize(
+    ("days_after", "listed", "status"),
+    [(22, False, None), (23, True, "upcoming"), (30, True, "due"), (31, True, "overdue")],
+)
+def test_progress_report_every_30_days_shown_a_week_ahead(days_after, listed, status):
+    owed = kinds(documents_owed(facts(first_visit=FIRST), FIRST + timedelta(days=days_after)))
+    assert (DocKind.PROGRESS_REPORT in owed) is listed
+    if listed:
+        assert owed[DocKind.PROGRESS_REPORT].status == status
+
+
+def test_progress_report_30_days_after_the_last_one():
+    sent = (("progress_report", FIRST + timedelta(days=30)),)
+    owed = kinds(documents_owed(facts(first_visit=FIRST, sent=sent), FIRST + timedelta(days=60)))
+    assert owed[DocKind.PROGRESS_REPORT].due_on == FIRST + timedelta(days=60)
+
+
+def test_progress_report_before_an_earlier_physician_follow_up():
+    """A follow-up on day 20 moves the report to day 19 (before the visit), not day 30."""
+    f = facts(first_visit=FIRST, follow_up=FIRST + timedelta(days=20))
+    owed = kinds(documents_owed(f, FIRST + timedelta(days=19)))
+    report = owed[DocKind.PROGRESS_REPORT]
+    assert report.due_on == FIRST + timedelta(days=19) and report.status == "due"
+    assert "follow-up" in report.reason
+
+
+def test_follow_up_later_than_30_days_does_not_delay_the_report():
+    f = facts(first_visit=FIRST, follow_up=FIRST + timedelta(days=50))
+    owed = kinds(documents_owed(f, FIRST + timedelta(days=30)))
+    assert owed[DocKind.PROGRESS_REPORT].due_on == FIRST + timedelta(days=30)
+
+
+def test_no_progress_report_after_discharge_but_a_discharge_summary():
+    day = FIRST + timedelta(days=40)
+    f = facts(first_visit=FIRST, active=False, discharged_on=day)
+    owed = kinds(documents_owed(f, day + timedelta(days=40)))
+    assert DocKind.PROGRESS_REPORT not in owed
+    assert owed[DocKind.DISCHARGE_SUMMARY].status == "overdue"
+    sent = (("discharge_summary", day),)
+    f2 = facts(first_visit=FIRST, active=False, discharged_on=day, sent=sent)
+    assert DocKind.DISCHARGE_SUMMARY not in kinds(documents_owed(f2, day))
+
+
+def test_change_in_status_owed_until_a_report_after_the_flag():
+    flag_day = FIRST + timedelta(days=12)
+    f = facts(first_visit=FIRST, flagged=((flag_day, "Resting BP too high"),))
+    owed = kinds(documents_owed(f, flag_day))
+    assert owed[DocKind.CHANGE_IN_STATUS].status == "due"
+    assert "Resting BP too high" in owed[DocKind.CHANGE_IN_STATUS].reason
+    before = facts(
+        first_visit=FIRST,
+        flagged=((flag_day, "x"),),
+        sent=(("change_in_status", flag_day - timedelta(days=1)),),
+    )
+    assert DocKind.CHANGE_IN_STATUS in kinds(documents_owed(before, flag_day))
+    after = facts(
+        first_visit=FIRST, flagged=((flag_day, "x"),), sent=(("change_in_status", flag_day),)
+    )
+    assert DocKind.CHANGE_IN_STATUS not in kinds(documents_owed(after, flag_day))
+
+
+# -- scope check ------------------------------------------------------------------------------
+
+
+def test_scope_check_finds_word_forms_with_the_reason():
+    texts = {"note": ("Note", "We treated her knee. Treatment continues; therapy helps.")}
+    found = scope_check(texts, list(DEFAULT_SCOPE_WORDS))
+    assert [f.word for f in found] == ["treated", "Treatment", "therapy"]
+    assert "physician's or therapist's role" in found[0].reason
+    assert found[0].field == "note" and found[0].label == "Note"
+
+
+def test_scope_check_ignores_words_that_only_contain_a_stem():
+    """'retreat' and 'secure' are not 'treat' and 'cure'."""
+    texts = {"n": ("N", "A retreat to secure footing; uncured? no.")}
+    assert scope_check(texts, list(DEFAULT_SCOPE_WORDS)) == []
+
+
+def test_scope_words_are_configurable():
+    words = parse_scope_words("guarantee: Do not promise results\n\nfix")
+    assert [w.stem for w in words] == ["guarantee", "fix"]
+    found = scope_check({"n": ("N", "We guarantee it will fix you")}, words)
+    assert [f.word for f in found] == ["guarantee", "fix"]
+    with pytest.raises(ValueError, match="Line 1"):
+        parse_scope_words("x: too short")
+
+
+def test_highlight_segments_cover_the_whole_text():
+    text = "Continue therapy, not a cure."
+    parts = highlight(text, list(DEFAULT_SCOPE_WORDS))
+    assert "".join(p for p, _ in parts) == text
+    assert [p for p, flagged in parts if flagged] == ["therapy", "cure"]
+
+
+# -- view-models ------------------------------------------------------------------------------
+
+
+def test_progress_report_view_model_leads_with_outcomes(seeded):
+    repo, client, _provider, _ep = seeded
+    inp = run(gather(repo, DocKind.PROGRESS_REPORT, TODAY, client_id=client.id))
+    vm = view_model(inp)
+    tug = next(m for m in vm["measures"] if m["id"] == "tug")
+    # baseline 14.2 → previous 12.1 → now 10.4 s: 3.8 s faster
+    assert (tug["baseline"]["value"], tug["previous"]["value"], tug["now"]["value"]) == (
+        "14.2",
+        "12.1",
+        "10.4",
+    )
+    assert tug["change"] == "−3.8" and tug["trend"] == "improved"
+    chair = next(m for m in vm["measures"] if m["id"] == "chair_stand_30s")
+    assert chair["change"] == "+4"
+    assert chair["norm_moved"] and chair["norm_then"].startswith("Below normal")
+    assert vm["provider"]["display_name"] == "Dr. Maria Chen, MD"
+    assert vm["client"]["dob"] == "1952-08-01" and vm["client"]["referral_date"] == "2024-12-27"
+    assert [d["code"] for d in vm["diagnoses"]] == ["Z96.651", "M17.11"]
+    assert 1 <= len(vm["charts"]) <= 4 and vm["charts"][0]["svg"].startswith("<svg")
+    assert vm["attendance"]["cancelled"] == 1
+    (event,) = vm["safety"]  # one flagged session, its flags and reading once
+    assert event["severity"] == "hard_stop" and event["details"] == ["Resting 205/92 mmHg, seated"]
+    assert event["date"] == "2025-01-23" and "call Dr. Chen" in event["action"]
+    assert vm["authored"]["recommendation"] == "refer_back"  # a hard stop in the period
+    assert "do not diagnose" in vm["scope_statement"]
+    assert vm["signature"] == {"name": "Dana Reyes", "credentials": "MS, ACSM-CEP"}
+
+
+def test_view_model_is_json_ready(seeded):
+    import json
+
+    repo, client, _p, _e = seeded
+    for kind in DocKind:
+        if SPECS[kind].per_provider:
+            continue
+        vm = view_model(run(gather(repo, kind, TODAY, client_id=client.id)))
+        assert json.loads(json.dumps(vm)) == vm, kind
+
+
+def test_superbill_icd10_from_referral_fees_and_payments(seeded):
+    repo, client, _p, _e = seeded
+    inp = run(
+        gather(
+            repo,
+            DocKind.SUPERBILL,
+            TODAY,
+            client_id=client.id,
+            authored={"fee_per_session": "85"},
+        )
+    )
+    vm = view_model(inp)
+    bill = vm["bill"]
+    assert len(bill["lines"]) == 11  # 12 booked, 1 cancelled
+    assert bill["total"] == "$935.00" and bill["paid"] == "$450.00" and bill["balance"] == "$485.00"
+    assert bill["payments"][0]["method"] == "HSA/FSA"
+    assert bill["npi"] == "1234567893"
+    assert "do not bill therapy CPT codes" in bill["cpt_note"]
+
+
+def test_plain_language_card_row():
+    row = {
+        "name": "30-Second Chair Stand",
+        "unit": "stands",
+        "now": {"value": "12"},
+        "baseline": {"value": "8"},
+        "count": 3,
+        "trend": "improved",
+        "mcid": "improved",
+        "norm_now_status": "within",
+    }
+    text = plain_row(row)
+    assert text.startswith("30-Second Chair Stand: 8 → 12 stands. Better than when you started")
+    assert "real difference" in text and "normal range" in text
+
+
+def test_provider_outcomes_lists_referred_clients(seeded):
+    repo, _client, provider, _e = seeded
+    rows = run(provider_outcomes(repo, provider.id, TODAY))
+    assert [r["name"] for r in rows] == ["Ann Lee"] and rows[0]["program"]
+
+
+# -- snapshots and the communication log ------------------------------------------------------
+
+
+def test_mark_sent_stores_an_immutable_snapshot_and_log_entry(seeded):
+    repo, client, provider, _e = seeded
+    vm = view_model(run(gather(repo, DocKind.PROGRESS_REPORT, TODAY, client_id=client.id)))
+    html = "<article>as sent</article>"
+    result = run(mark_sent(repo, vm, html, channel="fax", sent_on="2025-03-20", today=TODAY))
+    assert result.ok, result.errors
+    doc = run(repo.get(SentDocument, result.document.id))
+    assert doc.html == html and doc.data == vm and doc.provider_id == provider.id
+    with pytest.raises(ValidationError):
+        doc.html = "changed"  # frozen
+    tampered = {**doc.model_dump(mode="json"), "html": "<article>edited</article>"}
+    with pytest.raises(ValidationError, match="changed since it was sent"):
+        SentDocument.model_validate(tampered)
+    comm = run(repo.get(Communication, result.communication.id))
+    assert (comm.status, comm.channel, comm.sent_on) == ("sent", "fax", TODAY)
+    err, acked = run(mark_acknowledged(repo, comm.id, "2025-03-20", TODAY))
+    assert err == "" and acked.status == "acknowledged"
+    with pytest.raises(ValueError, match="Only a sent document"):
+        acknowledge(acked, TODAY)
+
+
+def test_mark_sent_needs_channel_and_a_past_date(seeded):
+    repo, client, _p, _e = seeded
+    vm = view_model(run(gather(repo, DocKind.INTRO_LETTER, TODAY, client_id=client.id)))
+    r = run(mark_sent(repo, vm, "<p>x</p>", channel="", sent_on="2025-03-21", today=TODAY))
+    assert r.errors == {
+        "channel": "Choose how it was sent",
+        "sent_on": "The date sent cannot be in the future",
+    }
+    assert run(repo.list(SentDocument)) == []
+
+
+def test_acknowledged_before_sent_is_refused():
+    with pytest.raises(ValidationError, match="acknowledged before it was sent"):
+        Communication(
+            kind="intro_letter",
+            title="x",
+            status="acknowledged",
+            channel="fax",
+            drafted_on=TODAY,
+            sent_on=TODAY,
+            acknowledged_on=TODAY - timedelta(days=1),
+        )
+
+
+def test_dashboard_lists_owed_documents_and_drops_them_once_sent(seeded):
+    repo, client, _p, _e = seeded
+    owed = run(owed_documents(repo, TODAY))
+    assert {o.kind for o in owed} >= {
+        DocKind.INTRO_LETTER,
+        DocKind.ASSESSMENT_SUMMARY,
+        DocKind.PROGRESS_REPORT,
+        DocKind.CHANGE_IN_STATUS,
+    }
+    items = run(documents_dashboard(repo, TODAY))
+    intro = next(i for i in items if i.title.startswith("Introductory letter"))
+    assert "Dr. Maria Chen, MD" in intro.title and "overdue since Jan 7, 2025" in intro.title
+    vm = view_model(run(gather(repo, DocKind.INTRO_LETTER, TODAY, client_id=client.id)))
+    run(mark_sent(repo, vm, "<p>x</p>", channel="email", sent_on=TODAY.isoformat(), today=TODAY))
+    assert DocKind.INTRO_LETTER not in {o.kind for o in run(owed_documents(repo, TODAY))}
+
+
+def test_document_settings_round_trip():
+    repo = InMemoryRepository()
+    form = {
+        "paper": "a4",
+        "scope_statement": "We are exercise professionals and do not diagnose.",
+        "scope_words": "treat: no\ncure",
+        "cpt_code": "97110",
+        "service_description": "Exercise session",
+    }
+    result, saved = run(save_settings(repo, form))
+    assert (
+        result.ok
+        and saved.paper == "a4"
+        and [w.stem for w in saved.scope_words]
+        == [
+            "treat",
+            "cure",
+        ]
+    )
+    assert saved.show_npi_on_superbill is False
+    bad, _ = run(save_settings(repo, {**form, "cpt_code": "9711"}))
+    assert bad.errors == {
+        "cpt_code": "A CPT code is 5 characters, e.g. 97110 (leave blank for none)"
+    }
+
+
+def test_default_settings_use_letter_paper():
+    assert DocumentSettings().paper == "letter"
+    assert DocumentSettings().statement("Reyes").startswith("Reyes provides")
+
+
+def test_hostile_text_survives_in_the_view_model(seeded):
+    """The view-model keeps text as typed; escaping is the template's job (tested in e2e)."""
+    repo, client, _p, _e = seeded
+    inp = run(
+        gather(
+            repo,
+            DocKind.PROGRESS_REPORT,
+            TODAY,
+            client_id=client.id,
+            authored={"plan_changes": HOSTILE},
+        )
+    )
+    assert view_model(inp)["authored"]["plan_changes"] == HOSTILE
