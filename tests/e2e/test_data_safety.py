@@ -253,7 +253,9 @@ def test_two_tabs_saving_keep_one_intact_audit_chain(page, context):
     save_phone(other, "(217) 555-0103")
     entries = dump(other)["audit"]
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
-    assert [e["action"] for e in entries][-3:] == ["update", "update", "update"], [(e["action"], e["record_type"], e["at"]) for e in entries]
+    assert [e["action"] for e in entries][-3:] == ["update", "update", "update"], [
+        (e["action"], e["record_type"], e["at"]) for e in entries
+    ]
     goto(other, "./#/audit", "#audit-verdict")
     expect(other.locator("#audit-verdict")).to_contain_text("intact")
 
