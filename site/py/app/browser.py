@@ -130,8 +130,14 @@ class IndexedDbRepository:
         )
 
     async def save(self, *records: Record) -> None:
+        started = js.performance.now()
         documents = to_documents(records)
         await self.write(documents, data_services.save_changes(documents))
+        # The write alone (records + audit entries, one IndexedDB transaction), for benchmarks/.
+        stores = "+".join(sorted({d["store"] for d in documents}))
+        timings = getattr(js.window, "medexTimings", None)
+        if timings is not None:
+            timings.push(to_js([f"save:{stores}", js.performance.now() - started]))
 
     async def delete(self, model: type[Record], record_id: str) -> None:
         await self.write(
