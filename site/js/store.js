@@ -241,7 +241,10 @@ async function getMetaNow(key) {
 export async function setMeta(key, valueJson) {
   if (!PLAIN_META.has(key)) requireOpen();
   try {
-    await db.meta.put(await sealMeta({ key, value: JSON.parse(valueJson) }));
+    const row = await sealMeta({ key, value: JSON.parse(valueJson) });
+    // An explicit transaction resolves once it has committed (durably: "strict"); a bare put
+    // resolves at the request's success, before the commit, and is lost if the browser dies.
+    await db.transaction("rw", db.meta, () => db.meta.put(row));
   } catch (e) {
     throw plainError(e);
   }
@@ -287,7 +290,8 @@ function newRecoveryKey() {
 const normaliseRecovery = (text) => text.toUpperCase().replace(/[^A-Z0-9]/g, "").match(/.{1,4}/g)?.join("-") || "";
 
 async function putPlainMeta(key, value) {
-  await db.meta.put({ key, value });
+  // Inside a caller's transaction this joins it; alone it waits for its own commit.
+  await db.transaction("rw", db.meta, () => db.meta.put({ key, value }));
 }
 
 // {"enabled", "locked", "state"}: what the shell needs before reading anything.

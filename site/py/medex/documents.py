@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from .dashboard import DashboardItem
-from .records import LongText, Record, RequiredText, Text
+from .records import LongText, Record, RequiredText, Text, _no_control_chars
 
 # ---------------------------------------------------------------------------------------------
 # The document set
@@ -1277,7 +1277,9 @@ def view_model(inp: DocumentInputs) -> dict[str, Any]:
         vm["provider_clients"] = inp.provider_clients
         vm["caseload"] = inp.caseload
         vm["across"] = inp.caseload["measures"] if inp.caseload else []
-    authored = {**_default_authored(inp, vm), **{k: v for k, v in inp.authored.items()}}
+    # Typed wording is printed: drop stray control characters as the records do.
+    typed = {k: _no_control_chars(v) if isinstance(v, str) else v for k, v in inp.authored.items()}
+    authored = {**_default_authored(inp, vm), **typed}
     names = {f.name for f in spec.fields}
     vm["authored"] = {k: v for k, v in authored.items() if k in names}
     if inp.kind == DocKind.SUPERBILL:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,10 +27,21 @@ from pydantic import (
 )
 
 from .icd10 import Diagnosis
-from .records import Email, LongText, Record, RequiredText, Text, validate_npi
+from .records import (
+    Email,
+    LongText,
+    Record,
+    RequiredText,
+    Text,
+    _no_control_chars,
+    validate_npi,
+)
 
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+# Addresses are printed on letters: drop stray control characters like every other text field.
+Address = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_no_control_chars)
+]
 
 
 def _today(info: ValidationInfo) -> date:

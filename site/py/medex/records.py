@@ -147,7 +147,11 @@ class PracticeProfile(Record):
     practitioner_name: RequiredText
     credentials: Text = ""
     business_name: RequiredText
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    address: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=500),
+        AfterValidator(_no_control_chars),
+    ] = ""
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
     email: Email | None = None
     npi: str | None = None

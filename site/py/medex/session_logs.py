@@ -594,6 +594,11 @@ def sign_log(
     if errors:
         raise SigningRefused(errors)
     credentials = " ".join(str(credentials or "").split())
+    if len(status) > _STATUS_MAX:
+        # The status quotes the clearance's restrictions or the override reason (each up to
+        # 5,000 characters): shorten the quote rather than refuse to sign. The full text stays
+        # on the clearance / in clearance_override_reason.
+        status = status[: _STATUS_MAX - 1].rstrip() + "…"
     content = log.model_copy(
         update={
             "safety_flags": flags,
@@ -609,6 +614,9 @@ def sign_log(
         signed_by=name, credentials=credentials, signed_at=signed_at, content_hash=digest
     )
     return content.model_copy(update={"signature": signature})
+
+
+_STATUS_MAX = 5000  # SessionLog.clearance_status is LongText
 
 
 def _doc_for_compare(log: SessionLog) -> dict:

@@ -305,7 +305,9 @@ async def documents_dashboard(repo: Repository, today: date) -> list[DashboardIt
 
 
 def log_title(vm: dict[str, Any]) -> str:
-    return vm["title"] + (f": {vm['client']['name']}" if vm.get("client") else "")
+    title = vm["title"] + (f": {vm['client']['name']}" if vm.get("client") else "")
+    # Communication.title is Text (200): a long client name must not stop the document opening.
+    return title if len(title) <= 200 else title[:199].rstrip() + "…"
 
 
 async def find_draft(

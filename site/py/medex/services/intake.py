@@ -510,7 +510,7 @@ async def sign_consent(
         )
     except ValidationError as exc:
         errors = {**_errors(exc), **errors}
-        if "signed_name" in errors:
+        if "signed_name" in errors and "too long" not in errors["signed_name"]:
             errors["signed_name"] = "The client types their full name to sign"
         return FormResult(ok=False, errors=errors, values=typed), None
     if errors:
