@@ -135,6 +135,12 @@ export async function open() {
   return JSON.stringify({ name: DB_NAME, version: db.verno, stores: db.tables.map((t) => t.name) });
 }
 
+// Writes made in this tab are announced to the app's other tabs (their caches go stale).
+const changes = new BroadcastChannel("medex-practice-writes");
+export function onOtherTabWrites(callback) {
+  changes.onmessage = (event) => callback(JSON.stringify(event.data));
+}
+
 async function getNow(store, id) {
   requireOpen();
   const doc = await openDoc(store, await db.table(store).get(id));
@@ -144,6 +150,15 @@ async function getNow(store, id) {
 async function getAllNow(store) {
   requireOpen();
   return JSON.stringify(await openDocs(store, await db.table(store).toArray()));
+}
+
+// Only some top-level fields of every record (e.g. the dashboard's view of 50,000 session
+// logs: dates, attendance, signature, flags), so Python parses a fraction of the store.
+async function projectNow(store, fieldsJson) {
+  requireOpen();
+  const fields = JSON.parse(fieldsJson);
+  const docs = await openDocs(store, await db.table(store).toArray());
+  return JSON.stringify(docs.map((doc) => Object.fromEntries(fields.filter((f) => f in doc).map((f) => [f, doc[f]]))));
 }
 
 // All records of a store whose indexed field equals value (e.g. a client's session logs).
@@ -198,6 +213,7 @@ async function writeNow(opsJson, auditJson) {
     }
     if (audit && audit.entries.length) await db.audit.bulkPut(audit.entries);
   });
+  changes.postMessage([...stores]);  // other tabs drop what they cached of these stores
   return ops.length;
 }
 
@@ -508,6 +524,7 @@ const guarded = (fn) => async (...args) => {
 };
 export const get = guarded(getNow);
 export const getAll = guarded(getAllNow);
+export const project = guarded(projectNow);
 export const where = guarded(whereNow);
 export const lastAudit = guarded(lastAuditNow);
 export const getAudit = guarded(getAuditNow);

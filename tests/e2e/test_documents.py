@@ -18,7 +18,7 @@ from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
 
 from ..unit.test_documents import seed_typical_client
-from .conftest import open_app
+from .conftest import open_app, wait_ready
 
 OUT = "/tmp/docs-e2e"
 HOSTILE = (
@@ -108,8 +108,11 @@ def test_documents_print_one_page_with_the_right_values(page, console_errors):
     client_id = page.evaluate("new URLSearchParams(location.hash.split('?')[1]).get('id')")
     seed(page, client_id, today)
 
-    # The dashboard lists what is owed, to whom, since when.
+    # The dashboard lists what is owed, to whom, since when. (The seed wrote behind the app's
+    # back, so reload: the app caches what it has read and only its own writes refresh it.)
     page.goto("./#/")
+    page.reload()
+    wait_ready(page)
     owed = page.locator("li[data-kind=report]")
     expect(owed.first).to_be_visible()
     expect(page.locator("main")).to_contain_text(
@@ -263,6 +266,8 @@ def test_a4_from_settings_prints_on_a4(page):
         docs,
     )
     page.goto("./#/documents")
+    page.reload()  # the records were written behind the app's back (see above)
+    wait_ready(page)
     expect(page.locator("#owed-list")).to_contain_text("Ann Lee")
     page.goto("./#/document-settings")
     page.locator("#paper-a4").check()

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import js
-from pydantic import TypeAdapter
-from pyodide.ffi import JsException, to_js
+from pydantic import BaseModel, TypeAdapter
+from pyodide.ffi import JsException, create_proxy, to_js
 from pyscript.js_modules import idiomorph, medex_store
 
 from medex.records import Record
@@ -58,6 +58,10 @@ class IndexedDbRepository:
         self.on_storage_full: Callable[[], None] | None = None
         self._last_audit: dict | None = None
         self._last_loaded = False
+        # Whole stores already read and validated in this tab (list() / project()), dropped
+        # when this tab or another tab writes to the store, and all at once on lock.
+        self._cache: dict[tuple[str, str], list] = {}
+        medex_store.onOtherTabWrites(create_proxy(self._other_tab_wrote))
 
     # -- reads ---------------------------------------------------------------------------------
     async def get(self, model: type[R], record_id: str) -> R | None:
@@ -65,7 +69,31 @@ class IndexedDbRepository:
         return model.model_validate_json(text) if text is not None else None
 
     async def list(self, model: type[R]) -> list[R]:
-        return _list_adapter(model).validate_json(await _call(medex_store.getAll, model.store))
+        key = (model.store, model.__name__)
+        if key not in self._cache:
+            text = await _call(medex_store.getAll, model.store)
+            self._cache[key] = _list_adapter(model).validate_json(text)
+        return list(self._cache[key])
+
+    async def project(self, model: type[BaseModel], store: str) -> list:
+        """Every record of ``store``, reduced to the fields of ``model`` (a small summary model
+        such as SessionLogSummary): far less to parse than whole records."""
+        key = (store, model.__name__)
+        if key not in self._cache:
+            text = await _call(medex_store.project, store, json.dumps(list(model.model_fields)))
+            self._cache[key] = _list_adapter(model).validate_json(text)
+        return list(self._cache[key])
+
+    def forget(self, stores=None) -> None:
+        """Drop cached records (of ``stores``, or all: on lock, nothing stays in memory)."""
+        if stores is None:
+            self._cache.clear()
+            return
+        for key in [k for k in self._cache if k[0] in stores]:
+            del self._cache[key]
+
+    def _other_tab_wrote(self, stores_json: str) -> None:
+        self.forget(set(json.loads(stores_json)) | {"*"})
 
     async def find(self, model: type[R], field: str, value: str) -> list[R]:
         return _list_adapter(model).validate_json(
@@ -104,6 +132,7 @@ class IndexedDbRepository:
         if self.read_only:
             raise StorageFullError("This device's storage is full: the app is read-only.")
         ops_text = json.dumps(ops)
+        self.forget({op["store"] for op in ops})
         for attempt in range(AUDIT_RETRIES):
             last = await self.last_audit(refresh=attempt > 0)
             if audit_entries is not None:
@@ -122,6 +151,7 @@ class IndexedDbRepository:
                 raise
             if entries:
                 self._last_audit = entries[-1]
+            self.forget({op["store"] for op in ops})  # and again: a read may have raced the write
             return
         self._last_loaded = False
         raise ConcurrentWriteError(

@@ -71,6 +71,7 @@ def _forget() -> None:
     unlock screen."""
     assert app is not None
     app.forget_everything()
+    app.repo.forget()  # the repository's cached records too
     if drafts is not None:
         drafts.values = {}
         drafts._dirty = False

@@ -10,9 +10,12 @@ import copy
 import json
 from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
+
 from .records import Record
 
 R = TypeVar("R", bound=Record)
+B = TypeVar("B", bound=BaseModel)
 
 
 class StorageFullError(Exception):
@@ -26,6 +29,11 @@ class Repository(Protocol):
 
     async def find(self, model: type[R], field: str, value: str) -> list[R]:
         """Records whose indexed ``field`` equals ``value`` (e.g. a client's session logs)."""
+        ...
+
+    async def project(self, model: type[B], store: str) -> list[B]:
+        """Every record of ``store`` reduced to the fields of ``model`` (a summary model such
+        as SessionLogSummary): what a dashboard needs without parsing whole records."""
         ...
 
     async def save(self, *records: Record) -> None:
@@ -69,6 +77,13 @@ class InMemoryRepository:
             if doc.get(field) == value:
                 found.append(model.model_validate(doc))
         return found
+
+    async def project(self, model: type[B], store: str) -> list[B]:
+        fields = set(model.model_fields)
+        return [
+            model.model_validate({k: v for k, v in json.loads(text).items() if k in fields})
+            for text in self.stores.get(store, {}).values()
+        ]
 
     async def save(self, *records: Record) -> None:
         docs = to_documents(records)

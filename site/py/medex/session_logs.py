@@ -968,6 +968,26 @@ def filter_logs(
 UNSIGNED_AFTER_HOURS = 24
 
 
+class SessionLogSummary(BaseModel):
+    """What the dashboard and the referral loop need of every session log (not stored: read
+    as a projection of the stored logs, so 50,000 logs do not have to be parsed whole)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    client_id: str
+    episode_id: str | None = None
+    session_date: date
+    attendance: Attendance = Attendance.ATTENDED
+    created_at: datetime
+    safety_flags: list[SafetyFlag] = Field(default_factory=list)
+    signature: Signature | None = None
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signature is not None
+
+
 def unsigned_older_than(
     logs: Iterable[SessionLog], now: datetime, hours: float = UNSIGNED_AFTER_HOURS
 ) -> list[SessionLog]:

@@ -39,7 +39,7 @@ from ..programs import Episode
 from ..records import PracticeProfile, utc_now
 from ..repository import Repository, StorageFullError
 from ..screening import Clearance, ScreeningRecord
-from ..session_logs import Attendance, SessionLog
+from ..session_logs import Attendance, SessionLog, SessionLogSummary
 from .caseload import provider_caseload
 from .outcomes import client_outcomes, custom_measure_map
 
@@ -244,8 +244,8 @@ async def loop_facts(repo: Repository, today: date) -> list[LoopFacts]:
     episodes: dict[str, list[Episode]] = {}
     for e in await repo.list(Episode):
         episodes.setdefault(e.client_id, []).append(e)
-    logs_by: dict[str, list[SessionLog]] = {}
-    for lg in await repo.list(SessionLog):
+    logs_by: dict[str, list[SessionLogSummary]] = {}
+    for lg in await repo.project(SessionLogSummary, SessionLog.store):
         logs_by.setdefault(lg.client_id, []).append(lg)
     sent_by: dict[str, list[tuple[str, date]]] = {}
     for d in await repo.list(SentDocument):

@@ -24,6 +24,7 @@ from ..session_logs import (
     AttendanceSummary,
     LockedLogError,
     SessionLog,
+    SessionLogSummary,
     SessionVolume,
     SigningRefused,
     attendance_summary,
@@ -325,7 +326,8 @@ async def unsigned_logs_dashboard(
 ):
     """Dashboard items for unsigned logs older than 24 h. Reads every session log (no index
     on the signature exists; see the report)."""
-    return unsigned_log_items(await repo.list(SessionLog), now or utc_now(), client_names)
+    summaries = await repo.project(SessionLogSummary, SessionLog.store)
+    return unsigned_log_items(summaries, now or utc_now(), client_names)
 
 
 # --- Exercise library ------------------------------------------------------------------
