@@ -56,7 +56,7 @@ class Source(_Frozen):
     """Where a number comes from."""
 
     citation: str
-    url: str = ""
+    web_address: str = ""  # where the source can be read: a citation, never fetched
     population: str = ""
     confidence: str = ""  # "primary", "two agreeing secondaries", "single secondary", …
 
@@ -294,88 +294,88 @@ RIKLI_POP = "Community-residing adults aged 60–94 (Rikli & Jones, n = 7,183)"
 SRC_SFT_2013 = Source(
     citation="Rikli & Jones, Senior Fitness Test Manual 2nd ed. 2013 (reproduced by "
     "fitnessprosbattlecreek.com)",
-    url="https://www.fitnessprosbattlecreek.com/fitness-testing",
+    web_address="https://www.fitnessprosbattlecreek.com/fitness-testing",
     population=RIKLI_POP,
     confidence="single secondary — verify against the manual (ISBN 978-1-4504-1118-9)",
 )
 SRC_SFT_1999 = Source(
     citation="Rikli & Jones 1999, J Aging Phys Act 7:160–179 (pdfcoffee reproduction)",
-    url="https://pdfcoffee.com/30-second-chairs-it-to-stand-test-pdf-free.html",
+    web_address="https://pdfcoffee.com/30-second-chairs-it-to-stand-test-pdf-free.html",
     population=RIKLI_POP,
     confidence="single secondary",
 )
 SRC_8FT = Source(
     citation="Jones & Rikli 2002 (reproduced by topendsports)",
-    url="http://www.topendsports.com/testing/tests/up-and-go-8foot.htm",
+    web_address="http://www.topendsports.com/testing/tests/up-and-go-8foot.htm",
     population=RIKLI_POP,
     confidence="single secondary — verify against the manual",
 )
 SRC_STEADI_CHAIR = Source(
     citation="CDC STEADI 30-Second Chair Stand form",
-    url="https://slidepub.com/slideshow/30-second-chair-stand-test-a-1",
+    web_address="https://slidepub.com/slideshow/30-second-chair-stand-test-a-1",
     population="Older adults aged 60–94",
     confidence="two agreeing secondaries (slidepub; Injury Matters WA)",
 )
 SRC_BACK_SCRATCH = Source(
     citation="Jones & Rikli 2002, Journal on Active Aging Mar–Apr pp. 24–30 (documentine "
     "reproduction; minus sign applied from its legend)",
-    url="https://online.documentine.com/functional-reach-test-norms-inches/2/"
+    web_address="https://online.documentine.com/functional-reach-test-norms-inches/2/"
     "back-scratch-test-wordpress-com.html",
     population=RIKLI_POP,
     confidence="single secondary",
 )
 SRC_SIT_REACH = Source(
     citation="Jones & Rikli 2002 (reproduced by Topend Sports)",
-    url="https://www.topendsports.com/testing/tests/sit-and-reach-chair.htm",
+    web_address="https://www.topendsports.com/testing/tests/sit-and-reach-chair.htm",
     population=RIKLI_POP,
     confidence="single secondary",
 )
 SRC_BOHANNON_5XSTS = Source(
     citation="Bohannon 2006 meta-analysis, Percept Mot Skills 103:215",
-    url="https://www.scribd.com/document/377429790/5x-STS",
+    web_address="https://www.scribd.com/document/377429790/5x-STS",
     population="Adults 60–89 (meta-analysis)",
     confidence="single secondary",
 )
 SRC_LUSARDI = Source(
     citation="Lusardi 2017 (via neurosurgerywiki)",
-    url="https://neurosurgerywiki.com/wiki/doku.php?id=five_times_sit-to-stand",
+    web_address="https://neurosurgerywiki.com/wiki/doku.php?id=five_times_sit-to-stand",
     population="Older adults (population not stated in the reference)",
     confidence="single secondary",
 )
 SRC_BUATOIS = Source(
     citation="Buatois 2008",
-    url="https://www.scribd.com/document/377429790/5x-STS",
+    web_address="https://www.scribd.com/document/377429790/5x-STS",
     population="Healthy adults aged 65 and over",
     confidence="single secondary",
 )
 SRC_GURALNIK = Source(
     citation="Guralnik 2000",
-    url="https://www.scribd.com/document/377429790/5x-STS",
+    web_address="https://www.scribd.com/document/377429790/5x-STS",
     population="Older adults (population not stated in the reference)",
     confidence="single secondary",
 )
 SRC_EWGSOP2 = Source(
     citation="EWGSOP2 (European Working Group on Sarcopenia in Older People, 2019)",
-    url="https://rmdopen.bmj.com/highwire/markup/142628/expansion",
+    web_address="https://rmdopen.bmj.com/highwire/markup/142628/expansion",
     population="Older adults",
     confidence="secondary table",
 )
 SRC_GOLDBERG = Source(
     citation="Goldberg et al. 2012, Aging Clin Exp Res 24:339",
-    url="https://link.springer.com/article/10.1007%2FBF03325265",
+    web_address="https://link.springer.com/article/10.1007%2FBF03325265",
     population="29 community-dwelling older women, mean age 73.6",
     confidence="primary (abstract)",
 )
 SRC_SAGE = Source(
     citation="Clinically meaningful change for the chair stand test (SAGE Mexico)",
-    url="https://discovery.researcher.life/article/clinically-meaningful-change-for-the-chair-"
+    web_address="https://discovery.researcher.life/article/clinically-meaningful-change-for-the-chair-"
     "stand-test-monitoring-mobility-in-integrated-care-for-older-people/081591585006364da8dd23974574cacc",
     population="SAGE Mexico, n = 897, community-dwelling, 60–96 y",
     confidence="single secondary (abstract via aggregator)",
 )
 SRC_GILL_KNEE_OA = Source(
     citation="Gill et al., 30-second chair stand test reliability in early-stage knee OA",
-    url="https://dro.deakin.edu.au/articles/journal_contribution/Thirty_second_chair_stand_test_"
+    web_address="https://dro.deakin.edu.au/articles/journal_contribution/Thirty_second_chair_stand_test_"
     "Test_retest_reliability_agreement_and_minimum_detectable_change_in_people_with_early-"
     "stage_knee_osteoarthritis/20597538",
     population="93 people with early knee osteoarthritis",
@@ -383,119 +383,119 @@ SRC_GILL_KNEE_OA = Source(
 )
 SRC_STEADI_TUG = Source(
     citation="CDC STEADI Timed Up and Go form",
-    url="https://online.documentine.com/evaluation-for-surgery-icd/1/assessment-timed-up-go-tug-"
+    web_address="https://online.documentine.com/evaluation-for-surgery-icd/1/assessment-timed-up-go-tug-"
     "cdc-gov.html",
     population="Older adults",
     confidence="secondary mirror of the CDC form",
 )
 SRC_TUG_EWGSOP2 = Source(
     citation="EWGSOP2 severe-sarcopenia performance criterion",
-    url="https://openres.ersjournals.com/highwire/markup/17137/expansion",
+    web_address="https://openres.ersjournals.com/highwire/markup/17137/expansion",
     population="Older adults",
     confidence="secondary table",
 )
 SRC_TUG_KNEE_OA = Source(
     citation="BMC Musculoskelet Disord 2015 (s12891-015-0637-8)",
-    url="https://bmjopensem.bmj.com/lookup/external-ref?access_num=10.1186/s12891-015-0637-8"
+    web_address="https://bmjopensem.bmj.com/lookup/external-ref?access_num=10.1186/s12891-015-0637-8"
     "&link_type=DOI",
     population="Knee OA grade 1–3, aged 45–70",
     confidence="primary (abstract); not general older adults",
 )
 SRC_CESARI = Source(
     citation="Cesari 2005, J Am Geriatr Soc (usual pace over 6 m)",
-    url="https://www.medscape.com/viewarticle/514260",
+    web_address="https://www.medscape.com/viewarticle/514260",
     population="Well-functioning older adults",
     confidence="secondary",
 )
 SRC_SCHMID = Source(
     citation="Schmid et al. 2007, Stroke (post-stroke walking classes, after Perry 1995)",
-    url="https://scribd.com/document/669555190/STROKEAHA-106-475921",
+    web_address="https://scribd.com/document/669555190/STROKEAHA-106-475921",
     population="People after stroke",
     confidence="primary",
 )
 SRC_PERERA = Source(
     citation="Perera et al. 2006, J Am Geriatr Soc",
-    url="https://scilit.net/publications/d68e386fffbd2cf0525912b412bab333",
+    web_address="https://scilit.net/publications/d68e386fffbd2cf0525912b412bab333",
     population="Community older adults (n = 492), mobility-disabled older adults (n = 100), "
     "subacute stroke (n = 100)",
     confidence="primary (abstract)",
 )
 SRC_KWON = Source(
     citation="Kwon et al. 2009 (LIFE-P)",
-    url="https://pubmed.ncbi.nlm.nih.gov/19536422/",
+    web_address="https://pubmed.ncbi.nlm.nih.gov/19536422/",
     population="Sedentary adults aged 70–89",
     confidence="primary (abstract)",
 )
 SRC_GAIT_DECADE = Source(
     citation="Bohannon & Andrews 2011, Physiotherapy 97:182 (decade table via help.plantiga.com)",
-    url="https://help.plantiga.com/walk-average-speed",
+    web_address="https://help.plantiga.com/walk-average-speed",
     population="Meta-analysis, n = 23,111",
     confidence="single secondary — verify against the paper's table",
 )
 SRC_KWOK = Source(
     citation="Kwok et al. 2013, BMC Geriatr 13:23",
-    url="https://link.springer.com/doi/10.1186/1471-2318-13-23",
+    web_address="https://link.springer.com/doi/10.1186/1471-2318-13-23",
     population="Frail Asian older adults",
     confidence="primary",
 )
 SRC_CAMARRI = Source(
     citation="Camarri et al. 2006, Respir Med 100:658",
-    url="https://es.scribd.com/document/152248760/Six-Minute-Walk-Distance-in-Healthy-Subjects-"
+    web_address="https://es.scribd.com/document/152248760/Six-Minute-Walk-Distance-in-Healthy-Subjects-"
     "Aged-55-75-Year",
     population="Healthy adults aged 55–75",
     confidence="secondary",
 )
 SRC_STEADI_BALANCE = Source(
     citation="CDC STEADI 4-Stage Balance Test (Injury Matters WA)",
-    url="https://injurymatters.org.au/programs/stay-on-your-feet/information-for-health-and-"
+    web_address="https://injurymatters.org.au/programs/stay-on-your-feet/information-for-health-and-"
     "community-workers/falls-screening-and-assessment-tools/4-stage-balance-test",
     population="Older adults",
     confidence="secondary",
 )
 SRC_BBS_CUT = Source(
     citation="Commonly quoted Berg cut-off (wis.it.com); Muir 2008, Phys Ther 88:449",
-    url="https://wis.it.com/what-is-the-berg-balance-cutoff-for-fall-risk",
+    web_address="https://wis.it.com/what-is-the-berg-balance-cutoff-for-fall-risk",
     population="Community-dwelling older adults",
     confidence="single secondary; Muir 2008 primary",
 )
 SRC_BBS_BANDS = Source(
     citation="Berg bands (calculatorhunt)",
-    url="https://calculatorhunt.com/health/berg-balance-test",
+    web_address="https://calculatorhunt.com/health/berg-balance-test",
     population="Not stated",
     confidence="single secondary",
 )
 SRC_DONOGHUE = Source(
     citation="Donoghue & Stokes 2009, J Rehabil Med 41:343",
-    url="https://medicaljournals.se/jrm/content/abstract/10.2340/16501977-0337",
+    web_address="https://medicaljournals.se/jrm/content/abstract/10.2340/16501977-0337",
     population="118 adults over 65 in physiotherapy rehabilitation (no stroke, PD or recent hip "
     "arthroplasty)",
     confidence="primary (abstract)",
 )
 SRC_ROMERO = Source(
     citation="Romero et al. 2011, J Geriatr Phys Ther 34:131",
-    url="http://journals.lww.com/jgpt/Fulltext/2011/07000/Minimum_Detectable_Change_of_the_Berg_"
+    web_address="http://journals.lww.com/jgpt/Fulltext/2011/07000/Minimum_Detectable_Change_of_the_Berg_"
     "Balance.5.aspx",
     population="42 community dwellers over 65 with a history of falls or near-falls",
     confidence="primary (abstract)",
 )
 SRC_BBS_STROKE = Source(
     citation="clinical.md §1D (acute-stroke MCID)",
-    url="",
+    web_address="",
     population="Acute stroke only",
     confidence="secondary",
 )
 SRC_GRIP_MCID = Source(
     citation="Bohannon 2019 systematic review, J Phys Ther Sci 31:75",
-    url="http://47.251.13.51:8081/30774209",
+    web_address="http://47.251.13.51:8081/30774209",
     population="Systematic review (populations not stated in the reference)",
     confidence="secondary mirror",
 )
 SRC_LOINC_GRIP = Source(
-    citation="LOINC 83145-3 panel", url="https://loinc.org/83145-3", confidence="primary"
+    citation="LOINC 83145-3 panel", web_address="https://loinc.org/83145-3", confidence="primary"
 )
 SRC_JOSPT_2014 = Source(
     citation="JOSPT 2014;44(8):560 (MIDs for PSFS, 4 region-specific measures and NPRS)",
-    url="https://www.integrative-archives.com/2014/04/minimum-important-differences-for-the-"
+    web_address="https://www.integrative-archives.com/2014/04/minimum-important-differences-for-the-"
     "patient-specific-functional-scale-4-region-specific-outcome-measures-and-the-numeric-"
     "pain-rating-scale/",
     population="1,708 musculoskeletal outpatients",
@@ -503,31 +503,31 @@ SRC_JOSPT_2014 = Source(
 )
 SRC_STRATFORD_PSFS = Source(
     citation="Stratford 1995 (via precisionphysio)",
-    url="https://www.precisionphysio.com.au/the-patient-specific-functional-scale/",
+    web_address="https://www.precisionphysio.com.au/the-patient-specific-functional-scale/",
     population="Musculoskeletal patients (population not stated in the reference)",
     confidence="secondary",
 )
 SRC_BINKLEY = Source(
     citation="Binkley et al. 1999, Phys Ther 79:371",
-    url="http://ptjournal.apta.org/content/79/4/371.short",
+    web_address="http://ptjournal.apta.org/content/79/4/371.short",
     population="Lower-extremity musculoskeletal outpatients",
     confidence="primary (abstract)",
 )
 SRC_LEFS_NORM = Source(
     citation="Acta Orthop 2017 (LEFS population norms)",
-    url="https://informahealthcare.com/doi/full/10.1080/17453674.2017.1309886",
+    web_address="https://informahealthcare.com/doi/full/10.1080/17453674.2017.1309886",
     population="Healthy population",
     confidence="secondary",
 )
 SRC_ODI_BANDS = Source(
     citation="Fairbank (ODI interpretation bands, ASIR table)",
-    url="https://asir-journal.biomedcentral.com/articles/10.1186/1750-1164-7-12/tables/1",
+    web_address="https://asir-journal.biomedcentral.com/articles/10.1186/1750-1164-7-12/tables/1",
     population="Low back pain",
     confidence="secondary",
 )
 SRC_ODI_MDC = Source(
     citation="ODI form footnote (idcafe)",
-    url="https://www.idcafe.net/how-is-the-oswestry-disability-scale-scored/",
+    web_address="https://www.idcafe.net/how-is-the-oswestry-disability-scale-scored/",
     population="Low back pain (population not stated in the reference)",
     confidence="single secondary",
 )
@@ -538,13 +538,13 @@ SRC_ODI_LOINC = Source(
 )
 SRC_VERNON = Source(
     citation="Vernon, NDI scoring note (chiro.org)",
-    url="https://chiro.org/forms/NDI_Explain.shtml",
+    web_address="https://chiro.org/forms/NDI_Explain.shtml",
     population="Neck pain (population not stated in the reference)",
     confidence="secondary (instrument author's note)",
 )
 SRC_STRATFORD_NDI = Source(
     citation="Stratford 1999 (via evidenceinPT)",
-    url="http://evidenceinphysicaltherapy.wikidot.com/neck-disability-index",
+    web_address="http://evidenceinphysicaltherapy.wikidot.com/neck-disability-index",
     population="Neck pain (population not stated in the reference)",
     confidence="secondary",
 )
@@ -554,67 +554,67 @@ SRC_NDI_LOINC = Source(
 )
 SRC_SORENSEN = Source(
     citation="Sorensen 2013, J Hand Surg (via ISSH)",
-    url="https://issh.org/outcome-measures-general",
+    web_address="https://issh.org/outcome-measures-general",
     population="Upper-limb patients (population not stated in the reference)",
     confidence="secondary",
 )
 SRC_CHILDS = Source(
     citation="Childs et al. 2005, Spine 30:1331",
-    url="https://pubmed.ncbi.nlm.nih.gov/15928561/",
+    web_address="https://pubmed.ncbi.nlm.nih.gov/15928561/",
     population="Low back pain patients in physical therapy",
     confidence="primary (abstract)",
 )
 SRC_NPRS_BASELINE = Source(
     citation="Baseline-dependent NPRS MCID (Thieme)",
-    url="https://thieme-connect.de/products/all/doi/10.1055/a-1304-3677",
+    web_address="https://thieme-connect.de/products/all/doi/10.1055/a-1304-3677",
     population="Not stated in the reference",
     confidence="secondary",
 )
 SRC_NPRS_LOINC = Source(
     citation="HL7 Belgium patient-monitoring IG; ANS (France) FSH profile",
-    url="https://build.fhir.org/ig/hl7-be/patient-monitoring/ValueSet-pain-scale.html",
+    web_address="https://build.fhir.org/ig/hl7-be/patient-monitoring/ValueSet-pain-scale.html",
     confidence="two agreeing secondaries",
 )
 SRC_ACC_AHA = Source(
     citation="2017 ACC/AHA blood pressure guideline (Whelton 2018; MSD Manual table)",
-    url="https://www.msdmanuals.com/en-pt/home/multimedia/table/classification-of-blood-pressure-"
+    web_address="https://www.msdmanuals.com/en-pt/home/multimedia/table/classification-of-blood-pressure-"
     "in-adults",
     population="Adults",
     confidence="secondary reproductions of the guideline table",
 )
 SRC_ACSM_BOX35 = Source(
     citation="ACSM GETP Box 3.5 relative contraindications (modified from ACC/AHA 2002)",
-    url="https://yumpu.com/en/document/view/67485487/acsm042-082/37",
+    web_address="https://yumpu.com/en/document/view/67485487/acsm042-082/37",
     population="Adults before exercise testing",
     confidence="secondary excerpt",
 )
 SRC_ATS_6MWT = Source(
     citation="ATS 2002 6MWT guideline (reproduced by openEHR CKM)",
-    url="https://ckm.highmed.org/ckm/archetypes/1246.145.1730",
+    web_address="https://ckm.highmed.org/ckm/archetypes/1246.145.1730",
     population="Adults before a 6-minute walk test",
     confidence="secondary",
 )
 SRC_VITALS_LOINC = Source(
     citation="HL7 FHIR vital-signs value set",
-    url="http://hl7.org/fhir/R4B/valueset-observation-vitalsignresult.html",
+    web_address="http://hl7.org/fhir/R4B/valueset-observation-vitalsignresult.html",
     confidence="primary",
 )
 SRC_CDC_BMI = Source(
     citation="CDC adult BMI categories",
-    url="https://cdc.gov/bmi/adult-calculator/bmi-categories.html",
+    web_address="https://cdc.gov/bmi/adult-calculator/bmi-categories.html",
     population="Adults aged 20 and over",
     confidence="primary",
 )
 SRC_WAIST = Source(
     citation="ACSM risk-factor definition (GETP 8th ed., quoted from study notes)",
-    url="https://quizwizapp.com/fr/study/acsm-guidelines-for-exercise-testing-and-prescription-"
+    web_address="https://quizwizapp.com/fr/study/acsm-guidelines-for-exercise-testing-and-prescription-"
     "8th-edition",
     population="Adults",
     confidence="single secondary",
 )
 SRC_WAIST_LOINC = Source(
     citation="Lithuanian vital-signs IG; HL7 Europe examples; ANS FSH",
-    url="https://build.fhir.org/ig/HL7LT/ig-lt-vitalsigns/en/ValueSet-waist-circumference-"
+    web_address="https://build.fhir.org/ig/HL7LT/ig-lt-vitalsigns/en/ValueSet-waist-circumference-"
     "observation-loinc.html",
     confidence="two agreeing secondaries",
 )
@@ -784,7 +784,7 @@ _CHAIR_STAND = MeasureDefinition(
     loinc="66247-8",
     loinc_source=Source(
         citation="LOINC 66247-8 Sit to stand frequency in 30 seconds",
-        url="https://loinc.org/66247-8",
+        web_address="https://loinc.org/66247-8",
         confidence="primary",
     ),
     loinc_note="93125-3 is the modified test using the arms; not used here.",
@@ -964,7 +964,7 @@ _TUG = MeasureDefinition(
     loinc="89423-8",
     loinc_source=Source(
         citation="LOINC 89423-8 (healthassure listing)",
-        url="https://www.healthassure.in/codes/loinc-89423-8-time-to-rise-from-chair-walk-10-"
+        web_address="https://www.healthassure.in/codes/loinc-89423-8-time-to-rise-from-chair-walk-10-"
         "feet-and-back-and-return-to-sitting-tug",
         confidence="secondary",
     ),
@@ -1165,7 +1165,7 @@ _GAIT = MeasureDefinition(
     loinc="83172-7",
     loinc_source=Source(
         citation="LOINC 83144-6 panel (NIH Toolbox)",
-        url="https://loinc.org/83144-6",
+        web_address="https://loinc.org/83144-6",
         confidence="primary",
     ),
     loinc_note="83172-7 is the 4-m walk computed gait speed (NIH Toolbox); use only for that "
@@ -1234,7 +1234,7 @@ _SIX_MW = MeasureDefinition(
     ),
     loinc="62619-2",
     loinc_source=Source(
-        citation="LOINC 62619-2", url="https://loinc.org/62619-2", confidence="primary"
+        citation="LOINC 62619-2", web_address="https://loinc.org/62619-2", confidence="primary"
     ),
     loinc_note="Exact long name UNCONFIRMED.",
     notes=(
