@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--backup", action="store_true", help="also export and restore a backup")
+    parser.add_argument("--detail", action="store_true", help="print the storage calls of a screen")
     args = parser.parse_args()
     print(
         f"generating {args.clients} clients, {args.logs} session logs, 30 assessments …", flush=True
@@ -220,7 +221,13 @@ def main() -> None:
             )
             record("  of which the IndexedDB write (log + audit entry)", writes[-1])
             for _ in range(2):
+                mark = timing_count(page)
                 interpreted = navigate(page, f"#/assessment?id={latest}", "assessment")
+                if args.detail:
+                    print(
+                        "  assessment screen:",
+                        page.evaluate("(n) => window.medexTimings.slice(n)", mark),
+                    )
                 navigate(page, "#/", "")
             record("interpret 20 measures × 30 assessments (+ charts)", interpreted)
             for _ in range(2):
