@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import json
 from collections.abc import Callable
 from typing import Any
@@ -22,14 +21,6 @@ LOGO_MAX_PX = 600
 
 def _is_quota_error(exc: BaseException) -> bool:
     return "QuotaExceededError" in f"{getattr(exc, 'name', '')} {exc}"
-
-
-def _settled(records: list) -> list:
-    """Big cached stores are moved out of the cyclic garbage collector's view (gc.freeze):
-    otherwise each full collection re-walks every cached record of a large practice."""
-    if len(records) > 1000:
-        gc.freeze()
-    return records
 
 
 @functools.cache
@@ -69,7 +60,7 @@ class IndexedDbRepository:
         self._last_loaded = False
         # Whole stores already read and validated in this tab (list() / project()), dropped
         # when this tab or another tab writes to the store, and all at once on lock.
-        self._cache: dict[tuple[str, str], tuple[type, list]] = {}
+        self._cache: dict[tuple[str, str], list] = {}
         medex_store.onOtherTabWrites(create_proxy(self._other_tab_wrote))
 
     # -- reads ---------------------------------------------------------------------------------
@@ -81,8 +72,8 @@ class IndexedDbRepository:
         key = (model.store, model.__name__)
         if key not in self._cache:
             text = await _call(medex_store.getAll, model.store)
-            self._cache[key] = (model, _settled(_list_adapter(model).validate_json(text)))
-        return list(self._cache[key][1])
+            self._cache[key] = _list_adapter(model).validate_json(text)
+        return list(self._cache[key])
 
     async def project(self, model: type[BaseModel], store: str) -> list:
         """Every record of ``store``, reduced to the fields of ``model`` (a small summary model
@@ -90,8 +81,8 @@ class IndexedDbRepository:
         key = (store, model.__name__)
         if key not in self._cache:
             text = await _call(medex_store.project, store, json.dumps(list(model.model_fields)))
-            self._cache[key] = (model, _settled(_list_adapter(model).validate_json(text)))
-        return list(self._cache[key][1])
+            self._cache[key] = _list_adapter(model).validate_json(text)
+        return list(self._cache[key])
 
     def forget(self, stores=None) -> None:
         """Drop cached records (of ``stores``, or all: on lock, nothing stays in memory)."""
@@ -100,35 +91,6 @@ class IndexedDbRepository:
             return
         for key in [k for k in self._cache if k[0] in stores]:
             del self._cache[key]
-
-    def _apply(self, ops: list[dict]) -> None:
-        """This tab's committed write, applied to what is cached, so a large store (50,000
-        session logs) is not read again after every save; anything odd drops the cache."""
-        for key, (model, records) in list(self._cache.items()):
-            touched = [op for op in ops if op["store"] == key[0]]
-            if not touched:
-                continue
-            try:
-                index = {r.id: i for i, r in enumerate(records)}
-                for op in touched:
-                    if "delete" in op:
-                        if op["delete"] in index:
-                            records[index.pop(op["delete"])] = None
-                        continue
-                    fields = model.model_fields
-                    if issubclass(model, Record) and not set(op["doc"]) <= set(fields):
-                        raise ValueError("another record type shares this store")
-                    record = model.model_validate(
-                        {k: v for k, v in op["doc"].items() if k in fields}
-                    )
-                    if record.id in index:
-                        records[index[record.id]] = record
-                    else:
-                        index[record.id] = len(records)
-                        records.append(record)
-                self._cache[key] = (model, [r for r in records if r is not None])
-            except Exception:  # a cache must never break a save: drop it instead
-                del self._cache[key]
 
     def _other_tab_wrote(self, stores_json: str) -> None:
         self.forget(set(json.loads(stores_json)) | {"*"})
@@ -170,6 +132,7 @@ class IndexedDbRepository:
         if self.read_only:
             raise StorageFullError("This device's storage is full: the app is read-only.")
         ops_text = json.dumps(ops)
+        self.forget({op["store"] for op in ops})
         for attempt in range(AUDIT_RETRIES):
             last = await self.last_audit(refresh=attempt > 0)
             if audit_entries is not None:
@@ -188,7 +151,7 @@ class IndexedDbRepository:
                 raise
             if entries:
                 self._last_audit = entries[-1]
-            self._apply(ops)
+            self.forget({op["store"] for op in ops})  # and again: a read may have raced the write
             return
         self._last_loaded = False
         raise ConcurrentWriteError(
