@@ -535,3 +535,7 @@ export const startDecryption = guarded(startDecryptionNow);
 export const migrateStore = guarded(migrateStoreNow);
 export const finishMigration = guarded(finishMigrationNow);
 export const changePassphrase = guarded(changePassphraseNow);
+
+// For js/signing.js (the practice signing key, sealed with the data key while encryption is
+// on): the unlocked data key, a non-extractable AES-GCM CryptoKey, or null.
+export const currentDataKey = () => dataKey;

@@ -8,12 +8,14 @@ from app import core
 from medex.repository import InMemoryRepository
 
 from .aio import run
+from .fake_signer import FakeSigner
 
 HOSTILE = "<script>alert(1)</script>{{ 7*7 }}{% raw %}\u202eevil\U0001f600"
 
 
-class FakePlatform:
+class FakePlatform(FakeSigner):
     def __init__(self, persisted=False):
+        super().__init__()
         self.persisted = persisted
         self.persist_requests = 0
 

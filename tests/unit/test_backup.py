@@ -495,15 +495,17 @@ def test_audit_already_holding_the_backup_entries_only_gets_the_restore_entry():
     assert [e["seq"] for e in plan.audit] == [6]
 
 
-def test_undo_puts_the_device_back_exactly_as_before():
-    _stores, backup = current_and_backup()
+def test_undo_puts_the_device_back_as_before_except_signed_records():
+    stores, backup = current_and_backup()
     before = {"clients": [client_doc("Before", "Restore")]}
     snapshot = parse_backup(snapshot_for_undo(before, [], {}, "0.1.0", NOW), now=NOW)
     assert snapshot.meta["snapshot"] == "pre-restore"
     plan = plan_restore(before, backup, now=NOW)
     after = apply(before, plan)
     undo = plan_undo(after, snapshot, current_audit=plan.audit, now=NOW)
-    assert apply(after, undo) == {"clients": before["clients"], "session_logs": []}
+    signed = stores["session_logs"][0]  # brought in by the restore: an undo never deletes it
+    assert apply(after, undo) == {"clients": before["clients"], "session_logs": [signed]}
+    assert undo.kept_signed == [("session_logs", signed["id"])]
     assert undo.audit[-1]["action"] == "undo-restore"
     assert audit.verify_chain(plan.audit + undo.audit)[0]
 

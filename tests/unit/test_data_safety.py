@@ -14,6 +14,7 @@ from medex.repository import InMemoryRepository, to_documents
 from medex.services import data
 
 from .aio import run
+from .fake_signer import FakeSigner
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -102,51 +103,16 @@ def test_a_passphrase_needs_ten_characters_typed_twice_the_same(passphrase, conf
 
 
 class DataRepo(InMemoryRepository):
-    """The browser repository's extra calls (export_all, write with audit) over memory."""
-
-    actor = "Dana Reyes"
+    """The one in-memory repository (audited like the IndexedDB one), named for the Data screen."""
 
     def __init__(self):
         super().__init__()
-        self.audit: list[dict] = []
-
-    async def save(self, *records):
-        docs = to_documents(records)
-        await self.write(docs, data.save_changes(docs))
-
-    async def export_all(self):
-        stores = {s: [json.loads(t) for t in docs.values()] for s, docs in self.stores.items()}
-        meta = {k: json.loads(v) for k, v in self.meta.items()}
-        return {"stores": stores, "audit": list(self.audit), "meta": meta}
-
-    async def documents(self, store):
-        return [json.loads(t) for t in self.stores.get(store, {}).values()]
-
-    async def audit_log(self):
-        return list(self.audit)
-
-    async def write(self, ops, changes=None, audit_entries=None):
-        last = self.audit[-1] if self.audit else None
-        entries = (
-            audit_entries(last)
-            if audit_entries
-            else data.audit_entries_for(last, changes or [], self.actor)
-        )
-        for op in ops:
-            if op["store"] == "meta":
-                if "delete" in op:
-                    self.meta.pop(op["delete"], None)
-                else:
-                    self.meta[op["doc"]["key"]] = json.dumps(op["doc"]["value"])
-            elif "delete" in op:
-                self.stores.get(op["store"], {}).pop(op["delete"], None)
-            else:
-                self.stores.setdefault(op["store"], {})[op["doc"]["id"]] = json.dumps(op["doc"])
-        self.audit += entries
+        self.actor = "Dana Reyes"
 
 
-class FilePlatform:
+class FilePlatform(FakeSigner):
     def __init__(self):
+        super().__init__()
         self.files: dict[str, str] = {}
 
     async def storage_info(self):
@@ -203,9 +169,18 @@ def test_export_then_restore_into_an_empty_device_gives_every_record_back(app):
     assert audit.verify_chain(empty.repo.audit)[0]
     assert empty.repo.audit[-1]["action"] == "restore"
 
-    run(empty.dispatch("undo-restore", {}))
+    run(empty.dispatch("undo-restore", {}))  # shows what it would do; writes nothing
+    assert empty.state.pending["undo"]["lines"] == [
+        "2 records that the restore added will be removed."
+    ]
+    assert run(empty.repo.export_all())["stores"] == before
+    run(empty.dispatch("undo-restore-confirm", {}))
+    assert "2 records that the restore added removed" in empty.state.flash
     assert all(not docs for docs in run(empty.repo.export_all())["stores"].values())
     assert run(empty.repo.get_meta(data.UNDO_SNAPSHOT_KEY)) is None
+    assert run(empty.repo.get_meta(data.UNDO_INFO_KEY)) is None
+    assert empty.repo.audit[-1]["action"] == "undo-restore"
+    assert audit.verify_chain(empty.repo.audit)[0]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ send until the wording is reviewed."""
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,6 +16,7 @@ from app.screens import caseload as caseload_screen
 from app.screens import clients as clients_screen
 from app.screens import documents as documents_screen
 from medex.documents import SPECS, Communication, DocKind, SentDocument
+from medex.inert import inert_html
 from medex.intake import Client
 from medex.repository import InMemoryRepository
 from medex.services.outcomes import record_assessment
@@ -65,6 +68,13 @@ def send(app, kind, **changes):
 
 def comms(app):
     return run(app.repo.list(Communication))
+
+
+def snapshot_frame(page: str) -> str:
+    """The page inside a sent document's frame (its ``srcdoc``, unescaped)."""
+    (frame,) = re.findall(r'<iframe class="snapshot-frame"[^>]*>', page)
+    assert re.search(r'sandbox="allow-same-origin allow-modals"', frame), frame
+    return html_lib.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
 
 
 @pytest.mark.parametrize("kind", list(DocKind))
@@ -147,7 +157,9 @@ def test_a_sent_document_reopens_identically_after_the_records_change(app):
     assert result.ok, result.errors
     run(app.repo.save(renamed))
     after = html(app, f"#/document?id={doc.id}")
-    assert doc.html in after and after == before
+    assert after == before
+    # The stored HTML is shown only inside the sandboxed frame, as it was sent.
+    assert doc.html not in after and inert_html(doc.html) in snapshot_frame(after)
     fresh = open_doc(app, DocKind.PROGRESS_REPORT)
     assert "Annabel" in fresh and "8.1" in fresh  # a new preview shows the new records
     assert "Annabel" not in doc.html

@@ -31,6 +31,7 @@ from medex.migrations import MIGRATIONS
 from medex.programs import Episode, ProgramTemplate
 from medex.records import _no_control_chars
 from medex.repository import InMemoryRepository
+from medex.revisions import content_of
 from medex.session_logs import SessionLog
 
 from .aio import run
@@ -560,7 +561,10 @@ def test_every_printed_document_is_inert(variant):
 
 
 def stored(repo) -> dict[str, list[dict]]:
-    return {s: [json.loads(t) for t in docs.values()] for s, docs in repo.stores.items()}
+    """Every record's content (without the storage's revision and signed marker)."""
+    return {
+        s: [content_of(json.loads(t)) for t in docs.values()] for s, docs in repo.stores.items()
+    }
 
 
 def strings(value: Any, path: str = ""):
@@ -635,7 +639,7 @@ def _text_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
 NOT_TYPED = re.compile(
     r"(^|\.)(id|\w+_id|\w*_ids|content_hash|text_sha256|html_sha256|html|signature_svg|"
     r"logo_data_url|npi|email|phone|fax|starter_key|default_key|store)$"
-    r"|^(outcome|program|safety_flags|safety_override|signature|diagnoses|exercises\.rpe)\."
+    r"|^(outcome|program|safety_flags|safety_override|signature|signing_key|diagnoses|exercises\.rpe)\."
     r"|^(clearance_status|measure_ids|diagnosis_prefixes|conditions|scope_reviewed|text|"
     r"cpt_code|exercises\.exercise_name|exercises\.category|exercises\.modality)$"
 )

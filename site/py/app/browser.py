@@ -15,6 +15,7 @@ from pyscript.js_modules import idiomorph, medex_store
 from medex.records import Record
 from medex.repository import R, StorageFullError, to_documents
 from medex.services import data as data_services
+from medex.signing import SigningKeyError
 
 LOGO_MAX_PX = 600
 
@@ -267,6 +268,24 @@ class BrowserPlatform:
 
     def print_page(self) -> None:
         js.window.print()
+
+    # -- practice signing key (js/signing.js; what is signed and concluded: medex.signing) -----
+    async def sign_message(self, message: str) -> dict[str, Any]:
+        from pyscript.js_modules import medex_signing
+
+        try:
+            return json.loads(await medex_signing.signMessage(message))
+        except JsException as exc:
+            if LOCKED in str(exc):
+                raise LockedError("MedEx Practice is locked.") from exc
+            raise SigningKeyError(
+                f"The practice signing key could not be used ({exc}). Nothing was signed."
+            ) from exc
+
+    async def verify_signatures(self, items) -> list[str]:
+        from pyscript.js_modules import medex_signing
+
+        return json.loads(await medex_signing.verifySignatures(json.dumps(list(items))))
 
 
 def patch(root, html: str) -> None:

@@ -11,7 +11,7 @@ import asyncio
 import importlib
 import json
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from medex import APP_VERSION
 from medex.records import PracticeProfile
+from medex.signing import VerificationCache
 from medex.repository import Repository
 from medex.services.practice import load_practice_profile
 
@@ -71,6 +72,12 @@ class Platform(Protocol):
 
     async def request_persistent_storage(self) -> bool: ...
 
+    # The practice signing key (medex.signing.Signer): sign a content hash; check signatures
+    # against the keys of this device ("valid" / "invalid" / "unknown_key" per item).
+    async def sign_message(self, message: str) -> dict[str, Any]: ...
+
+    async def verify_signatures(self, items: Sequence[dict[str, str]]) -> list[str]: ...
+
 
 @dataclass
 class FormState:
@@ -106,6 +113,8 @@ class App:
         self.repo = repo
         self.platform = platform
         self.state = State()
+        # Signature verdicts of the records shown so far (ids and hashes only: no content).
+        self.signatures = VerificationCache()
         # Set by the browser shell: paints the current state (progress during long work).
         self.repaint: Callable[[], Awaitable[None]] | None = None
 

@@ -773,26 +773,192 @@ def plan_restore(
     return RestorePlan(mode, preview, puts, deletes, kept, entries, note)
 
 
+def _content(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A stored document without the storage layer's own ``_`` fields (``_rev``, ``_signed``):
+    what the record says, whatever revision the store gave it."""
+    if doc is None:
+        return None
+    return {k: v for k, v in doc.items() if not str(k).startswith("_")}
+
+
+def doc_fingerprint(doc: Mapping[str, Any] | None) -> str | None:
+    """A short hash of a document's content (``None`` for no document): equal fingerprints, same
+    record content, whatever revision the store gave it."""
+    content = _content(doc)
+    if content is None:
+        return None
+    return hashlib.sha256(canonical_json(content).encode("ascii")).hexdigest()[:32]
+
+
+RestoreChanges = dict[str, dict[str, str | None]]
+
+
+def restore_changes(plan: RestorePlan) -> RestoreChanges:
+    """What a restore writes: ``{store: {id: fingerprint of the document it writes, or None
+    for a delete}}``. Kept beside the pre-restore snapshot, it tells an undo which records are
+    still exactly as the restore left them (see ``plan_undo``)."""
+    changes: RestoreChanges = {}
+    for store, doc in plan.puts:
+        changes.setdefault(store, {})[doc["id"]] = doc_fingerprint(doc)
+    for store, record_id in plan.deletes:
+        changes.setdefault(store, {})[record_id] = None
+    return changes
+
+
+def _signed_doc(store: str, doc: Mapping[str, Any] | None, registry: Migrations) -> bool:
+    if doc is None:
+        return False
+    return bool(doc.get("_signed")) or is_signed(store, _content(doc) or {}, registry)
+
+
+Ref = tuple[str, str]  # (store, record id)
+
+
+@dataclass
+class UndoPlan:
+    """What undoing a restore does, for ONE transaction, and what it leaves alone.
+
+    Only records the restore wrote or deleted are looked at, and each is put back only when it
+    is still exactly as the restore left it: everything written since is kept."""
+
+    puts: list[tuple[str, dict]]  # (store, the pre-restore document)
+    deletes: list[Ref]  # records the restore added
+    audit: list[dict]  # the "undo-restore" entry
+    put_back: list[Ref]  # changed or deleted by the restore: back as they were before it
+    removed: list[Ref]  # added by the restore: removed
+    kept_changed: list[Ref]  # written (or deleted) after the restore: kept as they are now
+    kept_signed: list[Ref]  # signed: an undo never deletes or changes a signed record
+    # The revision each write or delete found (``_rev``; "" for none): for a conditional write.
+    expected: dict[Ref, str] = field(default_factory=dict)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.puts and not self.deletes
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "put_back": len(self.put_back),
+            "removed": len(self.removed),
+            "kept_changed": len(self.kept_changed),
+            "kept_signed": len(self.kept_signed),
+        }
+
+    def digest(self) -> str:
+        """One hash of everything this plan would do and keep: a plan made again over the same
+        records has the same digest (so a confirmation can check nothing moved since)."""
+        return hashlib.sha256(
+            canonical_json(
+                {
+                    "puts": [[s, doc_fingerprint(d)] for s, d in self.puts],
+                    "deletes": self.deletes,
+                    "kept": [self.kept_changed, self.kept_signed],
+                    "expected": sorted([s, i, r] for (s, i), r in self.expected.items()),
+                }
+            ).encode("ascii")
+        ).hexdigest()
+
+    def record_ops(self) -> list[dict]:
+        """The record writes, each conditional: it states the revision it found (``expect``)
+        and refuses a signed record (``guard``), so the transaction that writes them refuses the
+        whole undo if any of these records changed since this plan was made."""
+        ops: list[dict] = [
+            {"store": s, "doc": d, "expect": self.expected[(s, d["id"])], "guard": True}
+            for s, d in self.puts
+        ]
+        ops += [
+            {"store": s, "delete": i, "expect": self.expected[(s, i)], "guard": True}
+            for s, i in self.deletes
+        ]
+        return ops
+
+    def operations(self) -> list[dict]:
+        """The writes in the shape ``store.js`` ``write()`` takes, for one transaction."""
+        return self.record_ops() + [{"store": "audit", "doc": e} for e in self.audit]
+
+
+def _written_since(current_audit: Sequence[Mapping[str, Any]], since_seq: int | None) -> set[Ref]:
+    """Records named by audit entries after the restore's own entry (seq ``since_seq``; when
+    unknown, after the last ``restore`` entry, or the whole log if there is none)."""
+    if since_seq is None:
+        since_seq = 0
+        for entry in current_audit:
+            if entry.get("action") == "restore":
+                since_seq = max(since_seq, int(entry.get("seq", 0)))
+    return {
+        (str(e.get("record_type", "")), str(e.get("record_id", "")))
+        for e in current_audit
+        if int(e.get("seq", 0)) > since_seq
+    }
+
+
 def plan_undo(
     current: Mapping[str, Iterable[Mapping[str, Any]]],
     snapshot: ValidatedBackup,
     *,
+    changes: Mapping[str, Mapping[str, str | None]] | None = None,
+    since_seq: int | None = None,
     current_audit: Sequence[Mapping[str, Any]] = (),
     actor: str = "practitioner",
     now: datetime | None = None,
     registry: Migrations | None = None,
-) -> RestorePlan:
-    """Put the device back as it was before a restore (``snapshot`` = the parsed
-    ``snapshot_for_undo`` text): a replace that also removes signed records the restore
-    brought in. Signed records present in both are still never overwritten."""
-    return plan_restore(
-        current,
-        snapshot,
-        "replace",
-        current_audit=current_audit,
-        actor=actor,
-        now=now,
-        registry=registry,
-        _action="undo-restore",
-        _keep_signed_missing=False,
-    )
+) -> UndoPlan:
+    """Undo a restore as a careful merge: put back what the restore changed, keep everything
+    written since.
+
+    ``snapshot`` is the parsed ``snapshot_for_undo`` text taken just before the restore;
+    ``changes`` is ``restore_changes`` of that restore and ``since_seq`` the seq of its audit
+    entry. Only the records the restore wrote or deleted are looked at; each goes back to its
+    pre-restore version (or is removed, if the restore added it) only when it is still exactly
+    as the restore left it: same content as the restore wrote (``changes``) and named by no
+    audit entry after the restore. Anything else was written since and is kept as it is now,
+    and a signed record is never deleted or changed. Without ``changes`` (a restore made before
+    they were kept), every record that differs from the snapshot is a candidate and the audit
+    log alone tells which were written since.
+    """
+    reg = registry or MIGRATIONS
+    here = {s: {d["id"]: d for d in docs} for s, docs in current.items()}
+    before = {s: {d["id"]: d for d in docs} for s, docs in snapshot.data.items()}
+    if changes is None:
+        touched: dict[str, dict[str, str | None]] = {}
+        for store in set(here) | set(before):
+            mine, theirs = here.get(store, {}), before.get(store, {})
+            for record_id in set(mine) | set(theirs):
+                if _content(mine.get(record_id)) != _content(theirs.get(record_id)):
+                    touched.setdefault(store, {})[record_id] = doc_fingerprint(mine.get(record_id))
+    else:
+        touched = {s: dict(ids) for s, ids in changes.items()}
+    since = _written_since(current_audit, since_seq)
+    plan = UndoPlan([], [], [], [], [], [], [])
+    for store in sorted(touched):
+        for record_id in sorted(touched[store]):
+            now_doc = here.get(store, {}).get(record_id)
+            old_doc = before.get(store, {}).get(record_id)
+            ref = (store, record_id)
+            if _content(now_doc) == _content(old_doc):
+                continue  # already as it was before the restore
+            if ref in since or doc_fingerprint(now_doc) != touched[store][record_id]:
+                plan.kept_changed.append(ref)
+                continue
+            if _signed_doc(store, now_doc, reg):
+                plan.kept_signed.append(ref)
+                continue
+            plan.expected[ref] = str((now_doc or {}).get("_rev") or "")
+            if old_doc is None:
+                plan.deletes.append(ref)
+                plan.removed.append(ref)
+            else:
+                plan.puts.append((store, dict(old_doc)))
+                plan.put_back.append(ref)
+    plan.audit = [
+        audit_log.append(
+            list(current_audit),
+            {
+                "actor": actor,
+                "action": "undo-restore",
+                "record_type": "backup",
+                "record_id": snapshot.checksum[:32],
+                "at": _now(now),
+            },
+        ).to_doc()
+    ]
+    return plan

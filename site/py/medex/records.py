@@ -16,10 +16,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
 )
+
+from .signing import SigningPublicKey
 
 
 def new_id() -> str:
@@ -89,6 +92,26 @@ class Record(BaseModel):
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
 
+    # The stored revision ("<generation>-<hash>", CouchDB's ``_rev`` form) this copy was read
+    # at; "" for a record never stored. The repository sets it and checks it on save: a save
+    # of a copy read at an older revision is refused (another tab changed the record).
+    # A private attribute: never part of the record's content, JSON schema or content hash.
+    _rev: str = PrivateAttr(default="")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _stored_revision(cls, data: Any, handler: Any) -> Any:
+        # A stored document carries its revision (and a "signed" marker the write path reads
+        # while the content is encrypted); they belong to storage, not to the record.
+        if isinstance(data, dict) and ("_rev" in data or "_signed" in data):
+            data = dict(data)
+            rev = data.pop("_rev", "") or ""
+            data.pop("_signed", None)
+            record = handler(data)
+            record._rev = str(rev)
+            return record
+        return handler(data)
+
     @model_validator(mode="before")
     @classmethod
     def _same_moment_when_new(cls, data: Any) -> Any:
@@ -156,6 +179,8 @@ class PracticeProfile(Record):
     email: Email | None = None
     npi: str | None = None
     logo_data_url: str | None = Field(default=None, max_length=400_000)
+    # The public half of the practice signing key (medex.signing), set at the first signature.
+    signing_key: SigningPublicKey | None = None
 
     @field_validator("phone")
     @classmethod

@@ -1,28 +1,84 @@
-"""The Repository protocol the domain services use, and an in-memory implementation for tests.
+"""The Repository protocol the domain services use, its audited base, and the in-memory store.
 
-The browser shell implements the same protocol over IndexedDB (``app.browser``). Records
-cross the boundary as JSON documents; every ``save`` of several records is one transaction.
+Records cross the boundary as JSON documents; every ``save`` of several records is one
+transaction that also (a) checks each record is still at the revision this tab read or showed
+(``medex.revisions``: a stale save is refused with ``StaleWriteError``, never silently
+overwriting another tab's newer work), (b) refuses to change or delete a signed record
+(``SignedRecordError``) and (c) appends the audit entries (who, action, record id, time).
+
+``AuditedRepository`` does all of that once; a subclass only supplies the reads and the one
+atomic conditional write (``_commit``): ``InMemoryRepository`` below (the tests, the demo data,
+the benchmarks) and ``app.browser.IndexedDbRepository`` (js/store.js does the checks inside
+its IndexedDB transaction).
+
+Example::
+
+    repo = InMemoryRepository()
+    client = Client(first_name="Ana", last_name="López")
+    await repo.save(client)                 # client._rev == "1-…"
+    stale = await repo.get(Client, client.id)
+    await repo.save(client.model_copy(update={"first_name": "Anna"}))
+    await repo.save(stale)                  # raises StaleWriteError: nothing written
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from . import revisions
 from .records import Record
 
 R = TypeVar("R", bound=Record)
 B = TypeVar("B", bound=BaseModel)
 
 
-class StorageFullError(Exception):
-    """The device refused the write (IndexedDB QuotaExceededError). Nothing was written."""
+class WriteRefused(Exception):
+    """A write the storage refused: nothing of it was written."""
+
+
+class StorageFullError(WriteRefused):
+    """The device refused the write (storage full or failing). Nothing was written."""
+
+
+class StaleWriteError(WriteRefused):
+    """The record was changed (in another tab, or by a restore) since this copy was read or
+    shown: saving it would overwrite newer work, so nothing was written."""
+
+    def __init__(self, store: str = "", record_id: str = "", message: str = "") -> None:
+        self.store, self.record_id = store, record_id
+        super().__init__(
+            message
+            or "This record was changed in another tab since you opened it, so your change "
+            "was not saved over it."
+        )
+
+
+class SignedRecordError(WriteRefused):
+    """The record is signed (in another tab, say) and so locked: nothing was written."""
+
+    def __init__(self, store: str = "", record_id: str = "", message: str = "") -> None:
+        self.store, self.record_id = store, record_id
+        super().__init__(message or "This record is signed and locked: it cannot be changed.")
+
+
+class ConcurrentWriteError(WriteRefused):
+    """Another tab kept writing while this one tried to save; nothing of this save was written."""
+
+
+class EncryptionChangedError(WriteRefused):
+    """Encryption was turned on or off (or re-keyed) in another tab; this tab reloaded it and
+    wrote nothing."""
 
 
 class Repository(Protocol):
+    actor: str
+    read_only: bool
+
     async def get(self, model: type[R], record_id: str) -> R | None: ...
 
     async def list(self, model: type[R]) -> list[R]: ...
@@ -37,14 +93,39 @@ class Repository(Protocol):
         ...
 
     async def save(self, *records: Record) -> None:
-        """Write all records in one transaction: all are stored, or none."""
+        """Write all records in one transaction: all are stored, or none (``WriteRefused``)."""
         ...
 
     async def delete(self, model: type[Record], record_id: str) -> None: ...
 
+    async def write(
+        self,
+        ops: list[dict],
+        changes: list[tuple[str, str, str]] | None = None,
+        audit_entries: Callable[[dict | None], list[dict]] | None = None,
+    ) -> None:
+        """Raw document operations (a restore) with their audit entries, in one transaction."""
+        ...
+
+    async def documents(self, store: str) -> list[dict]: ...
+
+    async def export_all(self) -> dict[str, Any]: ...
+
+    async def audit_log(self) -> list[dict]: ...
+
     async def get_meta(self, key: str) -> Any: ...
 
     async def set_meta(self, key: str, value: Any) -> None: ...
+
+    async def delete_meta(self, key: str) -> None: ...
+
+    async def meta_with_prefix(self, prefix: str) -> dict[str, Any]: ...
+
+    def start_view(self) -> None: ...
+
+    def end_view(self) -> None: ...
+
+    def forget(self, stores: Iterable[str] | None = None) -> None: ...
 
 
 def to_documents(records: tuple[Record, ...]) -> list[dict]:
@@ -54,21 +135,185 @@ def to_documents(records: tuple[Record, ...]) -> list[dict]:
     return [{"store": r.store, "doc": r.to_doc()} for r in records]
 
 
-class InMemoryRepository:
-    """Repository over dicts, storing JSON text exactly as IndexedDB would store documents."""
+class AuditedRepository:
+    """What every repository does the same way: revisions, the signed guard, audit entries.
+
+    It remembers the revision of every record it reads (``_known``) and, while a screen is
+    rendered (``start_view``/``end_view``), the revisions that screen showed (``_shown``). A save
+    expects the revision the screen showed, else the one the record was read at: so a form
+    filled from a copy that another tab has since changed is refused, even if the action
+    re-read the record just before saving.
+    """
+
+    actor: str = "practitioner"
+    read_only: bool = False
+
+    def __init__(self) -> None:
+        self.actor = "practitioner"
+        self.read_only = False
+        self._known: dict[tuple[str, str], str] = {}
+        self._shown: dict[tuple[str, str], str] = {}
+        self._viewing = False
+
+    # -- revision bookkeeping ----------------------------------------------------------------
+    def start_view(self) -> None:
+        """A screen is about to be rendered: what it reads is what the person sees."""
+        self._shown = {}
+        self._viewing = True
+
+    def end_view(self) -> None:
+        self._viewing = False
+
+    def _note(self, records: Iterable[Record]) -> None:
+        known, shown, viewing = self._known, self._shown, self._viewing
+        for record in records:
+            key = (record.store, record.id)
+            known[key] = record._rev
+            if viewing:
+                shown[key] = record._rev
+
+    def _expected(self, store: str, record_id: str, rev: str) -> str | None:
+        key = (store, record_id)
+        if key in self._shown:
+            return self._shown[key]
+        if key in self._known:
+            # The copy's own revision if it has one (an older copy is refused), else the
+            # revision this repository last read or wrote (a copy rebuilt from a dump).
+            return rev or self._known[key]
+        return None  # never read here: a new record (or one from another device's store)
+
+    def _written(self, ops: list[dict]) -> None:
+        for op in ops:
+            if op["store"] in ("meta", "audit"):
+                continue
+            if "delete" in op:
+                key = (op["store"], op["delete"])
+                self._known.pop(key, None)
+                self._shown.pop(key, None)
+            else:
+                key = (op["store"], op["doc"]["id"])
+                self._known[key] = op["doc"]["_rev"]
+                if key in self._shown:
+                    self._shown[key] = op["doc"]["_rev"]
+
+    def forget(self, stores: Iterable[str] | None = None) -> None:
+        """Drop what this repository remembers of ``stores`` (all: on lock)."""
+        if stores is None:
+            self._known.clear()
+            self._shown.clear()
+
+    # -- writes ----------------------------------------------------------------------------------
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StorageFullError("This device's storage is full: the app is read-only.")
+
+    async def write(
+        self,
+        ops: list[dict],
+        changes: list[tuple[str, str, str]] | None = None,
+        audit_entries: Callable[[dict | None], list[dict]] | None = None,
+    ) -> None:
+        """Write ``ops`` (``[{store, doc}]`` / ``[{store, delete}]``, optionally with ``expect``
+        and ``guard``) with their audit entries in one transaction. ``changes`` lists
+        ``(action, store, id)`` to audit; or ``audit_entries(last)`` builds the entries itself
+        (a restore brings its own chain). A put without a revision gets one here."""
+        prepared = [
+            op
+            if "delete" in op or op["store"] in ("meta", "audit")
+            else revisions.put_op(op["store"], op["doc"], op.get("expect"), bool(op.get("guard")))
+            for op in ops
+        ]
+        await self._write(prepared, changes, audit_entries)
+
+    async def _write(
+        self,
+        ops: list[dict],
+        changes: list[tuple[str, str, str]] | None = None,
+        audit_entries: Callable[[dict | None], list[dict]] | None = None,
+    ) -> None:
+        self._check_writable()
+
+        def entries(last: dict | None) -> list[dict]:
+            if audit_entries is not None:
+                return audit_entries(last)
+            return revisions.audit_entries_for(last, changes or [], self.actor)
+
+        await self._commit(ops, entries)
+        self._written(ops)
+
+    async def save(self, *records: Record) -> None:
+        for record in records:
+            if not record.store:
+                raise TypeError(f"{type(record).__name__} has no store")
+        ops = [
+            revisions.put_op(r.store, r.to_doc(), self._expected(r.store, r.id, r._rev))
+            for r in records
+        ]
+        await self._write(ops, revisions.save_changes(ops))
+        for record, op in zip(records, ops, strict=True):
+            record._rev = op["doc"]["_rev"]
+
+    async def delete(self, model: type[Record], record_id: str) -> None:
+        expect = self._expected(model.store, record_id, "")
+        await self._write(
+            [revisions.delete_op(model.store, record_id, expect)],
+            [("delete", model.store, record_id)],
+        )
+
+    async def _commit(self, ops: list[dict], entries: Callable[[dict | None], list[dict]]) -> None:
+        """Write ``ops`` and ``entries(last audit entry)`` atomically, refusing the whole write
+        when an op's ``expect`` or ``guard`` does not hold (``revisions.refusal``)."""
+        raise NotImplementedError
+
+
+class MemoryStore:
+    """The data of an in-memory repository; two repositories on one store act as two tabs."""
 
     def __init__(self) -> None:
         self.stores: dict[str, dict[str, str]] = {}
         self.meta: dict[str, str] = {}
+        self.audit: list[dict] = []
+
+
+class InMemoryRepository(AuditedRepository):
+    """Repository over dicts, storing JSON text exactly as IndexedDB would store documents,
+    with the same revision checks, signed guard and audit chain as the IndexedDB one."""
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        super().__init__()
+        self.db = store if store is not None else MemoryStore()
         self.fail_next_write: Exception | None = None
         self.writes = 0
 
+    @property
+    def stores(self) -> dict[str, dict[str, str]]:
+        return self.db.stores
+
+    @stores.setter
+    def stores(self, value: dict[str, dict[str, str]]) -> None:
+        self.db.stores = value
+
+    @property
+    def meta(self) -> dict[str, str]:
+        return self.db.meta
+
+    @property
+    def audit(self) -> list[dict]:
+        return self.db.audit
+
+    # -- reads -----------------------------------------------------------------------------------
     async def get(self, model: type[R], record_id: str) -> R | None:
         text = self.stores.get(model.store, {}).get(record_id)
-        return model.model_validate_json(text) if text is not None else None
+        if text is None:
+            return None
+        record = model.model_validate_json(text)
+        self._note((record,))
+        return record
 
     async def list(self, model: type[R]) -> list[R]:
-        return [model.model_validate_json(t) for t in self.stores.get(model.store, {}).values()]
+        records = [model.model_validate_json(t) for t in self.stores.get(model.store, {}).values()]
+        self._note(records)
+        return records
 
     async def find(self, model: type[R], field: str, value: str) -> list[R]:
         found = []
@@ -76,6 +321,7 @@ class InMemoryRepository:
             doc = json.loads(text)
             if doc.get(field) == value:
                 found.append(model.model_validate(doc))
+        self._note(found)
         return found
 
     async def project(self, model: type[B], store: str) -> list[B]:
@@ -85,23 +331,66 @@ class InMemoryRepository:
             for text in self.stores.get(store, {}).values()
         ]
 
-    async def save(self, *records: Record) -> None:
-        docs = to_documents(records)
+    async def documents(self, store: str) -> list[dict]:
+        return [json.loads(t) for t in self.stores.get(store, {}).values()]
+
+    async def export_all(self) -> dict[str, Any]:
+        stores = {s: [json.loads(t) for t in docs.values()] for s, docs in self.stores.items()}
+        meta = {k: json.loads(v) for k, v in self.meta.items()}
+        return {"stores": stores, "audit": copy.deepcopy(self.audit), "meta": meta}
+
+    async def audit_log(self) -> list[dict]:
+        return copy.deepcopy(self.audit)
+
+    # -- the one atomic conditional write ------------------------------------------------------
+    async def _commit(self, ops: list[dict], entries: Callable[[dict | None], list[dict]]) -> None:
         if self.fail_next_write is not None:
             exc, self.fail_next_write = self.fail_next_write, None
             raise exc
         staged = copy.deepcopy(self.stores)
-        for item in docs:
-            staged.setdefault(item["store"], {})[item["doc"]["id"]] = json.dumps(item["doc"])
-        self.stores = staged
+        meta = dict(self.meta)
+        for op in ops:
+            store = op["store"]
+            if store == "meta":
+                if "delete" in op:
+                    meta.pop(op["delete"], None)
+                else:
+                    meta[op["doc"]["key"]] = json.dumps(op["doc"]["value"])
+                continue
+            table = staged.setdefault(store, {})
+            record_id = op["delete"] if "delete" in op else op["doc"]["id"]
+            current = table.get(record_id)
+            why = revisions.refusal(op, json.loads(current) if current is not None else None)
+            if why == "stale":
+                raise StaleWriteError(store, record_id)
+            if why == "signed":
+                raise SignedRecordError(store, record_id)
+            if "delete" in op:
+                table.pop(record_id, None)
+            else:
+                table[record_id] = json.dumps(op["doc"])
+        new_entries = entries(self.audit[-1] if self.audit else None)
+        self.db.stores = staged
+        self.db.meta.clear()
+        self.db.meta.update(meta)
+        self.db.audit.extend(new_entries)
         self.writes += 1
 
-    async def delete(self, model: type[Record], record_id: str) -> None:
-        self.stores.get(model.store, {}).pop(record_id, None)
-
+    # -- meta (settings, drafts): not audited, not revisioned -----------------------------------
     async def get_meta(self, key: str) -> Any:
         text = self.meta.get(key)
         return json.loads(text) if text is not None else None
 
     async def set_meta(self, key: str, value: Any) -> None:
+        self._check_writable()
+        if self.fail_next_write is not None:
+            exc, self.fail_next_write = self.fail_next_write, None
+            raise exc
         self.meta[key] = json.dumps(value)
+
+    async def delete_meta(self, key: str) -> None:
+        self._check_writable()
+        self.meta.pop(key, None)
+
+    async def meta_with_prefix(self, prefix: str) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in self.meta.items() if k.startswith(prefix)}

@@ -59,6 +59,7 @@ from .safety import (
     validate_override_reason,
 )
 from .screening import AcsmOutcome, Clearance, session_logging_allowed
+from .signing import KEY_ID_PATTERN, SIGNATURE_PATTERN, Claim, Signer, signing_message
 
 HASH_VERSION = 1
 
@@ -195,6 +196,10 @@ class Signature(BaseModel):
     signed_at: datetime
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     hash_version: int = HASH_VERSION
+    # The practice key's signature of ``signing_message("session_log", content_hash)`` and
+    # the key's fingerprint (medex.signing). None on logs signed before signature keys.
+    key_id: str | None = Field(default=None, pattern=KEY_ID_PATTERN)
+    key_signature: str | None = Field(default=None, pattern=SIGNATURE_PATTERN)
 
     @field_validator("signed_at")
     @classmethod
@@ -464,6 +469,38 @@ def verify_signature(log: SessionLog) -> bool:
         return False
     expected = content_hash(log, sig.signed_by, sig.credentials, sig.signed_at)
     return hmac.compare_digest(expected, sig.content_hash)
+
+
+SIGNING_KIND = "session_log"
+
+
+def signature_claim(log: SessionLog) -> Claim:
+    """What checking this signed log's signature needs (medex.signing): whether its content
+    still matches its hash, and the key signature it carries."""
+    sig = log.signature
+    if sig is None:
+        raise ValueError("This session log is not signed")
+    return Claim(
+        record_id=log.id,
+        hash_ok=verify_signature(log),
+        kind=SIGNING_KIND,
+        content_hash=sig.content_hash,
+        key_id=sig.key_id,
+        signature=sig.key_signature,
+    )
+
+
+async def sign_with_key(log: SessionLog, signer: Signer) -> tuple[SessionLog, dict]:
+    """The signed log with the practice key's signature of its content hash added, and the
+    public key that made it (for the practice profile)."""
+    sig = log.signature
+    if sig is None:
+        raise ValueError("Sign the log (sign_log) before signing it with the practice key")
+    made = await signer.sign_message(signing_message(SIGNING_KIND, sig.content_hash))
+    keyed = sig.model_copy(update={"key_id": made["key_id"], "key_signature": made["signature"]})
+    # Validate the signer's output like any stored value.
+    keyed = Signature.model_validate(keyed.model_dump())
+    return log.model_copy(update={"signature": keyed}), made["public_key"]
 
 
 class SigningRefused(ValueError):

@@ -21,12 +21,15 @@ from medex.backup import (
     plan_restore,
     plan_undo,
     preview_restore,
+    restore_changes,
     snapshot_for_undo,
 )
 from medex.csv_export import outcomes_csv, rows_from_documents
-from medex.repository import StorageFullError
+from medex.repository import SignedRecordError, StaleWriteError, StorageFullError
 from medex.services.data import (
     LAST_BACKUP_KEY,
+    UNDO_CHANGES_KEY,
+    UNDO_INFO_KEY,
     UNDO_SNAPSHOT_KEY,
     backup_filename,
     backup_meta,
@@ -35,14 +38,16 @@ from medex.services.data import (
     passphrase_problem,
     preview_rows,
     progress_label,
+    record_title,
     store_label,
+    undo_lines,
 )
 from medex.services.practice import load_practice_profile
 
 from ..core import App, View, action, route
 
-UNDO_INFO_KEY = "undo_snapshot_info"
 AUDIT_SHOWN = 300
+UNDO_LISTED = 20
 
 
 def _iso(moment: datetime) -> str:
@@ -68,6 +73,7 @@ async def data_screen(app: App, params: dict[str, str]) -> View:
         "restore_errors": restore_form.errors if restore_form else {},
         "restore_values": restore_form.values if restore_form else {},
         "pending": app.state.pending.get("restore"),
+        "undo_pending": app.state.pending.get("undo"),
         "restore_error": app.state.pending.get("restore_error"),
         "progress": app.state.progress,
     }
@@ -238,22 +244,26 @@ def _ops(plan) -> list[dict]:
     ]
 
 
-def _fixed_chain(entries: list[dict], expected_last: dict | None):
-    """The audit entries of a restore plan, which were chained from ``expected_last``."""
+RESTORE_MOVED = (
+    "The records changed while the restore was prepared (another tab?). Check the backup "
+    "again; nothing was restored."
+)
+UNDO_MOVED = (
+    "The records changed after the undo was shown (another tab?), so nothing was undone. "
+    "Choose Undo restore again to see what it would do now."
+)
+
+
+def _fixed_chain(entries: list[dict], expected_last: dict | None, moved: str = RESTORE_MOVED):
+    """The audit entries of a restore plan, which were chained from ``expected_last``: the
+    write is refused (``StorageChanged``, nothing written) if any entry was appended since."""
 
     def build(last: dict | None) -> list[dict]:
         if (last or {}).get("hash") != (expected_last or {}).get("hash"):
-            return _moved()
+            raise StorageChanged(moved)
         return entries
 
     return build
-
-
-def _moved() -> list[dict]:
-    raise StorageChanged(
-        "The records changed while the restore was prepared (another tab?). Check the backup "
-        "again; nothing was restored."
-    )
 
 
 class StorageChanged(Exception):
@@ -292,11 +302,17 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
     ]
     ops += [
         {"store": "meta", "doc": {"key": UNDO_SNAPSHOT_KEY, "value": snapshot}},
+        {"store": "meta", "doc": {"key": UNDO_CHANGES_KEY, "value": restore_changes(plan)}},
         {
             "store": "meta",
             "doc": {
                 "key": UNDO_INFO_KEY,
-                "value": {"at": _iso(now), "filename": pending["filename"], "mode": mode},
+                "value": {
+                    "at": _iso(now),
+                    "filename": pending["filename"],
+                    "mode": mode,
+                    "audit_seq": plan.audit[-1]["seq"],  # the restore's own entry
+                },
             },
         },
     ]
@@ -325,29 +341,127 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
     app.state.flash = message + ". You can undo this restore below."
 
 
-@action("undo-restore")
-async def undo_restore(app: App, data: dict[str, Any]) -> None:
+# -- undo a restore -----------------------------------------------------------------------------
+
+
+async def _undo_plan(app: App):
+    """``(plan, last audit entry, {(store, id): title})`` for undoing the last restore over the
+    records as they are now, or a message saying why there is nothing to undo."""
     text = await app.repo.get_meta(UNDO_SNAPSHOT_KEY)
     if not text:
-        app.state.flash = "There is no restore to undo."
-        return
+        return "There is no restore to undo."
     try:
         snapshot = parse_backup(text)
     except BackupError as exc:
-        app.state.flash = f"The snapshot taken before the restore cannot be read: {exc.reason}"
-        return
+        return f"The snapshot taken before the restore cannot be read: {exc.reason}"
+    info = await app.repo.get_meta(UNDO_INFO_KEY) or {}
+    changes = await app.repo.get_meta(UNDO_CHANGES_KEY)
     dump = await app.repo.export_all()
-    plan = plan_undo(dump["stores"], snapshot, current_audit=dump["audit"], actor=app.repo.actor)
+    seq = info.get("audit_seq")
+    plan = plan_undo(
+        dump["stores"],
+        snapshot,
+        changes=changes,
+        since_seq=seq if isinstance(seq, int) else None,
+        current_audit=dump["audit"],
+        actor=app.repo.actor,
+    )
+    last = dump["audit"][-1] if dump["audit"] else None
+    titles = {
+        (store, doc.get("id")): record_title(store, doc)
+        for store, docs in dump["stores"].items()
+        for doc in docs
+    }
+    for store, doc in plan.puts:
+        titles[(store, doc["id"])] = record_title(store, doc)
+    return plan, last, titles
+
+
+def _listed(refs, titles) -> list[dict]:
+    return [
+        {"label": store_label(s), "title": titles.get((s, i)) or i[:8]}
+        for s, i in refs[:UNDO_LISTED]
+    ]
+
+
+async def _forget_undo(app: App) -> None:
+    with contextlib.suppress(StorageFullError):
+        await app.repo.write(
+            [
+                {"store": "meta", "delete": UNDO_SNAPSHOT_KEY},
+                {"store": "meta", "delete": UNDO_CHANGES_KEY},
+                {"store": "meta", "delete": UNDO_INFO_KEY},
+            ],
+            [],
+        )
+
+
+@action("undo-restore")
+async def undo_restore(app: App, data: dict[str, Any]) -> None:
+    """Show exactly what undoing the last restore would do; nothing is written yet."""
+    app.state.pending.pop("undo", None)
+    prepared = await _undo_plan(app)
+    if isinstance(prepared, str):
+        app.state.flash = prepared
+        return
+    plan, last, titles = prepared
+    counts = plan.counts()
+    if plan.nothing_to_do:
+        await _forget_undo(app)  # the snapshot no longer applies: stop offering the undo
+        app.state.flash = (
+            "Nothing is left to undo: every record this restore changed has been changed again "
+            "since (or is signed), so all are kept as they are now."
+        )
+        return
+    app.state.pending["undo"] = {
+        "lines": undo_lines(counts, done=False),
+        "counts": counts,
+        "put_back": _listed(plan.put_back, titles),
+        "removed": _listed(plan.removed, titles),
+        "kept_changed": _listed(plan.kept_changed, titles),
+        "kept_signed": _listed(plan.kept_signed, titles),
+        "digest": plan.digest(),
+        "last_hash": (last or {}).get("hash"),
+    }
+    app.state.focus = "undo-preview"
+
+
+@action("undo-restore-cancel")
+async def undo_restore_cancel(app: App, data: dict[str, Any]) -> None:
+    app.state.pending.pop("undo", None)
+    app.state.flash = "Undo cancelled: nothing was changed."
+
+
+@action("undo-restore-confirm")
+async def undo_restore_confirm(app: App, data: dict[str, Any]) -> None:
+    """Do what the undo preview said, in one transaction, or nothing at all if any record
+    changed since it was shown."""
+    pending = app.state.pending.pop("undo", None)
+    if pending is None:
+        app.state.flash = "Choose Undo restore first to see what it would do."
+        return
+    prepared = await _undo_plan(app)
+    if isinstance(prepared, str):
+        app.state.flash = prepared
+        return
+    plan, last, _titles = prepared
+    if (last or {}).get("hash") != pending["last_hash"] or plan.digest() != pending["digest"]:
+        app.state.flash = UNDO_MOVED
+        return
     ops = [
-        *_ops(plan),
+        *plan.record_ops(),
         {"store": "meta", "delete": UNDO_SNAPSHOT_KEY},
+        {"store": "meta", "delete": UNDO_CHANGES_KEY},
         {"store": "meta", "delete": UNDO_INFO_KEY},
     ]
-    last = dump["audit"][-1] if dump["audit"] else None
     try:
-        await app.repo.write(ops, audit_entries=_fixed_chain(plan.audit, last))
-    except StorageChanged as exc:
-        app.state.flash = str(exc)
+        await app.repo.write(ops, audit_entries=_fixed_chain(plan.audit, last, UNDO_MOVED))
+    except (StorageChanged, StaleWriteError, SignedRecordError):
+        app.state.flash = UNDO_MOVED
         return
     app.state.profile = await load_practice_profile(app.repo)
-    app.state.flash = "The restore was undone: your records are as they were before it."
+    app.state.flash = (
+        "The restore was undone: "
+        + " ".join(undo_lines(plan.counts(), done=True))
+        + " Nothing written after the restore was changed or removed."
+    )

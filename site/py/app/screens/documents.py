@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from markupsafe import Markup
+
 from medex.documents import (
     CHANNELS,
     SPECS,
@@ -17,6 +19,7 @@ from medex.documents import (
     scope_check,
     view_model,
 )
+from medex.inert import inert_html
 from medex.intake import Client, ReferringProvider
 from medex.services.documents import (
     find_draft,
@@ -98,6 +101,13 @@ async def documents(app: App, params: dict[str, str]) -> View:
     }
 
 
+def snapshot_page(sent: SentDocument) -> str:
+    """The page a sent document's frame shows (``srcdoc``): the stored HTML made inert. The
+    result is plain text, so the view escapes it into the frame's attribute: stored HTML
+    never becomes part of the app's own page."""
+    return render("views/documents/_snapshot.html", body=Markup(inert_html(sent.html)))
+
+
 @route("document")
 async def document(app: App, params: dict[str, str]) -> View:
     settings = await load_settings(app.repo)
@@ -111,6 +121,7 @@ async def document(app: App, params: dict[str, str]) -> View:
             )
         return "views/documents/sent.html", {
             "sent": sent,
+            "snapshot": snapshot_page(sent) if sent is not None else "",
             "comm": comm,
             "today": today(),
             "channels": CHANNELS,

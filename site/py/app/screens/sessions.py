@@ -43,6 +43,7 @@ from medex.services.sessions import (
     LockedLogError,
     SigningRefused,
     add_addendum,
+    check_log_signatures,
     client_history,
     list_exercises,
     load_clearance_context,
@@ -68,6 +69,7 @@ from medex.session_logs import (
     pre_exercise_hard_stops,
     session_volume,
 )
+from medex.signing import CHECK_DETAILS, CHECK_LABELS, SigningKeyError
 
 from ..core import App, FormState, View, action, route
 from .clients import SECTIONS, today
@@ -464,7 +466,11 @@ async def session_page(app: App, params: dict[str, str]) -> View:
             await app.repo.find(Addendum, "session_log_id", log.id), key=lambda a: a.signed_at
         )
         form = app.state.forms.get(f"addendum:{log.id}")
+        check = (await check_log_signatures(app.platform, app.signatures, [log]))[log.id]
         context.update(
+            check=check.value,
+            check_label=CHECK_LABELS[check],
+            check_detail=CHECK_DETAILS[check],
             addenda=addenda,
             volume=session_volume(log),
             kinds={k.value: label for k, label in ADDENDUM_KIND_LABELS.items()},
@@ -561,6 +567,9 @@ async def client_sessions(app: App, params: dict[str, str]) -> View:
         date_to=_date(filters["to"]),
         attendance=Attendance(attendance) if attendance else None,
     )
+    checks = await check_log_signatures(
+        app.platform, app.signatures, [e.log for e in history.entries]
+    )
     checklist = onboarding_checklist(file)
     providers = {}
     if file.client.provider_id:
@@ -579,6 +588,8 @@ async def client_sessions(app: App, params: dict[str, str]) -> View:
         "provider_names": providers,
         "statuses": STATUS_LABELS,
         "history": history,
+        "checks": {k: v.value for k, v in checks.items()},
+        "check_labels": {k.value: label for k, label in CHECK_LABELS.items()},
         "filters": filters,
         "attendance_labels": {a.value: label for a, label in ATTENDANCE_LABELS.items()},
     }
@@ -700,7 +711,11 @@ async def session_form(app: App, data: dict[str, Any]) -> None:
         )
         return
     try:
-        await sign_session_log(app.repo, typed)
+        await sign_session_log(app.repo, typed, signer=app.platform)
+    except SigningKeyError as exc:
+        await save_draft_log(app.repo, typed)  # keep what was typed
+        app.state.flash = str(exc)
+        return
     except SigningRefused as exc:
         await save_draft_log(app.repo, typed)  # keep what was typed, with its flags
         mapped: dict[str, str] = {}

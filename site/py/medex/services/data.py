@@ -12,14 +12,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import audit
+from .. import revisions
 from ..backup import RestorePreview
 from ..dashboard import DashboardItem
-from ..migrations import is_signed
 from ..repository import Repository
 
 LAST_BACKUP_KEY = "last_backup"
 UNDO_SNAPSHOT_KEY = "undo_snapshot"
+# Beside the snapshot: when and what was restored (shown on the Data screen), and what the
+# restore wrote (``backup.restore_changes``), so an undo puts back only what is still as the
+# restore left it.
+UNDO_INFO_KEY = "undo_snapshot_info"
+UNDO_CHANGES_KEY = "undo_restore_changes"
 # Backup reminder: nag once the last backup is older than this.
 BACKUP_NAG_DAYS = 7
 # Meta keys that never go into a backup: the encryption set-up (a backup is encrypted with its
@@ -30,6 +34,8 @@ NOT_BACKED_UP: frozenset[str] = frozenset(
         "crypto",
         "encryption",
         UNDO_SNAPSHOT_KEY,
+        UNDO_INFO_KEY,
+        UNDO_CHANGES_KEY,
         "drafts",
         LAST_BACKUP_KEY,
         "persist_requested",
@@ -64,64 +70,11 @@ def store_label(store: str) -> str:
 
 
 # -- audit --------------------------------------------------------------------------------------
-
-
-def _signed_moment(doc: Mapping[str, Any]) -> Any:
-    if doc.get("signed_at"):
-        return doc["signed_at"]
-    signature = doc.get("signature")
-    if isinstance(signature, Mapping):
-        return signature.get("signed_at")
-    return None
-
-
-def audit_action(store: str, doc: Mapping[str, Any]) -> str:
-    """The audit word for saving ``doc``: ``addendum`` for an addendum, ``sign`` when the save
-    is the signing itself (signed at the moment of this save), ``create`` for a record saved
-    for the first time (created = updated), else ``update``."""
-    if store == "addenda":
-        return "addendum"
-    signed = _signed_moment(doc)
-    if signed and signed == doc.get("updated_at") and is_signed(store, dict(doc)):
-        return "sign"
-    if doc.get("created_at") and doc.get("created_at") == doc.get("updated_at"):
-        return "create"
-    return "update"
-
-
-def audit_entries_for(
-    last: audit.AuditEntry | Mapping[str, Any] | None,
-    changes: Iterable[tuple[str, str, str]],
-    actor: str,
-    now: datetime | None = None,
-) -> list[dict]:
-    """Chain one entry per ``(action, store, record id)`` after ``last`` (None: first entry).
-    Only identifiers go in: never a field of the record."""
-    moment = (now or datetime.now(UTC)).replace(microsecond=0)
-    entries: list[dict] = []
-    previous: Any = last
-    for action_word, store, record_id in changes:
-        entry = audit.append(
-            previous,
-            {
-                "actor": (actor or "practitioner")[:120],
-                "action": action_word,
-                "record_type": store,
-                "record_id": record_id,
-                "at": moment,
-            },
-        )
-        entries.append(entry.to_doc())
-        previous = entry
-    return entries
-
-
-def save_changes(documents: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
-    """``(action, store, id)`` for the ``[{store, doc}]`` operations of a save."""
-    return [
-        (audit_action(op["store"], op["doc"]), op["store"], str(op["doc"]["id"]))
-        for op in documents
-    ]
+# Which audit entries a save writes lives with the write path (medex.revisions); the names stay
+# importable from here.
+audit_action = revisions.audit_action
+audit_entries_for = revisions.audit_entries_for
+save_changes = revisions.save_changes
 
 
 # -- backup -------------------------------------------------------------------------------------
@@ -244,3 +197,57 @@ def progress_label(stage: str, done: int, total: int) -> str:
         "writing": "Writing",
     }.get(stage, stage.capitalize())
     return f"{words} ({done:,} of {total:,})" if total > 1 else words
+
+
+# -- undo a restore -----------------------------------------------------------------------------
+
+
+def record_title(store: str, doc: Mapping[str, Any] | None) -> str:
+    """A few words that let the practitioner recognise a record in a list (a name, a date),
+    else its type and the start of its id."""
+    doc = doc or {}
+    name = " ".join(str(doc.get(k) or "") for k in ("first_name", "last_name")).strip()
+    if name:
+        return name
+    for key in ("title", "name", "business_name"):
+        if isinstance(doc.get(key), str) and doc[key].strip():
+            return doc[key].strip()[:80]
+    for key in ("session_date", "assessed_on", "date"):
+        if doc.get(key):
+            return f"{store_label(store).rstrip('s').lower()} of {doc[key]}"
+    return str(doc.get("id", ""))[:8]
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record" if n == 1 else f"{n:,} records"
+
+
+def undo_lines(counts: Mapping[str, int], done: bool) -> list[str]:
+    """What an undo of a restore will do (``done=False``) or did, one plain sentence per kind,
+    from ``UndoPlan.counts()``."""
+    lines = []
+    if counts.get("put_back"):
+        lines.append(
+            f"{_records(counts['put_back'])} "
+            f"{'put' if done else 'will be put'} back as "
+            f"{'it was' if counts['put_back'] == 1 else 'they were'} before the restore."
+        )
+    if counts.get("removed"):
+        lines.append(
+            f"{_records(counts['removed'])} that the restore added "
+            f"{'removed' if done else 'will be removed'}."
+        )
+    if counts.get("kept_changed"):
+        lines.append(
+            f"{_records(counts['kept_changed'])} "
+            f"{'kept' if done else 'will be kept'} as "
+            f"{'it is' if counts['kept_changed'] == 1 else 'they are'} now: changed after the "
+            "restore."
+        )
+    if counts.get("kept_signed"):
+        lines.append(
+            f"{_records(counts['kept_signed'])} "
+            f"{'kept' if done else 'will be kept'}: signed records are never deleted or changed "
+            "by an undo."
+        )
+    return lines

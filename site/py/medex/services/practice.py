@@ -40,6 +40,8 @@ async def save_practice_profile(
         data["logo_data_url"] = logo_data_url or None
     elif current is not None and not form.get("remove_logo"):
         data["logo_data_url"] = current.logo_data_url
+    if current is not None and current.signing_key is not None:
+        data["signing_key"] = current.signing_key  # not on the form: kept as it is
     try:
         if current is None:
             profile = PracticeProfile(**data)

@@ -38,9 +38,12 @@ from ..session_logs import (
     session_volume,
     sign_log,
     timeline_key,
+    sign_with_key,
+    signature_claim,
     unsigned_log_items,
     verify_signature,
 )
+from ..signing import SignatureCheck, Signer, SigningPublicKey, VerificationCache
 
 __all__ = [
     "ClearanceContext",
@@ -49,6 +52,7 @@ __all__ = [
     "LockedLogError",
     "SigningRefused",
     "add_addendum",
+    "check_log_signatures",
     "client_history",
     "import_addendum",
     "import_session_log",
@@ -166,10 +170,13 @@ async def sign_session_log(
     now: datetime | None = None,
     clearance: ClearanceContext | None = None,
     extra: Sequence[Record] = (),
+    signer: Signer | None = None,
 ) -> SessionLog:
     """Validate, compute the flags, check the override and clearance rules, sign and store
     the log in ONE save. ``signed_by`` None signs as the practice profile's practitioner;
-    ``clearance`` None looks up the client's latest screening and clearance.
+    ``clearance`` None looks up the client's latest screening and clearance. With ``signer``
+    (the device's practice key) the content hash is also signed with the key, and the
+    practice profile records the public key (in the same save) when it does not yet.
 
     Raises ``SigningRefused`` (field → message) or ``LockedLogError`` (already signed).
     """
@@ -192,9 +199,34 @@ async def sign_session_log(
         screening_outcome=context.outcome,
         clearance=context.clearance,
     )
+    more: list[Record] = list(extra)
+    if signer is not None:
+        signed, public_key = await sign_with_key(signed, signer)
+        profile = await _profile_with_key(repo, public_key)
+        if profile is not None:
+            more.append(profile)
     check_update_allowed(existing, signed)
-    await repo.save(signed, *extra)
+    await repo.save(signed, *more)
     return signed
+
+
+async def _profile_with_key(repo: Repository, public_key: dict) -> PracticeProfile | None:
+    """The practice profile updated with the public signing key, or None (no profile, or it
+    names this key already)."""
+    profiles = await repo.list(PracticeProfile)
+    profile = max(profiles, key=lambda p: p.updated_at) if profiles else None
+    key = SigningPublicKey.model_validate(public_key)
+    if profile is None or profile.signing_key == key:
+        return None
+    return profile.model_copy(update={"signing_key": key, "updated_at": utc_now()})
+
+
+async def check_log_signatures(
+    signer: Signer | None, cache: VerificationCache, logs: Iterable[SessionLog]
+) -> dict[str, SignatureCheck]:
+    """Verify the signed logs being shown: each content hash recomputed, each key signature
+    checked against this device's keys (once per tab: ``cache``). Unsigned logs are left out."""
+    return await cache.check(signer, [signature_claim(log) for log in logs if log.is_signed])
 
 
 async def import_session_log(
