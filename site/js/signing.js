@@ -155,6 +155,16 @@ async function currentKey() {
   return made;
 }
 
+// After encryption is turned on or off: re-make the current key in the form that fits (a plain
+// key must not stay usable once the records need the passphrase). No key yet: nothing to do.
+export async function resealKey() {
+  const current = (await allKeys()).find((r) => r.status === "current");
+  if (!current) return false;
+  if (await privateKeyOf(current)) return false;
+  await currentKey();
+  return true;
+}
+
 // Sign `message` (text) with the practice key: {key_id, signature, public_key}.
 export async function signMessage(message) {
   const { row, privateKey } = await currentKey();

@@ -71,6 +71,13 @@ function unb64(text) {
   return bytes;
 }
 
+const STORAGE_FIELDS = ["_rev", "_signed"];
+// A stored document is signed (so no guarded write may change or delete it): the marker the
+// write path sets, or a signature field of a document written before the marker existed
+// (the same rule as medex.revisions.is_signed_doc).
+const SIGN_FIELDS = ["signed_at", "signature", "signed_on", "signature_svg", "signed_by"];
+const isSignedDoc = (doc) => doc !== undefined && (doc._signed === true || SIGN_FIELDS.some((f) => doc[f]));
+
 const sealing = () => encryption.state === "on" || encryption.state === "encrypting";
 const enabled = () => encryption.state !== "off";
 
@@ -97,6 +104,8 @@ async function sealDoc(store, doc) {
   requireKey();
   const sealed = { id: doc.id, _enc: await encryptBytes(dataKey, te.encode(JSON.stringify(doc)), `${store}:${doc.id}`) };
   for (const field of INDEXED[store] || []) if (field in doc) sealed[field] = doc[field];
+  // The revision and the signed marker stay readable: the write transaction checks them.
+  for (const field of STORAGE_FIELDS) if (field in doc) sealed[field] = doc[field];
   return sealed;
 }
 
@@ -121,7 +130,11 @@ async function openMeta(row) {
 const openDocs = (store, docs) => Promise.all(docs.map((d) => openDoc(store, d)));
 
 export async function open() {
-  db = new Dexie(DB_NAME, { chromeTransactionDurability: "strict" });
+  // autoOpen off: if the browser closes the connection by itself (a storage error, or site data
+  // cleared), Dexie would silently reopen it on the next call, creating an empty database if
+  // the browser dropped it, and the next save would succeed there ("saved", records gone).
+  // Instead every call fails with DatabaseClosedError and the page is told (watchClose).
+  db = new Dexie(DB_NAME, { chromeTransactionDurability: "strict", autoOpen: false });
   for (const [version, stores] of Object.entries(SCHEMA)) db.version(Number(version)).stores(stores);
   // Another tab upgraded the database: close cleanly and tell the page (never corrupt).
   db.on("versionchange", () => {
@@ -130,10 +143,56 @@ export async function open() {
     return false;
   });
   await db.open();
+  watchClose();
   encryption = (await db.meta.get("encryption"))?.value || { state: "off" };
   cryptoMeta = (await db.meta.get("crypto"))?.value || null;
   return JSON.stringify({ name: DB_NAME, version: db.verno, stores: db.tables.map((t) => t.name) });
 }
+
+// -- one cross-tab truth for encryption --------------------------------------------------------
+// Every tab keeps its own copy of the encryption state and of the unwrapped key. Each write
+// compares that copy with what is stored (writeNow); a change made here is announced to the
+// other tabs, which reload theirs; "Lock" locks every tab; activity in any tab keeps the others
+// from auto-locking.
+const keyIdentity = (meta) => meta?.recovery?.ct || meta?.passphrase?.ct || "";
+const cryptoView = (enc, meta) => `${enc?.state || "off"}|${keyIdentity(meta)}`;
+const cryptoChannel = new BroadcastChannel("medex-practice-crypto");
+
+async function readCryptoState() {
+  const [enc, meta] = await db.transaction("r", db.meta, async () => [
+    (await db.meta.get("encryption"))?.value || { state: "off" },
+    (await db.meta.get("crypto"))?.value || null,
+  ]);
+  const sameKey = keyIdentity(meta) === keyIdentity(cryptoMeta);
+  encryption = enc;
+  cryptoMeta = meta;
+  if (!sameKey || !enabled()) dataKey = null;
+}
+
+// Another tab changed encryption (or this tab's write found it changed): take the stored
+// state; if the records now need a key this tab does not hold, the page locks.
+async function reloadCryptoState() {
+  await readCryptoState();
+  if (enabled() && !dataKey) dispatchEvent(new CustomEvent("medex:locked"));
+}
+
+function announceCrypto(type) {
+  cryptoChannel.postMessage({ type, at: Date.now() });
+}
+
+cryptoChannel.onmessage = (event) => {
+  const message = event.data || {};
+  if (message.type === "lock") {
+    if (dataKey) {
+      dataKey = null;
+      dispatchEvent(new CustomEvent("medex:locked"));
+    }
+  } else if (message.type === "changed") {
+    if (db) reloadCryptoState();
+  } else if (message.type === "active") {
+    lastActivity = Math.max(lastActivity, Number(message.at) || 0);
+  }
+};
 
 // Writes made in this tab are announced to the app's other tabs (their caches go stale).
 const changes = new BroadcastChannel("medex-practice-writes");
@@ -169,9 +228,9 @@ async function whereNow(store, field, value) {
 
 async function sealOp(op) {
   if ("delete" in op) return op;
-  if (op.store === "meta") return { store: "meta", doc: await sealMeta(op.doc) };
+  if (op.store === "meta") return { ...op, doc: await sealMeta(op.doc) };
   if (op.store === "audit") return op;
-  return { store: op.store, doc: await sealDoc(op.store, op.doc) };
+  return { ...op, doc: await sealDoc(op.store, op.doc) };
 }
 
 // ops: [{store, doc}] to put, [{store, delete: id}] to delete; all in one transaction.
@@ -188,33 +247,81 @@ export async function write(opsJson, auditJson) {
 }
 
 // Dexie's errors carry lazy getters and inner errors; Python gets a plain Error whose name
-// and message say what happened (QuotaExceededError, MEDEX_AUDIT_MOVED, MEDEX_LOCKED).
+// and message say what happened (QuotaExceededError, MEDEX_AUDIT_MOVED, MEDEX_LOCKED). The real
+// causes Dexie wraps (an AbortError around a QuotaExceededError or UnknownError, a BulkError's
+// failures) are listed at the end as "[causes: AbortError < QuotaExceededError]", so Python can
+// tell full or failing storage (medex.storage.is_storage_failure) from the app's own refusals.
+function errorCauses(e) {
+  const names = [];
+  const seen = new Set();
+  const visit = (x, depth) => {
+    if (!x || typeof x !== "object" || seen.has(x) || depth > 6) return;
+    seen.add(x);
+    if (x.name) names.push(String(x.name));
+    visit(x.inner, depth + 1);
+    for (const failure of Object.values(x.failuresByPos || x.failures || {})) visit(failure, depth + 1);
+  };
+  visit(e, 0);
+  return names;
+}
+
 function plainError(e) {
-  const err = new Error(`${e?.name || "Error"}: ${e?.message || e}`);
+  const causes = errorCauses(e);
+  const listed = causes.length > 1 ? ` [causes: ${causes.join(" < ")}]` : "";
+  const err = new Error(`${e?.name || "Error"}: ${e?.message || e}${listed}`);
   err.name = String(e?.name || "Error");
   return err;
 }
 
+// Inside the transaction, before anything is written, every op is checked against what is
+// stored now: `expect` (the revision the tab read: "" = never stored, or stored before
+// revisions) → MEDEX_STALE; `guard` and the stored document is signed → MEDEX_SIGNED. And this
+// tab's view of encryption must still be the stored one (another tab may have turned it on or
+// off, or re-keyed): else nothing is written, the view is reloaded and the write sealed again
+// (or refused with MEDEX_LOCKED when the records now need a key this tab does not have).
 async function writeNow(opsJson, auditJson) {
-  requireOpen();
-  const ops = await Promise.all(JSON.parse(opsJson).map(sealOp));
+  const plainOps = JSON.parse(opsJson);
   const audit = auditJson ? JSON.parse(auditJson) : null;
-  const stores = new Set(ops.map((op) => op.store));
-  if (audit) stores.add("audit");
-  await db.transaction("rw", [...stores], async () => {
-    if (audit) {
-      const last = await db.audit.orderBy("seq").last();
-      const seq = last ? last.seq : 0;
-      if (seq !== audit.expect) throw new Error(`MEDEX_AUDIT_MOVED: expected ${audit.expect}, found ${seq}`);
+  for (let attempt = 0; ; attempt++) {
+    requireOpen();
+    const ops = await Promise.all(plainOps.map(sealOp));
+    const stores = new Set(ops.map((op) => op.store));
+    if (audit) stores.add("audit");
+    stores.add("meta");
+    const view = cryptoView(encryption, cryptoMeta);
+    try {
+      await db.transaction("rw", [...stores], async () => {
+        const now = cryptoView((await db.meta.get("encryption"))?.value, (await db.meta.get("crypto"))?.value);
+        if (now !== view) throw new Error("MEDEX_CRYPTO_CHANGED: encryption was changed in another tab");
+        if (audit) {
+          const last = await db.audit.orderBy("seq").last();
+          const seq = last ? last.seq : 0;
+          if (seq !== audit.expect) throw new Error(`MEDEX_AUDIT_MOVED: expected ${audit.expect}, found ${seq}`);
+        }
+        for (const op of ops) {
+          if (op.store === "meta" || op.store === "audit" || !("expect" in op || op.guard)) continue;
+          const id = "delete" in op ? op.delete : op.doc.id;
+          const current = await db.table(op.store).get(id);
+          if ("expect" in op && (current?._rev || "") !== op.expect) throw new Error(`MEDEX_STALE ${op.store} ${id}`);
+          if (op.guard && isSignedDoc(current)) throw new Error(`MEDEX_SIGNED ${op.store} ${id}`);
+        }
+        for (const op of ops) {
+          if ("delete" in op) await db.table(op.store).delete(op.delete);
+          else await db.table(op.store).put(op.doc);
+        }
+        if (audit && audit.entries.length) await db.audit.bulkPut(audit.entries);
+      });
+    } catch (e) {
+      if (String(e?.message || e).includes("MEDEX_CRYPTO_CHANGED") && attempt === 0) {
+        await reloadCryptoState();
+        continue; // sealed again under the stored view (or refused: locked)
+      }
+      if (String(e?.message || e).includes("MEDEX_CRYPTO_CHANGED")) await reloadCryptoState();
+      throw e;
     }
-    for (const op of ops) {
-      if ("delete" in op) await db.table(op.store).delete(op.delete);
-      else await db.table(op.store).put(op.doc);
-    }
-    if (audit && audit.entries.length) await db.audit.bulkPut(audit.entries);
-  });
-  changes.postMessage([...stores]);  // other tabs drop what they cached of these stores
-  return ops.length;
+    changes.postMessage([...stores].filter((s) => s !== "meta" || plainOps.some((op) => op.store === "meta")));
+    return ops.length;
+  }
 }
 
 // The last audit entry (the one the next entry chains from), or undefined.
@@ -254,10 +361,27 @@ async function getMetaNow(key) {
   return row === undefined ? undefined : JSON.stringify(row.value);
 }
 
+// Every meta value whose key starts with prefix, as {key: value} (a tab's drafts, one per form).
+async function metaWithPrefixNow(prefix) {
+  requireOpen();
+  const rows = await db.meta.where("key").startsWith(prefix).toArray();
+  const out = {};
+  for (const row of rows) {
+    const opened = await openMeta(row);
+    out[opened.key] = opened.value;
+  }
+  return JSON.stringify(out);
+}
+
 export async function setMeta(key, valueJson) {
   if (!PLAIN_META.has(key)) requireOpen();
   try {
-    const row = await sealMeta({ key, value: JSON.parse(valueJson) });
+    const value = JSON.parse(valueJson);
+    if (value === null) {
+      await db.transaction("rw", db.meta, () => db.meta.delete(key));
+      return;
+    }
+    const row = await sealMeta({ key, value });
     // An explicit transaction resolves once it has committed (durably: "strict"); a bare put
     // resolves at the request's success, before the commit, and is lost if the browser dies.
     await db.transaction("rw", db.meta, () => db.meta.put(row));
@@ -329,6 +453,7 @@ async function setupEncryptionNow(passphrase) {
     await putPlainMeta("crypto", cryptoMeta);
     await putPlainMeta("encryption", encryption);
   });
+  announceCrypto("changed");
   return recovery;
 }
 
@@ -336,6 +461,7 @@ async function startDecryptionNow() {
   requireKey();
   encryption = { state: "decrypting" };
   await putPlainMeta("encryption", encryption);
+  announceCrypto("changed");
 }
 
 // The stores (meta included) a migration run converts, one transaction each.
@@ -385,12 +511,14 @@ async function finishMigrationNow() {
     });
     dataKey = null;
   }
+  announceCrypto("changed");
   return encryption.state;
 }
 
 // Unlock with the passphrase or the recovery key: true, or false when it does not fit
 // (nothing is touched either way).
 export async function unlock(secret) {
+  await readCryptoState(); // another tab may have turned encryption on, off or re-keyed it
   if (!cryptoMeta) return true;
   let key = await unwrapEnvelope(cryptoMeta.passphrase, secret, false);
   if (!key && cryptoMeta.recovery) key = await unwrapEnvelope(cryptoMeta.recovery, normaliseRecovery(secret), false);
@@ -407,23 +535,34 @@ async function changePassphraseNow(oldSecret, newSecret) {
   if (!key) return false;
   cryptoMeta = { ...cryptoMeta, passphrase: await wrapEnvelope(key, newSecret) };
   await putPlainMeta("crypto", cryptoMeta);
+  announceCrypto("changed");
   return true;
 }
 
+// Lock this tab and every other open tab of the app.
 export function lock() {
   if (!enabled()) return false;
   dataKey = null;
+  announceCrypto("lock");
   dispatchEvent(new CustomEvent("medex:locked"));
   return true;
 }
 
 let lastActivity = Date.now();
+let lastAnnounced = 0;
 let idleTimer = null;
 // Lock after `minutes` without a tap or key press (0 turns auto-lock off).
 export function setIdleLock(minutes) {
   if (idleTimer === null) {
     for (const kind of ["pointerdown", "keydown", "input", "wheel"]) {
-      addEventListener(kind, () => { lastActivity = Date.now(); }, { capture: true, passive: true });
+      addEventListener(kind, () => {
+        const now = Date.now();
+        if (now - lastAnnounced > 10000) {
+          lastAnnounced = now;
+          announceCrypto("active"); // the other tabs do not auto-lock while this one is used
+        }
+        lastActivity = now;
+      }, { capture: true, passive: true });
     }
   }
   clearInterval(idleTimer);
@@ -500,6 +639,24 @@ export async function requestPersist() {
   return await navigator.storage.persist();
 }
 
+// The raw connection's "close" event fires only when the browser closes it by itself (never on
+// db.close()): after a storage error, or when the site's data was cleared.
+function watchClose() {
+  const connection = db.backendDB();
+  if (connection) connection.addEventListener("close", () => dispatchEvent(new CustomEvent("medex:storage-closed")));
+}
+
+// After the browser closed the database: reopen it for reading (the backup export) only if it
+// still exists; never create an empty one. The app stays read-only until a reload.
+export async function reopenForReading() {
+  if (db.isOpen()) return true;
+  const existing = indexedDB.databases ? await indexedDB.databases() : [];
+  if (!existing.some((info) => info.name === DB_NAME)) return false;
+  await db.open();
+  watchClose();
+  return true;
+}
+
 // Read an image file the practitioner picked and return it as a PNG data URL, scaled down
 // to fit max×max (a logo for the letterhead does not need a 12-megapixel photo).
 export async function imageToDataUrl(file, max) {
@@ -530,6 +687,7 @@ export const lastAudit = guarded(lastAuditNow);
 export const getAudit = guarded(getAuditNow);
 export const exportAll = guarded(exportAllNow);
 export const getMeta = guarded(getMetaNow);
+export const metaWithPrefix = guarded(metaWithPrefixNow);
 export const setupEncryption = guarded(setupEncryptionNow);
 export const startDecryption = guarded(startDecryptionNow);
 export const migrateStore = guarded(migrateStoreNow);

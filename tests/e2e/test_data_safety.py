@@ -150,6 +150,8 @@ def test_export_wipe_restore_gives_every_record_back_and_a_damaged_file_changes_
 
     # Undo the restore: the device is as it was before it (empty).
     page.locator("#undo-restore").click()
+    expect(page.locator("#undo-preview")).to_contain_text("that the restore added will be removed")
+    page.locator("#undo-confirm").click()
     expect(page.locator("#flash")).to_contain_text("restore was undone")
     assert by_id(dump(page)["stores"]) == {}
     assert console_errors == []
@@ -241,6 +243,10 @@ def test_two_tabs_saving_keep_one_intact_audit_chain(page, context):
 
     def save_phone(tab, phone):
         before = tab.evaluate(saves)
+        # Each tab opens the form afresh (showing the other tab's last save): a form shown
+        # before the other tab's save would be refused as stale (test_two_tabs.py).
+        tab.goto("./#/")
+        goto(tab, "./#/settings", "#field-phone")
         fill(tab, {"phone": phone})
         tab.get_by_role("button", name="Save practice profile").click()
         # The flash of an earlier save may still be showing: wait for this save to finish.

@@ -81,6 +81,7 @@ def open_sent(page, doc: dict):
 
 def assert_no_navigation_away(page, base_url: str):
     """Give a planted refresh its chance (it is due at once): no frame leaves the app."""
+
     def away(frame) -> bool:
         if frame == page.main_frame:
             return not frame.url.startswith(base_url)
@@ -135,12 +136,14 @@ def test_a_crafted_backup_puts_nothing_live_in_the_page(page, tmp_path, base_url
     assert page.evaluate("window.__printed") == ["frame"]
 
     # Defence in depth: the frame itself keeps raw, unsanitised HTML away from the app. The
-    # stored HTML as it is, in the same sandbox: clicks and submits inside it reach nothing.
+    # stored HTML as it is (plus a refresh), in the same sandbox: clicks, submits and the
+    # refresh inside it reach nothing.
     raw = planted["controls"]["html"]
     page.evaluate(
         """(raw) => { const f = document.getElementById('snapshot-frame');
            f.srcdoc = '<!doctype html><html><head><link rel="stylesheet" href="css/reports.css">' +
-                      '</head><body>' + raw + '</body></html>'; }""",
+             '<meta http-equiv="refresh" content="0;url=http://example.invalid/raw-refresh">' +
+             '</head><body>' + raw + '</body></html>'; }""",
         raw,
     )
     expect(frame.locator("#evil-delete")).to_be_visible()

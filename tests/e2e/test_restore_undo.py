@@ -129,3 +129,51 @@ def test_undo_restore_keeps_work_written_after_the_restore(page, tmp_path, conso
     goto(page, "./#/audit", "#audit-verdict")
     expect(page.locator("#audit-verdict")).to_contain_text("intact")
     assert console_errors == []
+
+
+def test_an_undo_confirmed_after_another_tab_changed_a_record_changes_nothing(
+    page, context, tmp_path, console_errors
+):
+    open_app(page)
+    page.get_by_label("Your name").fill("Dana Reyes")
+    page.get_by_label("Business name").fill("Reyes Medical Exercise")
+    page.get_by_role("button", name="Save practice profile").click()
+    expect(page.get_by_role("heading", name="Reyes Medical Exercise")).to_be_visible()
+    new_client(page, "Ana", "López")
+    backup = export_backup(page, tmp_path)
+    open_client(page, "Ana", "López")
+    page.get_by_role("link", name="Details").click()
+    page.get_by_label("Notes").fill("Edited after the backup")
+    page.get_by_role("button", name="Save details").click()
+    expect(page.locator("#flash")).to_be_visible()
+    goto(page, "./#/data", "#restore-check")
+    check_file(page, backup)
+    page.get_by_role("radio", name=re.compile("^Replace")).check()
+    page.get_by_role("checkbox", name=re.compile("I understand")).check()
+    page.get_by_role("button", name="Restore", exact=True).click()
+    expect(page.locator("#flash")).to_contain_text("Backup restored")
+
+    # This tab shows what the undo would do ...
+    page.get_by_role("button", name="Undo restore").click()
+    expect(page.locator("#undo-preview")).to_contain_text("1 record will be put back")
+    # ... while another tab saves Ana again.
+    other = context.new_page()
+    open_app(other)
+    open_client(other, "Ana", "López")
+    other.get_by_role("link", name="Details").click()
+    other.get_by_label("Notes").fill("Saved in the other tab")
+    other.get_by_role("button", name="Save details").click()
+    expect(other.locator("#flash")).to_be_visible()
+    moved = dump(page)
+    assert clients_of(moved["stores"])["Ana López"]["notes"] == "Saved in the other tab"
+
+    # Confirming the stale preview writes nothing, and says so.
+    page.get_by_role("button", name="Confirm undo").click()
+    expect(page.locator("#flash")).to_contain_text("nothing was undone")
+    assert dump(page) == moved
+    # Asked again, the undo keeps the other tab's save: nothing is left to undo.
+    page.get_by_role("button", name="Undo restore").click()
+    expect(page.locator("#flash")).to_contain_text("Nothing is left to undo")
+    expect(page.get_by_role("button", name="Undo restore")).to_have_count(0)
+    assert dump(page)["stores"] == moved["stores"]
+    assert console_errors == []

@@ -89,11 +89,6 @@ def view(page, log_id: str) -> None:
 def test_a_signed_log_rewritten_in_indexeddb_shows_the_red_mismatch_banner(page, console_errors):
     log_id = sign_a_session_log(page)
     stored = page.evaluate(GET_RAW, ["session_logs", log_id])
-    assert stored["signature"]["key_id"] and stored["signature"]["key_signature"]
-    profile = page.evaluate(
-        "async () => (await import(new URL('js/store.js', location.href).href)).getAll('profile')"
-    )
-    assert json.loads(profile)[0]["signing_key"]["key_id"] == stored["signature"]["key_id"]
 
     # Someone with the device rewrites the plan and recomputes the content hash.
     forged = rehash(stored, plan_next="No further sessions needed")
@@ -105,6 +100,13 @@ def test_a_signed_log_rewritten_in_indexeddb_shows_the_red_mismatch_banner(page,
     expect(banner).to_be_visible()
     expect(page.locator("#signature-check")).to_have_attribute("data-check", "mismatch")
     expect(page.locator("#log-status")).not_to_have_text("Signed and locked")
+    # What made the difference: the practice key's signature of the hash, and the profile
+    # naming the public key (so it travels in backups).
+    assert stored["signature"]["key_id"] and stored["signature"]["key_signature"]
+    profile = page.evaluate(
+        "async () => (await import(new URL('js/store.js', location.href).href)).getAll('profile')"
+    )
+    assert json.loads(profile)[0]["signing_key"]["key_id"] == stored["signature"]["key_id"]
 
     # Put back as signed: verified again (the check is not a one-way latch).
     page.evaluate(PUT_RAW, ["session_logs", stored])
@@ -121,6 +123,7 @@ def test_a_backup_with_fabricated_signed_logs_is_never_shown_as_signed_and_locke
     log_id = sign_a_session_log(page)
     exported = json.loads(export_backup(page, tmp_path).read_text())
     (real,) = exported["data"]["session_logs"]
+    assert exported["practice_signature"]["key_id"] == real["signature"]["key_id"]
 
     def fabricated(**changes) -> dict:
         return rehash({**real, "id": str(uuid.uuid4())}, **changes)
@@ -136,6 +139,9 @@ def test_a_backup_with_fabricated_signed_logs_is_never_shown_as_signed_and_locke
         check_file(page, path)
         expect(page.locator("#restore-error, #restore-preview").first).to_be_visible()
         assert page.locator("#restore-error").count() == 0, page.locator("#restore-error").inner_text()
+        # The preview already says the file is not as this practice exported it.
+        expect(page.locator("#backup-signature")).to_have_attribute("data-check", "mismatch")
+        expect(page.locator("#backup-signature")).to_have_attribute("role", "alert")
         page.locator("#restore-apply").click()
         expect(page.locator("#flash")).to_contain_text("Backup restored")
 
@@ -177,4 +183,66 @@ def test_a_backup_with_fabricated_signed_logs_is_never_shown_as_signed_and_locke
     expect(page.locator("#timeline [data-check=mismatch]")).to_have_count(1)
     expect(page.locator("#timeline [data-check=foreign]")).to_have_count(1)
     expect(page.locator("#timeline [data-check=unkeyed]")).to_have_count(1)
+    assert console_errors == []
+
+
+KEYS = """() => new Promise((resolve, reject) => {
+    const req = indexedDB.open("medex-practice-keys");
+    req.onsuccess = () => {
+        const db = req.result;
+        const get = db.transaction("keys").objectStore("keys").getAll();
+        get.onsuccess = () => {
+            db.close();
+            resolve(get.result.map((r) => ({key_id: r.key_id, status: r.status,
+                protection: r.protection || null, sealed: Boolean(r.sealed),
+                private_key: r.privateKey ? r.privateKey.constructor.name : null})));
+        };
+        get.onerror = () => reject(get.error);
+    };
+    req.onerror = () => reject(req.error);
+})"""
+
+
+def test_with_encryption_on_the_signing_key_is_sealed_and_old_signatures_still_verify(
+    page, console_errors
+):
+    first = sign_a_session_log(page)
+    (plain,) = page.evaluate(KEYS)
+    assert plain["protection"] == "plain" and plain["private_key"] == "CryptoKey"
+
+    goto(page, "./#/security", "#encryption-on")
+    fill(page, {"new_passphrase": "correct horse battery", "new_confirm": "correct horse battery"})
+    page.locator("#encryption-on").click()
+    expect(page.locator("#encryption-state")).to_contain_text("On")
+
+    # Turning encryption on rotated the key: the new one is stored sealed with the data key
+    # (no usable private key without the passphrase); the old one stays as a public key only,
+    # so what it signed still verifies.
+    keys = {k["status"]: k for k in page.evaluate(KEYS)}
+    assert keys["retired"]["key_id"] == plain["key_id"]
+    assert keys["retired"]["private_key"] is None and not keys["retired"]["sealed"]
+    assert keys["current"]["protection"] == "sealed" and keys["current"]["sealed"]
+    assert keys["current"]["private_key"] is None
+    sealed_id = keys["current"]["key_id"]
+
+    goto(page, "./#/", "#log-session")
+    page.locator("#log-session").click()
+    page.get_by_role("button", name="Start session").click()
+    expect(page.locator("#log-status")).to_have_text("Draft: not signed")
+    fill(page, {"clearance_override_reason": "Screening booked for Thursday; light session only"})
+    page.locator("#sign-log").click()
+    expect(page.locator("#log-status")).to_have_text("Signed and locked")
+    second = page.evaluate("new URLSearchParams(location.hash.split('?')[1]).get('id')")
+    stored = page.evaluate(GET_RAW, ["session_logs", second])
+    assert stored.get("_enc"), "encrypted at rest"
+    assert [k["key_id"] for k in page.evaluate(KEYS) if k["status"] == "current"] == [sealed_id]
+
+    # Locked after a reload: unlock, and both signatures verify.
+    page.reload()
+    wait_ready(page)
+    fill(page, {"secret": "correct horse battery"})
+    page.locator("#unlock").click()
+    for log_id in (first, second):
+        view(page, log_id)
+        expect(page.locator("#log-status")).to_have_text("Signed and locked")
     assert console_errors == []

@@ -49,3 +49,6 @@ class FakeSigner:
             else:
                 out.append("invalid")
         return out
+
+    async def reseal_signing_key(self) -> bool:
+        return False

@@ -637,7 +637,7 @@ def _text_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
 # Stored text no practitioner types: ids, hashes, codes picked from lists, generated wording,
 # snapshots. Everything else typed must be reachable from a form and is swept above.
 NOT_TYPED = re.compile(
-    r"(^|\.)(id|\w+_id|\w*_ids|content_hash|text_sha256|html_sha256|html|signature_svg|"
+    r"(^|\.)(id|\w+_id|\w*_ids|content_hash|key_signature|text_sha256|html_sha256|html|signature_svg|"
     r"logo_data_url|npi|email|phone|fax|starter_key|default_key|store)$"
     r"|^(outcome|program|safety_flags|safety_override|signature|signing_key|diagnoses|exercises\.rpe)\."
     r"|^(clearance_status|measure_ids|diagnosis_prefixes|conditions|scope_reviewed|text|"

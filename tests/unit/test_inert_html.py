@@ -27,9 +27,7 @@ class Tokens(HTMLParser):
         self.close()
 
     def _attrs(self, attrs):
-        return {
-            k: v or "" for k, v in attrs if not (self.drop_data and k.startswith("data-"))
-        }
+        return {k: v or "" for k, v in attrs if not (self.drop_data and k.startswith("data-"))}
 
     def handle_starttag(self, tag, attrs):
         self.items.append(("<", tag, sorted(self._attrs(attrs).items())))
@@ -146,7 +144,7 @@ def test_a_hostile_snapshot_keeps_its_text_and_loses_every_control_script_and_re
         "<iframe><iframe></iframe><button data-action=lock-now>b</button></iframe>after",
         '<meta http-equiv="refresh" content="0;url=http://example.invalid/"/>',
         '<p title="&quot; onmouseover=alert(1) x=&quot;">q</p>',
-        '<p <button data-action=lock-now>>x</p>',
+        "<p <button data-action=lock-now>>x</p>",
         "<p/onclick=alert(1)>x</p>",
     ],
 )
@@ -156,9 +154,11 @@ def test_known_sanitiser_bypasses_stay_inert(hostile):
     assert inert_html(out) == out
 
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # the in-Pyodide runner may not have hypothesis: the rest still runs
+    given = None
 
 PIECES = [
     "<", ">", "/", "=", '"', "'", " ", "!--", "-->", "<![CDATA[", "]]>", "&", "&lt;", "&#60;",
@@ -168,9 +168,11 @@ PIECES = [
 ]  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
-def test_any_mix_of_markup_pieces_comes_out_inert(text):
-    out = inert_html(text)
-    assert_inert(out)
-    assert inert_html(out) == out
+if given is not None:
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+    def test_any_mix_of_markup_pieces_comes_out_inert(text):
+        out = inert_html(text)
+        assert_inert(out)
+        assert inert_html(out) == out

@@ -12,7 +12,7 @@ from app.screens import clients as clients_screen
 from app.screens import sessions as sessions_screen
 from medex.exercises import Exercise
 from medex.intake import Client
-from medex.repository import InMemoryRepository
+from medex.repository import InMemoryRepository, SignedRecordError
 from medex.session_logs import Addendum, SessionLog
 
 from .aio import run
@@ -297,8 +297,8 @@ def test_signed_log_is_read_only_and_cannot_be_changed_by_the_form(app):
     inputs = Elements(page).inputs
     assert set(inputs) == {"log_id", "text"}  # only the addendum form
     assert "Signed by Dana Reyes, MS" in Elements(page).text["signature"]
-    run(app.dispatch("session-form", {**stale, "pain": "9"}))  # an old tab submitting
-    assert "locked" in app.state.flash
+    with pytest.raises(SignedRecordError):  # an old tab submitting: refused, typing kept
+        run(app.dispatch("session-form", {**stale, "pain": "9"}))
     assert run(app.repo.get(SessionLog, log.id)) == signed
 
 

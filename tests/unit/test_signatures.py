@@ -11,13 +11,18 @@ import json
 import pytest
 
 from app import core
-from medex.intake import Client
+from medex.backup import checksum_of, make_backup, parse_backup
+from medex.intake import Client, ConsentKind
 from medex.records import PracticeProfile
+from medex.repository import InMemoryRepository
+from medex.services.intake import check_consent_signatures, sign_consent
 from medex.services.practice import save_practice_profile
-from medex.services.sessions import check_log_signatures, sign_session_log
+from medex.services.signatures import check_backup_signature, sign_backup
+from medex.services.sessions import add_addendum, check_log_signatures, sign_session_log
 from medex.session_logs import (
     SIGNING_KIND,
     SessionLog,
+    addendum_hash,
     content_hash,
     signature_claim,
     verify_signature,
@@ -277,3 +282,103 @@ def test_the_signed_view_of_a_log_from_another_practice_says_signed_elsewhere(ap
     assert ">Signed and locked<" not in html
     assert "Signed elsewhere, not verified here" in html
     assert 'data-check="foreign"' in html
+
+
+# -- addenda and consents ------------------------------------------------------------------
+
+
+def test_addenda_are_signed_with_the_key_and_checked_like_the_log(app):
+    log = run(sign_session_log(app.repo, draft(), now=T0, signer=app.platform))
+    addendum = run(add_addendum(app.repo, log.id, "Knee sore that evening", signer=app.platform))
+    assert addendum.key_id == app.platform.current
+    html = page(app, log)
+    assert 'data-check="verified"' in html
+    # Rewritten with its hash recomputed: the key signature no longer fits.
+    forged = addendum.model_copy(update={"text": "No problems reported"})
+    forged = forged.model_copy(
+        update={"content_hash": addendum_hash(forged.model_dump(mode="json"), forged.signed_at)}
+    )
+    app.repo.stores["addenda"][addendum.id] = json.dumps(forged.to_doc())
+    html = page(app, log)
+    assert '<li class="addendum" data-check="mismatch">' in html
+    assert "This addendum was changed after it was signed" in html
+
+
+def test_consents_are_signed_with_the_key_and_a_rewrite_shows_on_the_client_file(app):
+    client = run(app.repo.get(Client, CLIENT))
+    result, consent = run(
+        sign_consent(
+            app.repo,
+            client,
+            ConsentKind.INFORMED_CONSENT,
+            {"signed_name": "Ana López", "agree": "1"},
+            "Reyes",
+            T0.date(),
+            signer=app.platform,
+        )
+    )
+    assert result.ok and consent.key_id == app.platform.current
+    cache = VerificationCache()
+    assert run(check_consent_signatures(app.platform, cache, [consent])) == {
+        consent.id: SignatureCheck.VERIFIED
+    }
+    app.navigate(f"#/client?id={CLIENT}&section=consent")
+    assert 'id="consent-check-informed_consent"' not in run(app.html())
+    # The signed name rewritten in storage (the text hash still fits the text).
+    forged = consent.model_copy(update={"signed_name": "Someone Else"})
+    app.repo.stores["consents"][consent.id] = json.dumps(forged.to_doc())
+    html = run(app.html())
+    assert 'role="alert" id="consent-check-informed_consent" data-check="mismatch"' in html
+    # A consent from another practice's backup; one from before signature keys.
+    other = FakeSigner(b"another practice")
+    foreign = run(
+        sign_consent(
+            InMemoryRepository(),
+            client,
+            ConsentKind.AUTHORISATION,
+            {"signed_name": "Ana López", "agree": "1"},
+            "Reyes",
+            T0.date(),
+            signer=other,
+        )
+    )[1]
+    app.repo.stores["consents"][foreign.id] = json.dumps(foreign.to_doc())
+    html = run(app.html())
+    assert 'id="consent-check-authorisation" data-check="foreign"' in html
+    unkeyed = foreign.model_copy(update={"key_id": None, "key_signature": None})
+    app.repo.stores["consents"][foreign.id] = json.dumps(unkeyed.to_doc())
+    assert 'id="consent-check-authorisation" data-check="unkeyed"' in run(app.html())
+
+
+# -- backups -------------------------------------------------------------------------------
+
+
+def _backup_text(repo) -> str:
+    stores = {s: [json.loads(t) for t in docs.values()] for s, docs in repo.stores.items()}
+    return make_backup(stores, [], {}, "0.1.0", T0)
+
+
+def _rewritten(text: str, **changes) -> str:
+    """The backup with one signed log rewritten (hash recomputed) and the checksum recomputed:
+    every check but the practice signature still passes."""
+    doc = json.loads(text)
+    (log_doc,) = doc["data"]["session_logs"]
+    forged = rehashed(SessionLog.model_validate(log_doc), **changes)
+    doc["data"]["session_logs"] = [forged.to_doc()]
+    doc["checksum"] = checksum_of(doc["data"], doc["audit"], doc["meta"])
+    return json.dumps(doc)
+
+
+def test_a_backup_is_signed_with_the_practice_key_and_a_rewrite_is_told_on_restore():
+    repo, signer, _ = signed_log()
+    text, signed = run(sign_backup(signer, _backup_text(repo)))
+    assert signed
+    backup = parse_backup(text, now=T0)
+    assert backup.practice_signature["key_id"] == signer.current
+    assert run(check_backup_signature(signer, backup)) is SignatureCheck.VERIFIED
+    assert run(check_backup_signature(FakeSigner(b"elsewhere"), backup)) is SignatureCheck.FOREIGN
+    forged = parse_backup(_rewritten(text, plan_next="Forged"), now=T0)
+    assert run(check_backup_signature(signer, forged)) is SignatureCheck.MISMATCH
+    unsigned = parse_backup(_backup_text(repo), now=T0)
+    assert unsigned.practice_signature is None
+    assert run(check_backup_signature(signer, unsigned)) is SignatureCheck.UNKEYED

@@ -12,16 +12,39 @@ from pydantic import BaseModel, TypeAdapter
 from pyodide.ffi import JsException, create_proxy, to_js
 from pyscript.js_modules import idiomorph, medex_store
 
-from medex.records import Record
-from medex.repository import R, StorageFullError, to_documents
-from medex.services import data as data_services
+from medex import storage as storage_rules
+from medex.repository import (
+    AuditedRepository,
+    ConcurrentWriteError,
+    EncryptionChangedError,
+    R,
+    SignedRecordError,
+    StaleWriteError,
+    StorageFullError,
+)
 from medex.signing import SigningKeyError
 
 LOGO_MAX_PX = 600
 
 
-def _is_quota_error(exc: BaseException) -> bool:
-    return "QuotaExceededError" in f"{getattr(exc, 'name', '')} {exc}"
+# The facade calls that write: any of their failures that means full or failing storage
+# (QuotaExceededError, an AbortError around a quota/IO cause, UnknownError, DatabaseClosedError)
+# turns the app read-only. A read that fails is only that (QuotaExceededError aside).
+WRITE_CALLS = frozenset({"write", "setMeta"})
+# Called (no arguments) after every write the facade accepted: the shell's storage watcher.
+on_write: Callable[[], None] | None = None
+
+
+def _is_quota_error(exc: BaseException, writing: bool = True) -> bool:
+    """The device refused to store (full or failing storage), as medex.storage decides from
+    the error names js/store.js passes on (its own and the causes Dexie wrapped)."""
+    text = str(exc)
+    if "QuotaExceededError" in f"{getattr(exc, 'name', '')} {text}":
+        return True
+    if not writing:
+        return False
+    name = str(getattr(exc, "name", "") or "")
+    return storage_rules.is_storage_failure(storage_rules.error_causes(name, text), text)
 
 
 @functools.cache
@@ -33,6 +56,9 @@ def _list_adapter(model: type[R]) -> TypeAdapter[list[R]]:
 
 AUDIT_MOVED = "MEDEX_AUDIT_MOVED"
 LOCKED = "MEDEX_LOCKED"
+STALE = "MEDEX_STALE"  # MEDEX_STALE <store> <id>: the record is no longer at the expected revision
+SIGNED = "MEDEX_SIGNED"  # MEDEX_SIGNED <store> <id>: the stored record is signed and locked
+CRYPTO_CHANGED = "MEDEX_CRYPTO_CHANGED"  # encryption changed in another tab
 AUDIT_RETRIES = 3
 
 
@@ -40,22 +66,19 @@ class LockedError(Exception):
     """The records are encrypted and the app is locked: unlock with the passphrase first."""
 
 
-class ConcurrentWriteError(Exception):
-    """Another tab kept writing while this one tried to save; nothing of this save was written."""
-
-
-class IndexedDbRepository:
+class IndexedDbRepository(AuditedRepository):
     """The Repository protocol over the Dexie facade in js/store.js (one call = one transaction).
 
-    Every save and delete appends its audit entries (medex.audit: who, action, record type and
-    id, time) in the SAME transaction. The last entry is cached; the facade re-reads the real
-    last entry inside the transaction and refuses the write if another tab appended meanwhile,
-    in which case the entries are chained again from the new last entry and the write retried.
+    Revisions, the signed guard and audit entries come from ``AuditedRepository``; the facade's
+    ``write`` checks every op's expected revision and "not signed" and that the audit chain's
+    last entry is the one the entries were chained from, all inside the one IndexedDB
+    transaction that writes. When another tab appended an audit entry meanwhile, the entries
+    are chained again from the new last entry and the write tried again: the revision checks
+    travel with it, so a retry can never replay a write over a record changed in between.
     """
 
     def __init__(self) -> None:
-        self.actor = "practitioner"
-        self.read_only = False
+        super().__init__()
         self.on_storage_full: Callable[[], None] | None = None
         self._last_audit: dict | None = None
         self._last_loaded = False
@@ -67,14 +90,20 @@ class IndexedDbRepository:
     # -- reads ---------------------------------------------------------------------------------
     async def get(self, model: type[R], record_id: str) -> R | None:
         text = await _call(medex_store.get, model.store, record_id)
-        return model.model_validate_json(text) if text is not None else None
+        if text is None:
+            return None
+        record = model.model_validate_json(text)
+        self._note((record,))
+        return record
 
     async def list(self, model: type[R]) -> list[R]:
         key = (model.store, model.__name__)
         if key not in self._cache:
             text = await _call(medex_store.getAll, model.store)
             self._cache[key] = _list_adapter(model).validate_json(text)
-        return list(self._cache[key])
+        records = self._cache[key]
+        self._note(records)
+        return list(records)
 
     async def project(self, model: type[BaseModel], store: str) -> list:
         """Every record of ``store``, reduced to the fields of ``model`` (a small summary model
@@ -89,6 +118,7 @@ class IndexedDbRepository:
         """Drop cached records (of ``stores``, or all: on lock, nothing stays in memory)."""
         if stores is None:
             self._cache.clear()
+            super().forget()
             return
         for key in [k for k in self._cache if k[0] in stores]:
             del self._cache[key]
@@ -97,9 +127,11 @@ class IndexedDbRepository:
         self.forget(set(json.loads(stores_json)) | {"*"})
 
     async def find(self, model: type[R], field: str, value: str) -> list[R]:
-        return _list_adapter(model).validate_json(
+        records = _list_adapter(model).validate_json(
             await _call(medex_store.where, model.store, field, value)
         )
+        self._note(records)
+        return records
 
     async def documents(self, store: str) -> list[dict]:
         """A store's raw documents (for exports that work on JSON)."""
@@ -121,58 +153,50 @@ class IndexedDbRepository:
             self._last_loaded = True
         return self._last_audit
 
-    async def write(
-        self,
-        ops: list[dict],
-        changes: list[tuple[str, str, str]] | None = None,
-        audit_entries: Callable[[dict | None], list[dict]] | None = None,
-    ) -> None:
-        """Write ``ops`` (``[{store, doc}]`` / ``[{store, delete}]``) with their audit entries
-        in one transaction. ``changes`` lists ``(action, store, id)`` to audit; or
-        ``audit_entries(last)`` builds the entries itself (a restore brings its own chain)."""
-        if self.read_only:
-            raise StorageFullError("This device's storage is full: the app is read-only.")
+    async def _commit(self, ops: list[dict], entries: Callable[[dict | None], list[dict]]) -> None:
+        started = js.performance.now()
         ops_text = json.dumps(ops)
-        self.forget({op["store"] for op in ops})
+        stores = {op["store"] for op in ops}
+        self.forget(stores)
         for attempt in range(AUDIT_RETRIES):
             last = await self.last_audit(refresh=attempt > 0)
-            if audit_entries is not None:
-                entries = audit_entries(last)
-            else:
-                entries = data_services.audit_entries_for(last, changes or [], self.actor)
-            audit_arg = json.dumps({"expect": last["seq"] if last else 0, "entries": entries})
+            chained = entries(last)
+            audit_arg = json.dumps({"expect": last["seq"] if last else 0, "entries": chained})
             try:
                 await _call(medex_store.write, ops_text, audit_arg)
             except StorageFullError:
                 self._storage_full()
                 raise
             except JsException as exc:
-                if AUDIT_MOVED in str(exc):
+                text = str(exc)
+                if AUDIT_MOVED in text:
                     continue  # another tab appended: chain again from its last entry
+                for marker, error in ((STALE, StaleWriteError), (SIGNED, SignedRecordError)):
+                    if marker in text:
+                        store, record_id = _marked(text, marker)
+                        self.forget({store})
+                        raise error(store, record_id) from exc
+                if CRYPTO_CHANGED in text:
+                    self.forget()
+                    raise EncryptionChangedError(
+                        "Encryption was changed in another tab, so nothing was saved here. "
+                        "This tab has reloaded it; what you typed is kept."
+                    ) from exc
                 raise
-            if entries:
-                self._last_audit = entries[-1]
-            self.forget({op["store"] for op in ops})  # and again: a read may have raced the write
+            if chained:
+                self._last_audit = chained[-1]
+            self.forget(stores)  # and again: a read may have raced the write
+            # The write alone (records + audit entries, one IndexedDB transaction), for
+            # benchmarks/.
+            timings = getattr(js.window, "medexTimings", None)
+            if timings is not None:
+                what = "+".join(sorted(stores))
+                timings.push(to_js([f"save:{what}", js.performance.now() - started]))
             return
         self._last_loaded = False
         raise ConcurrentWriteError(
             "Another open tab of MedEx Practice kept saving at the same moment, so this save "
             "was not written. Close the other tab and try again; nothing you typed was lost."
-        )
-
-    async def save(self, *records: Record) -> None:
-        started = js.performance.now()
-        documents = to_documents(records)
-        await self.write(documents, data_services.save_changes(documents))
-        # The write alone (records + audit entries, one IndexedDB transaction), for benchmarks/.
-        stores = "+".join(sorted({d["store"] for d in documents}))
-        timings = getattr(js.window, "medexTimings", None)
-        if timings is not None:
-            timings.push(to_js([f"save:{stores}", js.performance.now() - started]))
-
-    async def delete(self, model: type[Record], record_id: str) -> None:
-        await self.write(
-            [{"store": model.store, "delete": record_id}], [("delete", model.store, record_id)]
         )
 
     async def get_meta(self, key: str) -> Any:
@@ -188,12 +212,26 @@ class IndexedDbRepository:
             self._storage_full()
             raise
 
+    async def delete_meta(self, key: str) -> None:
+        await self.set_meta(key, None)
+
+    async def meta_with_prefix(self, prefix: str) -> dict[str, Any]:
+        """Every meta value whose key starts with ``prefix`` (each form's draft is its own key,
+        so two tabs saving drafts never overwrite each other's)."""
+        return json.loads(await _call(medex_store.metaWithPrefix, prefix))
+
     def _storage_full(self) -> None:
         """QuotaExceededError: nothing more is written until a reload (nothing is lost: the
         refused write left the database as it was, and the form keeps what was typed)."""
         self.read_only = True
         if self.on_storage_full is not None:
             self.on_storage_full()
+
+
+def _marked(text: str, marker: str) -> tuple[str, str]:
+    """``(store, id)`` from a facade error ``"<marker> <store> <id>"``."""
+    words = text[text.index(marker) + len(marker) :].split()
+    return (words[0] if words else ""), (words[1].rstrip(".:,") if len(words) > 1 else "")
 
 
 async def _call(fn, *args):
@@ -205,18 +243,26 @@ async def _call(fn, *args):
         if timings is not None:  # for benchmarks/: where time goes at scale
             what = f"idb:{getattr(fn, 'name', '?')}:{args[0] if args else ''}"
             timings.push(to_js([what[:60], js.performance.now() - started]))
+        if on_write is not None and str(getattr(fn, "name", "")) in WRITE_CALLS:
+            on_write()
         return result
     except JsException as exc:
         if LOCKED in str(exc):
             raise LockedError("MedEx Practice is locked.") from exc
-        if _is_quota_error(exc):
+        if _is_quota_error(exc, writing=str(getattr(fn, "name", "")) in WRITE_CALLS):
             raise StorageFullError(str(exc)) from exc
         raise
 
 
 class BrowserPlatform:
     async def storage_info(self) -> dict[str, Any]:
-        return json.loads(await medex_store.storageInfo())
+        """``{persisted, usage, quota, supported}`` from the browser, plus ``left`` (bytes the
+        app may still store, or None) and ``warning`` (the low-storage message, or "")."""
+        info = json.loads(await medex_store.storageInfo())
+        usage, quota = info.get("usage"), info.get("quota")
+        info["left"] = storage_rules.storage_left(usage, quota)
+        info["warning"] = storage_rules.low_storage_warning(usage, quota)
+        return info
 
     async def request_persistent_storage(self) -> bool:
         try:
@@ -286,6 +332,11 @@ class BrowserPlatform:
         from pyscript.js_modules import medex_signing
 
         return json.loads(await medex_signing.verifySignatures(json.dumps(list(items))))
+
+    async def reseal_signing_key(self) -> bool:
+        from pyscript.js_modules import medex_signing
+
+        return bool(await medex_signing.resealKey())
 
 
 def patch(root, html: str) -> None:

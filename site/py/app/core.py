@@ -19,9 +19,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from medex import APP_VERSION
 from medex.records import PracticeProfile
-from medex.signing import VerificationCache
 from medex.repository import Repository
 from medex.services.practice import load_practice_profile
+from medex.signing import VerificationCache
 
 from .render import render
 
@@ -78,6 +78,11 @@ class Platform(Protocol):
 
     async def verify_signatures(self, items: Sequence[dict[str, str]]) -> list[str]: ...
 
+    async def reseal_signing_key(self) -> bool:
+        """After encryption was turned on or off: put the signing key in the form that fits
+        (sealed with the data key, or plain); True when a new key was made."""
+        ...
+
 
 @dataclass
 class FormState:
@@ -97,6 +102,9 @@ class State:
     db_closed: bool = False  # another tab upgraded or deleted the database
     read_only_export: bool = False  # the banner offers "Export now" (storage full)
     focus: str = ""  # id of the element to focus after the next render
+    # A save the storage refused (changed in another tab, signed meanwhile, encryption
+    # changed): {"kind", "message", "draft_key", "typed"}, shown until the person chooses.
+    conflict: dict[str, Any] = field(default_factory=dict)
     # Encryption at rest: while locked only the unlock screen renders and no record is held.
     locked: bool = False
     # Long work (restore, encrypting): {"label", "done", "total"} shown while it runs.
@@ -148,6 +156,7 @@ class App:
             name = ""
         if name != self.state.route:
             self.state.flash = ""
+            self.state.conflict = {}
         self.state.route, self.state.params = name, params
 
     def location(self) -> str:
@@ -178,7 +187,17 @@ class App:
             # read any more, so only the banner shows.
             template, context = "views/base.html", {}
         else:
-            template, context = await handler(self, self.state.params)
+            # What this screen reads is what the person sees: a save from it expects exactly
+            # those revisions (a form shown before another tab's change is refused, not saved
+            # over that change).
+            self.repo.start_view()
+            try:
+                # The practice profile (letterhead, header, settings form) as stored now: a
+                # change saved in another tab shows here, and a save expects this revision.
+                self.state.profile = await load_practice_profile(self.repo)
+                template, context = await handler(self, self.state.params)
+            finally:
+                self.repo.end_view()
         return render(
             template,
             app_version=APP_VERSION,

@@ -18,7 +18,8 @@ from medex.repository import StorageFullError
 
 from . import browser
 
-META_KEY = "drafts"
+META_KEY = "drafts"  # before 0.2: every draft in one meta value (read once, then moved)
+PREFIX = "draft:"  # each form's draft is its own meta value: two tabs never overwrite each other's
 DEBOUNCE_S = 0.4
 
 
@@ -28,10 +29,28 @@ class Drafts:
         self.values: dict[str, dict] = {}
         self._timer: asyncio.Task | None = None
         self._dirty = False
+        self._changed: set[str] = set()  # keys whose draft is to be written (or deleted)
         self.saves = 0
 
     async def load(self) -> None:
-        self.values = await self.repo.get_meta(META_KEY) or {}
+        stored = await self.repo.meta_with_prefix(PREFIX)
+        self.values = {key[len(PREFIX) :]: value for key, value in stored.items() if value}
+        legacy = await self.repo.get_meta(META_KEY)
+        if legacy:
+            for key, value in legacy.items():
+                self.values.setdefault(key, value)
+                self._changed.add(key)
+            self._dirty = True
+            await self.flush()
+            if not self._dirty:
+                await self.repo.delete_meta(META_KEY)
+
+    def discard(self, key: str | None) -> None:
+        """Forget the draft of one form (the person chose the saved version instead)."""
+        if key and key in self.values:
+            del self.values[key]
+            self._changed.add(key)
+            self._dirty = True
 
     @staticmethod
     def key(form) -> str | None:
@@ -50,6 +69,7 @@ class Drafts:
         if key is None:
             return
         self.values[key] = browser.form_values(form)
+        self._changed.add(key)
         self._dirty = True
         if self._timer is not None:
             self._timer.cancel()
@@ -62,19 +82,24 @@ class Drafts:
     async def flush(self) -> None:
         if self._dirty:
             self._dirty = False
+            changed, self._changed = self._changed, set()
             try:
-                await self.repo.set_meta(META_KEY, self.values)
+                for key in sorted(changed):
+                    await self.repo.set_meta(PREFIX + key, self.values.get(key))
             except StorageFullError:
                 # Read-only (storage full): what is typed stays on screen; the app's banner
                 # already says to export. Try again with the next change.
+                self._changed |= changed
                 self._dirty = True
                 return
             self.saves += 1
             js.document.documentElement.dataset.draftsSaved = str(self.saves)  # for tests
 
-    async def submitted(self, key: str | None, final: bool) -> bool:
-        """After a form's action ran and the page re-rendered: True if the draft was discarded."""
-        if key is None or key not in self.values:
+    async def submitted(self, key: str | None, final: bool, refused: bool = False) -> bool:
+        """After a form's action ran and the page re-rendered: True if the draft was discarded.
+        A refused save (``refused``: storage full, changed in another tab, signed meanwhile)
+        always keeps it."""
+        if key is None or key not in self.values or refused:
             return False
         form_id = key.rsplit("#", 1)[1]
         form = js.document.getElementById(form_id)
@@ -82,6 +107,7 @@ class Drafts:
         failed = not gone and form.querySelector("[aria-invalid='true'], .form-error") is not jsnull
         if gone or (final and not failed):
             del self.values[key]
+            self._changed.add(key)
             self._dirty = True
             await self.flush()
             return True

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import traceback
 
 import js
 from pyodide.ffi import create_proxy, jsnull, to_js
 from pyscript.js_modules import medex_store
 
-from medex.repository import StorageFullError
+from medex.repository import (
+    EncryptionChangedError,
+    SignedRecordError,
+    StaleWriteError,
+    StorageFullError,
+)
+from medex.services.data import AUTO_LOCK_DEFAULT_MINUTES, IDLE_KEY, refusal_message
 
 from . import browser, core
 from .drafts import Drafts, is_final_submit
@@ -86,14 +93,127 @@ def on_locked(event=None) -> None:
     _spawn(paint())
 
 
+# -- storage: full or failing (read-only), and running low (a warning while writes still work) --
+
+STORAGE_REFUSED = (
+    "Nothing was written: this device's storage is full or failing. What you typed is still "
+    "here. Export a backup now."
+)
+STORAGE_CHECK_EVERY_MS = 60_000  # the estimate is read at most once a minute after writes
+_storage_checked_at = 0.0
+_storage_checking = False
+
+
 def _storage_full() -> None:
+    """A write was refused for full or failing storage (the repository is read-only now)."""
     assert app is not None
+    if app.state.db_closed:
+        return  # another tab upgraded the database: that banner says what to do
     app.state.read_only_export = True
     app.state.read_only_reason = (
-        "This device's storage is full, so MedEx Practice is read-only for now: nothing has "
-        "been lost, but nothing new can be saved. Export a backup now, free some space, then "
-        "reload."
+        "This device's storage is full or failing, so MedEx Practice is read-only for now: "
+        "nothing has been lost, but nothing new can be saved. Export a backup now, free some "
+        "space, then reload."
     )
+
+
+def on_storage_closed(event=None) -> None:
+    """The browser closed the records' database by itself (after a storage error, or when site
+    data was cleared). js/store.js never reopens it silently: a write into a reopened (perhaps
+    newly created, empty) database would say "saved" while the records are gone."""
+    if app is None or app.state.db_closed or app.state.locked:
+        return
+    app.repo._storage_full()
+    _spawn(_reopen_for_export())
+
+
+async def _reopen_for_export() -> None:
+    """Reading is still allowed (so the backup can be exported) if the database is still there."""
+    assert app is not None
+    try:
+        readable = bool(await medex_store.reopenForReading())
+    except Exception:
+        readable = False
+    if not readable:
+        app.state.read_only_export = False
+        app.state.read_only_reason = (
+            "The browser closed this app's database after a storage error, so nothing can be "
+            "read or saved in this tab. What you typed is still on screen: copy anything you "
+            "need, free some space, then reload; if records are missing, restore your latest "
+            "backup (Settings → Backups)."
+        )
+    await paint()
+
+
+def _note_write() -> None:
+    """After every accepted write: read the storage estimate again if a minute has passed."""
+    if not _storage_checking and js.Date.now() - _storage_checked_at >= STORAGE_CHECK_EVERY_MS:
+        _spawn(check_storage())
+
+
+async def check_storage() -> None:
+    """Read ``navigator.storage.estimate()``; while space runs low (medex.storage) the banner
+    warns, says how much is left and asks for a backup, before any write is refused."""
+    global _storage_checked_at, _storage_checking
+    if app is None or app.state.locked:
+        return
+    _storage_checking = True
+    _storage_checked_at = js.Date.now()
+    try:
+        info = await app.platform.storage_info()
+    except Exception:
+        return
+    finally:
+        _storage_checking = False
+    was = app.state.storage.get("warning", "")
+    app.state.storage = info
+    if info.get("warning", "") != was:
+        await paint()
+
+
+# The choices the "not saved" banner offers after a refused save (handled here: they act on
+# this tab's drafts).
+CONFLICT_ACTIONS = frozenset({"conflict-show-newer", "conflict-keep-mine"})
+
+
+def _typed_lines(values: dict | None) -> list[tuple[str, str]]:
+    """What was typed into the refused form, as (field, value) lines to show."""
+    lines = []
+    for name, value in (values or {}).items():
+        text = str(value).strip()
+        if text and text not in ("True", "on") and not name.startswith("_"):
+            lines.append((name.replace("_", " ").capitalize(), text[:2000]))
+    return lines
+
+
+def _refused(exc: Exception, draft_key: str | None) -> None:
+    assert app is not None
+    kind = (
+        "stale"
+        if isinstance(exc, StaleWriteError)
+        else "signed"
+        if isinstance(exc, SignedRecordError)
+        else "encryption"
+    )
+    typed = drafts.values.get(draft_key) if drafts is not None and draft_key else None
+    app.state.conflict = {
+        "kind": kind,
+        "message": refusal_message(kind, getattr(exc, "store", "")),
+        "draft_key": draft_key or "",
+        # A signed record shows no form any more: what was typed is listed in the banner.
+        "typed": _typed_lines(typed) if kind == "signed" else [],
+    }
+    app.state.flash = ""
+    app.state.focus = "conflict-banner"
+
+
+def _conflict_choice(name: str) -> None:
+    assert app is not None
+    conflict = app.state.conflict
+    app.state.conflict = {}
+    if name == "conflict-show-newer" and drafts is not None:
+        drafts.discard(conflict.get("draft_key"))
+        _spawn(drafts.flush())
 
 
 def _title() -> str:
@@ -107,9 +227,15 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
         return  # a double tap while saving
     if app.state.locked and name not in UNLOCKED_ACTIONS:
         return
+    if name in CONFLICT_ACTIONS:
+        _conflict_choice(name)
+        await paint()
+        return
     _busy.add(name)
     started = js.performance.now()
     app.repo.actor = _actor()
+    refused = False
+    draft_key = Drafts.key(form) if form is not None else None
     try:
         if form is not None:
             data.update(await browser.picked_images(form))
@@ -119,7 +245,19 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
             await drafts.load()
     except browser.LockedError:
         _forget()
+    except (StaleWriteError, SignedRecordError, EncryptionChangedError) as exc:
+        # Nothing was written; what was typed stays (the draft is kept, the form refilled).
+        refused = True
+        _refused(exc, draft_key)
+    except StorageFullError:
+        # Full or failing storage: nothing was written. Never "saved": the flash says so, the
+        # app turns read-only ("Export now"), and what was typed stays (draft kept, form refilled).
+        refused = True
+        app.repo.read_only = True
+        _storage_full()
+        app.state.flash = STORAGE_REFUSED
     except browser.ConcurrentWriteError as exc:
+        refused = True
         app.state.flash = str(exc)
     except Exception as exc:
         traceback.print_exc()
@@ -128,13 +266,12 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
         )
     finally:
         _busy.discard(name)
-    draft_key = Drafts.key(form) if form is not None else None
     location = app.location()
     if str(js.location.hash) != location:
         js.history.replaceState(None, "", location)
     await paint()
     try:
-        if drafts is not None and await drafts.submitted(draft_key, final):
+        if drafts is not None and await drafts.submitted(draft_key, final, refused):
             await paint()  # the saved form, without the draft that was restored into it
     except StorageFullError:
         pass  # read-only (storage full): the draft stays in memory and on the page
@@ -230,6 +367,7 @@ async def start() -> None:
     core.load_screens()
     repo = browser.IndexedDbRepository()
     repo.on_storage_full = _storage_full
+    browser.on_write = _note_write  # the storage watcher looks again after writes
     platform = browser.BrowserPlatform()
     app = core.App(repo, platform)
     app.repaint = paint
@@ -240,7 +378,12 @@ async def start() -> None:
     else:
         await load_records()
     boot.step("Opening your records", 95, "")
-    platform.set_idle_lock(int(await repo.get_meta("idle_minutes") or 0))
+    idle = await repo.get_meta(IDLE_KEY)
+    if idle is None:  # first run: auto-lock is on from the start, with its saved default
+        idle = AUTO_LOCK_DEFAULT_MINUTES
+        with contextlib.suppress(StorageFullError):
+            await repo.set_meta(IDLE_KEY, idle)
+    platform.set_idle_lock(int(idle))
     app.navigate(str(js.location.hash))
     await paint()
     root = _root()
@@ -250,6 +393,7 @@ async def start() -> None:
     _listen(root, "change", on_input)
     _listen(js.window, "hashchange", on_hashchange)
     _listen(js.window, "medex:db-closed", on_db_closed)
+    _listen(js.window, "medex:storage-closed", on_storage_closed)
     _listen(js.window, "medex:locked", on_locked)
     flush_proxy = create_proxy(lambda *_: _spawn(flush()))
     _proxies.append(flush_proxy)

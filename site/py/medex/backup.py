@@ -37,6 +37,9 @@ Restore rules
   different content: the conflict is reported and that write skipped.
 - The audit log is append-only: the backup's chain is adopted only when this device's chain
   is empty or a start of it; a ``restore`` entry is always appended.
+- Undo (``plan_undo``) is a careful merge, never a replace: only the records the restore wrote
+  or deleted (``restore_changes``) are put back, and only those still exactly as the restore
+  left them; anything written since, and every signed record, is kept as it is now.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from pydantic import ValidationError
 
 from . import audit as audit_log
 from .migrations import MIGRATIONS, Migrations, NewerVersionError, UpgradeError, is_signed
+from .signing import KEY_ID_PATTERN, SIGNATURE_PATTERN
 
 FORMAT = "medex-practice-backup"
 FORMAT_VERSION = 1
@@ -176,6 +180,39 @@ def make_backup(
     )
 
 
+# The practice key's signature of a backup's checksum (medex.signing), in the header: outside
+# the checksum's scope, and the last key in canonical order. Verified on restore: a backup
+# whose content (records, audit chain, meta) was rewritten and re-hashed no longer carries a
+# signature of this practice.
+PRACTICE_SIGNATURE_KIND = "backup"
+
+
+def header_checksum(text: str) -> str:
+    """The full checksum from a backup text's header (canonical JSON: before the data)."""
+    at = text.find('"checksum":"')
+    return text[at + 12 : at + 12 + 64] if at >= 0 else ""
+
+
+def with_practice_signature(text: str, key_id: str, signature: str) -> str:
+    """The backup text of ``make_backup`` with ``practice_signature`` added to its header."""
+    if not text.endswith("}") or '"practice_signature":' in text[-600:]:
+        raise ValueError("Not an unsigned backup text")
+    return text[:-1] + ',"practice_signature":' + canonical_json(
+        {"key_id": key_id, "signature": signature}
+    ) + "}"
+
+
+def _practice_signature(value: Any) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    key_id, signature = value.get("key_id"), value.get("signature")
+    if not (isinstance(key_id, str) and re.fullmatch(KEY_ID_PATTERN, key_id)):
+        return None
+    if not (isinstance(signature, str) and re.fullmatch(SIGNATURE_PATTERN, signature)):
+        return None
+    return {"key_id": key_id, "signature": signature}
+
+
 def snapshot_for_undo(
     current: Mapping[str, Iterable[Mapping[str, Any]]],
     audit: Iterable[Mapping[str, Any]] = (),
@@ -243,6 +280,8 @@ class ValidatedBackup:
     meta: dict[str, Any]
     upgraded: dict[str, int] = field(default_factory=dict)  # documents upgraded per store
     audit_message: str = ""
+    # {"key_id", "signature"}: the practice key's signature of ``checksum`` (None: unsigned).
+    practice_signature: dict[str, str] | None = None
 
     @property
     def total(self) -> int:
@@ -534,6 +573,7 @@ def iter_parse_backup(
         meta=meta,
         upgraded=upgraded,
         audit_message=message,
+        practice_signature=_practice_signature(doc.get("practice_signature")),
     )
 
 

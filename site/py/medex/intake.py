@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from .icd10 import Diagnosis
+from .signing import KEY_ID_PATTERN, SIGNATURE_PATTERN, Claim, record_digest
 from .records import (
     Email,
     LongText,
@@ -381,6 +382,11 @@ class Consent(Record):
     signed_name: RequiredText
     signed_on: date
     signature_svg: str | None = Field(default=None, max_length=200_000)
+    # The practice key's signature of the consent's content digest (medex.signing), taken when
+    # the consent is stored: a rewrite of the stored consent no longer verifies. None on
+    # consents signed before signature keys.
+    key_id: str | None = Field(default=None, pattern=KEY_ID_PATTERN)
+    key_signature: str | None = Field(default=None, pattern=SIGNATURE_PATTERN)
 
     @model_validator(mode="before")
     @classmethod
@@ -414,6 +420,26 @@ class Consent(Record):
     @property
     def label(self) -> str:
         return CONSENT_LABELS[self.kind]
+
+    @property
+    def digest(self) -> str:
+        """What the practice key signs (medex.signing.record_digest of the consent)."""
+        return record_digest(CONSENT_SIGNING_KIND, self.model_dump(mode="json"))
+
+    def claim(self) -> Claim:
+        """For checking its key signature. A consent has no stored hash of its own: with this
+        practice's key a rewrite shows as a signature mismatch."""
+        return Claim(
+            record_id=self.id,
+            hash_ok=True,
+            kind=CONSENT_SIGNING_KIND,
+            content_hash=self.digest,
+            key_id=self.key_id,
+            signature=self.key_signature,
+        )
+
+
+CONSENT_SIGNING_KIND = "consent"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -704,6 +704,10 @@ class Addendum(Record):
     credentials: Text = ""
     signed_at: datetime
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # The practice key's signature of ``signing_message("addendum", content_hash)`` (None on
+    # addenda written before signature keys), as on the log's Signature.
+    key_id: str | None = Field(default=None, pattern=KEY_ID_PATTERN)
+    key_signature: str | None = Field(default=None, pattern=SIGNATURE_PATTERN)
 
     @field_validator("text")
     @classmethod
@@ -768,6 +772,28 @@ def make_addendum(
 def verify_addendum(addendum: Addendum) -> bool:
     expected = addendum_hash(addendum.model_dump(mode="json"), addendum.signed_at)
     return hmac.compare_digest(expected, addendum.content_hash)
+
+
+ADDENDUM_KIND = "addendum"
+
+
+def addendum_claim(addendum: Addendum) -> Claim:
+    return Claim(
+        record_id=addendum.id,
+        hash_ok=verify_addendum(addendum),
+        kind=ADDENDUM_KIND,
+        content_hash=addendum.content_hash,
+        key_id=addendum.key_id,
+        signature=addendum.key_signature,
+    )
+
+
+async def sign_addendum_with_key(addendum: Addendum, signer: Signer) -> tuple[Addendum, dict]:
+    made = await signer.sign_message(signing_message(ADDENDUM_KIND, addendum.content_hash))
+    keyed = Addendum.model_validate(
+        {**addendum.model_dump(), "key_id": made["key_id"], "key_signature": made["signature"]}
+    )
+    return keyed, made["public_key"]
 
 
 def check_addendum_update_allowed(existing: Addendum | None, incoming: Addendum) -> None:

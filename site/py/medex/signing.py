@@ -30,8 +30,10 @@ backup's practice profile carries its public key for reference, but a forger wri
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -89,6 +91,33 @@ class SigningPublicKey(BaseModel):
     key_id: str = Field(pattern=KEY_ID_PATTERN)  # hex SHA-256 of the SPKI bytes
     algorithm: str = Field(default=ALGORITHM, max_length=40)
     spki: str = Field(max_length=400)  # base64 SubjectPublicKeyInfo (DER)
+
+
+def _prune(value: Any) -> Any:
+    """Drop empty values recursively (as ``session_logs`` does), so that an optional field
+    added later with an empty default does not change the hash of what was signed before."""
+    if isinstance(value, dict):
+        pruned = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, False, "", [], {})}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
+
+
+# Stored bookkeeping that a record's signature never covers.
+NOT_SIGNED_FIELDS = frozenset(
+    {"created_at", "updated_at", "schema_version", "key_id", "key_signature"}
+)
+
+
+def record_digest(kind: str, doc: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a record's content for records with no content hash of their own
+    (consents): the JSON document without bookkeeping, empty values dropped, canonical JSON,
+    tagged with the record kind and the hash version."""
+    content = _prune({k: v for k, v in doc.items() if k not in NOT_SIGNED_FIELDS})
+    payload = {"v": MESSAGE_VERSION, "kind": kind, "content": content}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def signing_message(kind: str, content_hash: str) -> str:

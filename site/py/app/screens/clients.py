@@ -31,6 +31,7 @@ from medex.services.intake import (
     ClientIndex,
     add_diagnosis,
     change_status,
+    check_consent_signatures,
     is_ready,
     list_providers,
     load_all_files,
@@ -45,6 +46,7 @@ from medex.services.intake import (
     save_screening,
     sign_consent,
 )
+from medex.signing import CHECK_LABELS, SigningKeyError
 
 from ..core import App, FormState, View, action, route
 
@@ -259,6 +261,10 @@ async def client_page(app: App, params: dict[str, str]) -> View:
             (kind, CONSENT_LABELS[kind], texts.text_for(kind, practice), file.consent(kind))
             for kind in ConsentKind
         ]
+        signed = [c for kind in ConsentKind if (c := file.consent(kind)) is not None]
+        checks = await check_consent_signatures(app.platform, app.signatures, signed)
+        context["consent_checks"] = {c.kind.value: checks[c.id].value for c in signed}
+        context["check_labels"] = {k.value: label for k, label in CHECK_LABELS.items()}
         context["consent_forms"] = {
             kind.value: _form_values(app, f"consent-{kind.value}", client.id)
             for kind in ConsentKind
@@ -526,7 +532,13 @@ async def sign_consent_action(app: App, data: dict[str, Any]) -> None:
         return
     kind = ConsentKind(str(data.get("kind")))
     practice = app.state.profile.business_name if app.state.profile else ""
-    result, consent = await sign_consent(app.repo, client, kind, data, practice, today())
+    try:
+        result, consent = await sign_consent(
+            app.repo, client, kind, data, practice, today(), signer=app.platform
+        )
+    except SigningKeyError as exc:
+        app.state.flash = str(exc)
+        return
     name = f"consent-{kind.value}"
     if not result.ok or consent is None:
         app.state.forms[name] = FormState(

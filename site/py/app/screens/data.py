@@ -43,6 +43,7 @@ from medex.services.data import (
     undo_lines,
 )
 from medex.services.practice import load_practice_profile
+from medex.services.signatures import BACKUP_CHECK_TEXTS, check_backup_signature, sign_backup
 
 from ..core import App, View, action, route
 
@@ -114,6 +115,7 @@ async def export_backup(app: App, data: dict[str, Any]) -> None:
     now = datetime.now(UTC)
     text = make_backup(dump["stores"], dump["audit"], backup_meta(dump["meta"]), APP_VERSION, now)
     checksum = _header_checksum(text)
+    text, _ = await sign_backup(app.platform, text)
     if passphrase:
         text = await app.platform.encrypt_backup(text, passphrase)
     app.platform.download(backup_filename(now, bool(passphrase)), text, "application/json")
@@ -210,6 +212,7 @@ async def restore_check(app: App, data: dict[str, Any]) -> None:
         return
     finally:
         app.state.progress = {}
+    signature = await check_backup_signature(app.platform, backup)
     dump = await app.repo.export_all()
     merge = preview_restore(dump["stores"], backup, "merge")
     replace = preview_restore(dump["stores"], backup, "replace")
@@ -227,6 +230,8 @@ async def restore_check(app: App, data: dict[str, Any]) -> None:
         ],
         "conflict_count": len(merge.conflicts),
         "audit_message": backup.audit_message,
+        "signature": signature.value,
+        "signature_text": BACKUP_CHECK_TEXTS[signature],
     }
     app.state.focus = "restore-preview"
 
@@ -326,6 +331,7 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
     finally:
         app.state.progress = {}
     app.state.pending.pop("restore", None)
+    app.state.pending.pop("undo", None)  # a preview of undoing the previous restore
     app.state.forms.pop("restore", None)
     app.state.profile = await load_practice_profile(app.repo)
     preview = plan.preview

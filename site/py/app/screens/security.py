@@ -11,12 +11,12 @@ import contextlib
 from typing import Any
 
 from medex.repository import StorageFullError
-from medex.services.data import passphrase_problem, store_label
+from medex.services.data import AUTO_LOCK_DEFAULT_MINUTES, passphrase_problem, store_label
 
 from ..core import App, View, action, route
 
 IDLE_CHOICES = (0, 2, 5, 10, 15, 30, 60)
-IDLE_DEFAULT = 10
+IDLE_DEFAULT = AUTO_LOCK_DEFAULT_MINUTES
 STATE_WORDS = {
     "off": "Off: records are stored as plain data in this browser.",
     "on": "On: every record is encrypted on this device.",
@@ -61,7 +61,9 @@ async def run_migration(app: App, word: str) -> str:
         for i, store in enumerate(stores):
             await app.show_progress(f"{word}: {store_label(store)}", i, len(stores))
             await app.platform.migrate_store(store)
-        return await app.platform.finish_migration()
+        state = await app.platform.finish_migration()
+        await app.platform.reseal_signing_key()  # no usable plain key once encrypted
+        return state
     finally:
         app.state.progress = {}
 

@@ -26,6 +26,7 @@ from medex.heart_rate import (
     karvonen_target_for_intensity,
 )
 from medex.intake import STATUS_LABELS, Client, ClientStatus
+from medex.repository import SignedRecordError
 from medex.safety import (
     SEVERITY_LABELS,
     SYMPTOM_LABELS,
@@ -43,6 +44,7 @@ from medex.services.sessions import (
     LockedLogError,
     SigningRefused,
     add_addendum,
+    check_addendum_signatures,
     check_log_signatures,
     client_history,
     list_exercises,
@@ -467,7 +469,10 @@ async def session_page(app: App, params: dict[str, str]) -> View:
         )
         form = app.state.forms.get(f"addendum:{log.id}")
         check = (await check_log_signatures(app.platform, app.signatures, [log]))[log.id]
+        addendum_checks = await check_addendum_signatures(app.platform, app.signatures, addenda)
         context.update(
+            addendum_checks={k: v.value for k, v in addendum_checks.items()},
+            check_labels={k.value: label for k, label in CHECK_LABELS.items()},
             check=check.value,
             check_label=CHECK_LABELS[check],
             check_detail=CHECK_DETAILS[check],
@@ -651,9 +656,10 @@ async def session_form(app: App, data: dict[str, Any]) -> None:
         app.state.flash = "This session log no longer exists."
         return
     if log.is_signed:
+        # Signed meanwhile (in another tab): refused like any write over a signed record, so
+        # the shell keeps and shows what was typed.
         app.state.forms.pop(f"session:{log.id}", None)
-        app.state.flash = "This session log is signed and locked. Add an addendum instead."
-        return
+        raise SignedRecordError(SessionLog.store, log.id)
     key = f"session:{log.id}"
     values = {k: v for k, v in data.items() if k not in ("intent", "remove_row", "log_id")}
     previous = app.state.forms.get(key)
@@ -727,8 +733,8 @@ async def session_form(app: App, data: dict[str, Any]) -> None:
         app.state.flash = "Not signed yet: see the messages below."
         return
     except LockedLogError as exc:
-        app.state.flash = str(exc)
-        return
+        app.state.forms.pop(key, None)
+        raise SignedRecordError(SessionLog.store, log.id) from exc
     app.state.forms.pop(key, None)
     app.state.flash = "Session log signed and locked. Corrections go in an addendum."
 
@@ -756,9 +762,14 @@ async def add_addendum_action(app: App, data: dict[str, Any]) -> None:
     values = {"text": str(data.get("text", "")), "kind": str(data.get("kind", "correction"))}
     try:
         kind = AddendumKind(values["kind"])
-        addendum = await add_addendum(app.repo, log_id, values["text"], kind=kind)
+        addendum = await add_addendum(
+            app.repo, log_id, values["text"], kind=kind, signer=app.platform
+        )
     except SigningRefused as exc:
         app.state.forms[key] = FormState(values, {"text": " ".join(exc.errors.values())})
+        return
+    except SigningKeyError as exc:
+        app.state.forms[key] = FormState(values, {"text": str(exc)})
         return
     except ValidationError as exc:
         errors = field_errors(exc)

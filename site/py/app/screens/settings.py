@@ -11,6 +11,7 @@ from .practice import profile_form_values
 @route("settings", label="Settings", order=90)
 async def settings(app: App, params: dict[str, str]) -> View:
     form = app.state.forms.get("profile")
+    app.state.storage = await app.platform.storage_info()  # the space left, as of now
     return "views/settings.html", {
         "values": profile_form_values(app),
         "errors": form.errors if form else {},

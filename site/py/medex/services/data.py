@@ -8,7 +8,7 @@ the entries in the same IndexedDB transaction as the records; the Data screen us
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,10 @@ from ..dashboard import DashboardItem
 from ..repository import Repository
 
 LAST_BACKUP_KEY = "last_backup"
+# Auto-lock (encryption at rest): minutes without a tap or key press; saved at first run so
+# it applies from the first reload on, even before the setting is ever changed.
+IDLE_KEY = "idle_minutes"
+AUTO_LOCK_DEFAULT_MINUTES = 10
 UNDO_SNAPSHOT_KEY = "undo_snapshot"
 # Beside the snapshot: when and what was restored (shown on the Data screen), and what the
 # restore wrote (``backup.restore_changes``), so an undo puts back only what is still as the
@@ -29,6 +33,7 @@ BACKUP_NAG_DAYS = 7
 # Meta keys that never go into a backup: the encryption set-up (a backup is encrypted with its
 # own passphrase), the pre-restore snapshot (a backup inside a backup), typed drafts, and the
 # device-only bookkeeping.
+DRAFT_PREFIX = "draft:"  # one meta value per form's typed draft
 NOT_BACKED_UP: frozenset[str] = frozenset(
     {
         "crypto",
@@ -82,7 +87,9 @@ save_changes = revisions.save_changes
 
 def backup_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     """The meta settings that go into a backup."""
-    return {k: v for k, v in meta.items() if k not in NOT_BACKED_UP}
+    return {
+        k: v for k, v in meta.items() if k not in NOT_BACKED_UP and not k.startswith(DRAFT_PREFIX)
+    }
 
 
 def backup_filename(now: datetime, encrypted: bool) -> str:
@@ -251,3 +258,28 @@ def undo_lines(counts: Mapping[str, int], done: bool) -> list[str]:
             "by an undo."
         )
     return lines
+
+
+# -- refused writes -----------------------------------------------------------------------------
+
+
+def refusal_message(kind: str, store: str = "") -> str:
+    """What the person is told when a save was refused, by kind: ``stale`` (changed in another
+    tab or by a restore since this screen showed it), ``signed`` (signed meanwhile), or
+    ``encryption`` (encryption was turned on or off in another tab)."""
+    what = store_label(store).lower() if store else "record"
+    if kind == "stale":
+        return (
+            f"Not saved: these {what} were changed in another tab (or by a restore) after this "
+            "screen showed them, and saving would overwrite that newer version. What you typed "
+            "is kept below. Show the newer version, or keep what you typed and save again."
+        )
+    if kind == "signed":
+        return (
+            f"Not saved: this record ({what}) was signed in the meantime, so it is locked. What "
+            "you typed is kept below; add it as an addendum to the signed record if needed."
+        )
+    return (
+        "Not saved: encryption was turned on or off in another tab. This tab has reloaded it; "
+        "what you typed is kept. Save again."
+    )

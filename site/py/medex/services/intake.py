@@ -19,6 +19,7 @@ from ..forms import FormResult, clean_form, field_errors
 from ..health import HealthHistory
 from ..icd10 import ICD10_CONTEXT_KEY, Icd10Index
 from ..intake import (
+    CONSENT_SIGNING_KIND,
     MODEL_ERROR_FIELDS,
     Client,
     ClientStatus,
@@ -32,6 +33,8 @@ from ..intake import (
     name_key,
 )
 from ..records import Record, utc_now
+from ..signing import SignatureCheck, Signer, VerificationCache, signing_message
+from .practice import profile_with_signing_key
 from ..repository import Repository, StorageFullError
 from ..screening import (
     SIGN_OR_SYMPTOM_LABELS,
@@ -489,8 +492,10 @@ async def sign_consent(
     form: dict[str, Any],
     practice_name: str,
     today: date,
+    signer: Signer | None = None,
 ) -> tuple[FormResult, Consent | None]:
-    """Store the text as shown, with the typed name (and drawn signature if any), dated."""
+    """Store the text as shown, with the typed name (and drawn signature if any), dated. With
+    ``signer`` the practice key signs the consent's content digest (same save)."""
     typed = {k: form.get(k, "") for k in ("signed_name", "agree", "signature_svg")}
     errors = {}
     if not form.get("agree"):
@@ -515,7 +520,22 @@ async def sign_consent(
         return FormResult(ok=False, errors=errors, values=typed), None
     if errors:
         return FormResult(ok=False, errors=errors, values=typed), None
-    return await _store(repo, typed, consent)
+    if signer is None:
+        return await _store(repo, typed, consent)
+    made = await signer.sign_message(signing_message(CONSENT_SIGNING_KIND, consent.digest))
+    consent = Consent.model_validate(
+        {**consent.model_dump(), "key_id": made["key_id"], "key_signature": made["signature"]},
+        context={"today": today},
+    )
+    profile = await profile_with_signing_key(repo, made["public_key"])
+    return await _store(repo, typed, consent, *([profile] if profile else []))
+
+
+async def check_consent_signatures(
+    signer: Signer | None, cache: VerificationCache, consents: Iterable[Consent]
+) -> dict[str, SignatureCheck]:
+    """Verify the signed consents being shown (see medex.signing)."""
+    return await cache.check(signer, [c.claim() for c in consents])
 
 
 # -- a client's file and the onboarding checklist ---------------------------------------------

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from ..forms import FormResult, clean_form, field_errors
 from ..records import PracticeProfile, utc_now
 from ..repository import Repository, StorageFullError
+from ..signing import SigningPublicKey
 
 PROFILE_FIELDS = (
     "practitioner_name",
@@ -65,3 +66,13 @@ async def save_practice_profile(
             None,
         )
     return FormResult(ok=True, values=typed), profile
+
+
+async def profile_with_signing_key(repo: Repository, public_key: dict) -> PracticeProfile | None:
+    """The practice profile updated to name the public signing key (to be saved in the same
+    write as the record just signed), or None: no profile yet, or it names this key already."""
+    profile = await load_practice_profile(repo)
+    key = SigningPublicKey.model_validate(public_key)
+    if profile is None or profile.signing_key == key:
+        return None
+    return profile.model_copy(update={"signing_key": key, "updated_at": utc_now()})

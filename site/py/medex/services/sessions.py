@@ -38,12 +38,15 @@ from ..session_logs import (
     session_volume,
     sign_log,
     timeline_key,
+    addendum_claim,
+    sign_addendum_with_key,
     sign_with_key,
     signature_claim,
     unsigned_log_items,
     verify_signature,
 )
-from ..signing import SignatureCheck, Signer, SigningPublicKey, VerificationCache
+from ..signing import SignatureCheck, Signer, VerificationCache
+from .practice import profile_with_signing_key
 
 __all__ = [
     "ClearanceContext",
@@ -52,6 +55,7 @@ __all__ = [
     "LockedLogError",
     "SigningRefused",
     "add_addendum",
+    "check_addendum_signatures",
     "check_log_signatures",
     "client_history",
     "import_addendum",
@@ -202,23 +206,12 @@ async def sign_session_log(
     more: list[Record] = list(extra)
     if signer is not None:
         signed, public_key = await sign_with_key(signed, signer)
-        profile = await _profile_with_key(repo, public_key)
+        profile = await profile_with_signing_key(repo, public_key)
         if profile is not None:
             more.append(profile)
     check_update_allowed(existing, signed)
     await repo.save(signed, *more)
     return signed
-
-
-async def _profile_with_key(repo: Repository, public_key: dict) -> PracticeProfile | None:
-    """The practice profile updated with the public signing key, or None (no profile, or it
-    names this key already)."""
-    profiles = await repo.list(PracticeProfile)
-    profile = max(profiles, key=lambda p: p.updated_at) if profiles else None
-    key = SigningPublicKey.model_validate(public_key)
-    if profile is None or profile.signing_key == key:
-        return None
-    return profile.model_copy(update={"signing_key": key, "updated_at": utc_now()})
 
 
 async def check_log_signatures(
@@ -227,6 +220,12 @@ async def check_log_signatures(
     """Verify the signed logs being shown: each content hash recomputed, each key signature
     checked against this device's keys (once per tab: ``cache``). Unsigned logs are left out."""
     return await cache.check(signer, [signature_claim(log) for log in logs if log.is_signed])
+
+
+async def check_addendum_signatures(
+    signer: Signer | None, cache: VerificationCache, addenda: Iterable[Addendum]
+) -> dict[str, SignatureCheck]:
+    return await cache.check(signer, [addendum_claim(a) for a in addenda])
 
 
 async def import_session_log(
@@ -255,8 +254,10 @@ async def add_addendum(
     kind: AddendumKind = AddendumKind.CORRECTION,
     now: datetime | None = None,
     extra: Sequence[Record] = (),
+    signer: Signer | None = None,
 ) -> Addendum:
-    """A signed addendum under a signed log, in ONE save. The log itself is never written."""
+    """A signed addendum under a signed log, in ONE save. The log itself is never written.
+    With ``signer`` its content hash is also signed with the practice key."""
     log = await repo.get(SessionLog, session_log_id)
     if log is None:
         raise ValueError("This session log no longer exists")
@@ -264,7 +265,13 @@ async def add_addendum(
     addendum = make_addendum(
         log, text, author=name, credentials=creds, signed_at=now or utc_now(), kind=kind
     )
-    await repo.save(addendum, *extra)
+    more: list[Record] = list(extra)
+    if signer is not None:
+        addendum, public_key = await sign_addendum_with_key(addendum, signer)
+        profile = await profile_with_signing_key(repo, public_key)
+        if profile is not None:
+            more.append(profile)
+    await repo.save(addendum, *more)
     return addendum
 
 

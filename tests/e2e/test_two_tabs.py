@@ -1,0 +1,269 @@
+"""Issue 10 (items 2, 3, 4 and part of 8) end to end: two tabs of the app on one device never
+lose or silently overwrite a record. Every save is conditional on the revision the screen
+showed; a refused save keeps what was typed; encryption and the lock are one truth across
+tabs; each form's draft is its own."""
+
+import json
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import open_app, wait_ready
+from .test_data_safety import (
+    check_file,
+    dump,
+    export_backup,
+    fill,
+    goto,
+    raw_store,
+    set_up_practice_with_a_client,
+)
+
+LOCKED = "MedEx Practice is locked"
+PASSPHRASE = "correct horse battery"
+
+
+def client_doc(page) -> dict:
+    (doc,) = dump(page)["stores"]["clients"]
+    return doc
+
+
+def client_url(page) -> str:
+    return f"./#/client?id={client_doc(page)['id']}"
+
+
+def test_a_stale_form_is_refused_and_keeps_what_was_typed(page, context):
+    set_up_practice_with_a_client(page)
+    url = client_url(page)
+    other = context.new_page()
+    open_app(other, url)
+    expect(other.locator("#field-first_name")).to_have_value("Ana")
+
+    # Tab A saves a change; tab B still shows the form as it was before it.
+    goto(page, url, "#field-emergency_contact_phone")
+    fill(page, {"emergency_contact_phone": "555 000 1111"})
+    page.locator("#save-client").click()
+    expect(page.locator("#flash")).to_contain_text("details saved")
+
+    fill(other, {"first_name": "Anabel"})
+    other.locator("#save-client").click()
+    banner = other.locator("#conflict-banner")
+    expect(banner).to_contain_text("changed in another tab")
+    expect(other.locator("#flash")).to_have_count(0)  # never "saved"
+    expect(other.locator("#field-first_name")).to_have_value("Anabel")  # what was typed stays
+    stored = client_doc(other)
+    assert (stored["first_name"], stored["emergency_contact_phone"]) == ("Ana", "555 000 1111")
+
+    # The person asks for the newer version: the form shows tab A's save.
+    other.get_by_role("button", name="Show the newer version").click()
+    expect(banner).to_have_count(0)
+    expect(other.locator("#field-emergency_contact_phone")).to_have_value("555 000 1111")
+    expect(other.locator("#field-first_name")).to_have_value("Ana")
+
+    # Typed again on the newer version, the save goes through and keeps tab A's change.
+    fill(other, {"first_name": "Anabel"})
+    other.locator("#save-client").click()
+    expect(other.locator("#flash")).to_contain_text("details saved")
+    stored = client_doc(other)
+    assert (stored["first_name"], stored["emergency_contact_phone"]) == (
+        "Anabel",
+        "555 000 1111",
+    )
+    assert re.fullmatch(r"3-[0-9a-f]{32}", stored["_rev"]), stored["_rev"]  # CouchDB's form
+
+
+def test_a_replace_restore_is_not_undone_by_a_stale_tab(page, context, tmp_path):
+    set_up_practice_with_a_client(page)
+    url = client_url(page)
+    path = export_backup(page, tmp_path)
+    goto(page, url, "#field-first_name")
+    fill(page, {"first_name": "Anita"})
+    page.locator("#save-client").click()
+    expect(page.locator("#flash")).to_contain_text("details saved")
+
+    other = context.new_page()
+    open_app(other, url)
+    expect(other.locator("#field-first_name")).to_have_value("Anita")
+
+    goto(page, "./#/data", "#restore-check")
+    check_file(page, path)
+    page.get_by_label("Replace: this device ends up holding exactly").check()
+    page.get_by_label("For Replace: I understand").check()
+    page.locator("#restore-apply").click()
+    expect(page.locator("#flash")).to_contain_text("Backup restored")
+    assert client_doc(page)["first_name"] == "Ana"
+
+    # The tab that still shows "Anita" saves: refused, the restore stands.
+    fill(other, {"emergency_contact_phone": "555 000 2222"})
+    other.locator("#save-client").click()
+    expect(other.locator("#conflict-banner")).to_contain_text("changed in another tab")
+    stored = client_doc(other)
+    assert stored["first_name"] == "Ana" and stored["emergency_contact_phone"] != "555 000 2222"
+
+
+def test_drafts_in_two_tabs_never_wipe_each_other(page, context):
+    set_up_practice_with_a_client(page)
+    url = client_url(page)
+    other = context.new_page()
+    open_app(other, "./#/settings")  # opened before tab A typed anything
+
+    goto(page, url, "#field-first_name")
+    fill(page, {"emergency_contact_name": "Typed in tab A"})
+    page.wait_for_function("Number(document.documentElement.dataset.draftsSaved || 0) >= 1")
+
+    fill(other, {"phone": "(217) 555-0199"})
+    other.wait_for_function("Number(document.documentElement.dataset.draftsSaved || 0) >= 1")
+
+    # Both tabs reload: each finds its own unsaved typing.
+    page.reload()
+    wait_ready(page)
+    expect(page.locator("#field-emergency_contact_name")).to_have_value("Typed in tab A")
+    other.reload()
+    wait_ready(other)
+    expect(other.locator("#field-phone")).to_have_value("(217) 555-0199")
+
+
+def start_draft_log(page, client_page_url: str) -> str:
+    goto(page, client_page_url, "#start-session-top")
+    page.locator("#start-session-top").click()
+    expect(page.locator("#log-status")).to_have_text("Draft: not signed")
+    fill(
+        page,
+        {
+            "pre_heart_rate_bpm": "72",
+            "pre_systolic_mmhg": "128",
+            "pre_diastolic_mmhg": "78",
+            "plan_next": "Plan typed in tab A",
+            "clearance_override_reason": "Screening booked for Thursday; light session only",
+        },
+    )
+    page.locator("#save-draft").click()
+    expect(page.locator("#flash")).to_contain_text("Draft saved")
+    return page.url
+
+
+def session_logs(page) -> dict:
+    return {d["id"]: d for d in dump(page)["stores"].get("session_logs", [])}
+
+
+def test_signing_and_a_draft_save_in_two_tabs(page, context):
+    set_up_practice_with_a_client(page)
+    client_page_url = client_url(page)
+    other = context.new_page()
+
+    # 1. Tab A signs while tab B shows the draft; B's save is refused, its text kept.
+    log_url = start_draft_log(page, client_page_url)
+    open_app(other, log_url)
+    expect(other.locator("#log-status")).to_have_text("Draft: not signed")
+    page.locator("#sign-log").click()
+    expect(page.locator("#log-status")).to_have_text("Signed and locked")
+    fill(other, {"plan_next": "Typed in tab B after the signature"})
+    other.locator("#save-draft").click()
+    expect(other.locator("#log-status")).to_have_text("Signed and locked")
+    banner = other.locator("#conflict-banner")
+    expect(banner).to_contain_text("signed")
+    expect(banner).to_contain_text("Typed in tab B after the signature")
+    (log,) = session_logs(page).values()
+    assert log["signature"] and log["plan_next"] == "Plan typed in tab A"
+
+    # 2. Tab B saves a change first; tab A, still showing the older draft, cannot sign
+    # content it has not seen.
+    log_url = start_draft_log(page, client_page_url)
+    log_id = log_url.split("id=")[1]
+    open_app(other, log_url)
+    fill(other, {"plan_next": "Changed in tab B"})
+    other.locator("#save-draft").click()
+    expect(other.locator("#flash")).to_contain_text("Draft saved")
+    page.locator("#sign-log").click()
+    expect(page.locator("#conflict-banner")).to_contain_text("changed in another tab")
+    assert not session_logs(page)[log_id].get("signature")
+    page.get_by_role("button", name="Show the newer version").click()
+    expect(page.locator("#field-plan_next")).to_have_value("Changed in tab B")
+    page.locator("#sign-log").click()
+    expect(page.locator("#log-status")).to_have_text("Signed and locked")
+    signed = session_logs(page)[log_id]
+    assert signed["signature"] and signed["plan_next"] == "Changed in tab B"
+
+    # 3. Both at the same moment, several times: whatever wins, a log a tab shows as signed
+    # is signed in storage, and the refused tab says so.
+    for attempt in range(6):
+        log_url = start_draft_log(page, client_page_url)
+        log_id = log_url.split("id=")[1]
+        open_app(other, log_url)
+        fill(other, {"plan_next": f"Race {attempt} from tab B"})
+        other.evaluate("document.querySelector('#save-draft').click()")
+        page.evaluate("document.querySelector('#sign-log').click()")
+        page.wait_for_function(
+            "document.querySelector('#conflict-banner') || "
+            "document.querySelector('#log-status').textContent.includes('Signed')"
+        )
+        other.wait_for_function(
+            "document.querySelector('#conflict-banner') || document.querySelector('#flash')"
+        )
+        stored = session_logs(page)[log_id]
+        page_says_signed = "Signed" in page.locator("#log-status").inner_text()
+        assert page_says_signed == bool(stored.get("signature")), attempt
+        if page_says_signed:  # then tab B's draft save was refused or came before and was seen
+            assert stored["plan_next"] in ("Plan typed in tab A", f"Race {attempt} from tab B")
+        else:
+            assert stored["plan_next"] == f"Race {attempt} from tab B"
+
+
+def turn_encryption_on(page) -> None:
+    goto(page, "./#/security", "#encryption-on")
+    fill(page, {"new_passphrase": PASSPHRASE, "new_confirm": PASSPHRASE})
+    page.locator("#encryption-on").click()
+    expect(page.locator("#encryption-state")).to_contain_text("On")
+
+
+def unlock(page) -> None:
+    fill(page, {"secret": PASSPHRASE})
+    page.locator("#unlock").click()
+    expect(page.get_by_role("heading", name=LOCKED)).to_have_count(0)
+
+
+def test_encryption_and_the_lock_are_one_truth_across_tabs(page, context):
+    set_up_practice_with_a_client(page)
+    # Auto-lock has a saved default from the first run (applies after any reload).
+    assert dump(page)["meta"]["idle_minutes"] == 10
+    url = client_url(page)
+    other = context.new_page()
+    open_app(other, url)  # opened before encryption is turned on
+    expect(other.locator("main")).to_contain_text("López")
+
+    # Tab A turns encryption on: tab B locks at once (it holds no key), shows no client.
+    turn_encryption_on(page)
+    expect(other.get_by_role("heading", name=LOCKED)).to_be_visible()
+    assert "López" not in other.content()
+    unlock(other)
+    goto(other, url, "#field-emergency_contact_phone")
+    fill(other, {"emergency_contact_phone": "555 000 3333"})
+    other.locator("#save-client").click()
+    expect(other.locator("#flash")).to_contain_text("details saved")
+    raw = raw_store(other, "clients")
+    assert "555 000 3333" not in raw and "López" not in raw  # written sealed
+
+    # "Lock now" in one tab locks every tab.
+    goto(page, "./#/security", "#lock-now")
+    page.locator("#lock-now").click()
+    expect(page.get_by_role("heading", name=LOCKED)).to_be_visible()
+    expect(other.get_by_role("heading", name=LOCKED)).to_be_visible()
+    assert "López" not in other.content()
+    unlock(page)
+    unlock(other)
+
+    # Tab A turns encryption off; tab B (still unlocked) saves: written in clear, readable by
+    # every new tab (before, B sealed it with a key whose wrapping was gone).
+    goto(page, "./#/security", "#field-current_passphrase")
+    fill(page, {"current_passphrase": PASSPHRASE})
+    page.get_by_role("button", name="Turn encryption off").click()
+    expect(page.locator("#encryption-state")).to_contain_text("Off")
+    goto(other, url, "#field-emergency_contact_phone")
+    fill(other, {"emergency_contact_phone": "555 000 4444"})
+    other.locator("#save-client").click()
+    expect(other.locator("#flash")).to_contain_text("details saved")
+    assert '"_enc"' not in raw_store(other, "clients")
+    third = context.new_page()
+    open_app(third, url)
+    expect(third.locator("#field-emergency_contact_phone")).to_have_value("555 000 4444")
+    assert json.loads(raw_store(third, "clients"))[0]["emergency_contact_phone"] == "555 000 4444"
