@@ -172,7 +172,7 @@ class AuditedRepository:
             if viewing:
                 shown[key] = record._rev
 
-    def _expected(self, store: str, record_id: str, rev: str) -> str | None:
+    def _expected(self, store: str, record_id: str, rev: str) -> str:
         key = (store, record_id)
         if key in self._shown:
             return self._shown[key]
@@ -180,7 +180,10 @@ class AuditedRepository:
             # The copy's own revision if it has one (an older copy is refused), else the
             # revision this repository last read or wrote (a copy rebuilt from a dump).
             return rev or self._known[key]
-        return None  # never read here: a new record (or one from another device's store)
+        # Never read here: a new record, which must not exist yet (a record another tab made
+        # with the same id is not overwritten unseen). A document stored before revisions
+        # existed has no _rev and matches "" too.
+        return ""
 
     def _written(self, ops: list[dict]) -> None:
         for op in ops:
