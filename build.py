@@ -788,6 +788,7 @@ def build() -> dict:
         "%APP_PACKAGES%": json.dumps([APP_NAME.replace("_", "-")]),
         "%ICD10_INDEX%": data_files.get("icd10", ""),
         "%PYSCRIPT_PRELOADS%": pyscript_preloads(),
+        "%INDEXEDDB_SCHEMA%": indexeddb_schema(),
     }
     for path in sorted(SITE.rglob("*")):
         rel = path.relative_to(SITE).as_posix()
@@ -849,6 +850,18 @@ def pyscript_preloads() -> str:
         if wanted.match(path.name)
     ]
     return "\n  ".join(links)
+
+
+def indexeddb_schema() -> str:
+    """The Dexie schema for js/store.js, from the registry of stored record types
+    (site/py/medex/stores.py, standard library only: loaded here without the domain)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_medex_stores", SITE / "py/medex/stores.py")
+    assert spec is not None and spec.loader is not None
+    stores = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stores)
+    return json.dumps(stores.indexeddb_schema(), indent=2)
 
 
 def _npm(name: str) -> NpmPackage:

@@ -82,8 +82,11 @@ def dataset(n_clients: int, n_logs: int) -> tuple[dict[str, list[dict]], str]:
 
 
 SEED_JS = """async ([store, docs]) => {
+  // The records' database (js/store.js keeps it in a storage bucket of its own).
+  const { bucket, name } = JSON.parse((await import(new URL("js/store.js", location.href).href)).liveLocation());
+  const factory = bucket ? (await navigator.storageBuckets.open(bucket)).indexedDB : indexedDB;
   const db = await new Promise((ok, fail) => {
-    const r = indexedDB.open("medex-practice");
+    const r = factory.open(name);
     r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
   });
   await new Promise((ok, fail) => {

@@ -137,8 +137,11 @@ async function currentKey() {
   const store = tx.objectStore(STORE);
   const done = new Promise((resolve, reject) => {
     tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
+    // A plain Error, never the raw one: Chromium's QuotaExceededError (a full disk) is now its
+    // own interface, which Pyodide cannot raise, so the awaiting Python task would hang.
+    const failed = () => new Error(`${tx.error?.name || "AbortError"}: ${tx.error?.message || "the signing key was not stored"}`);
+    tx.onerror = () => reject(failed());
+    tx.onabort = () => reject(failed());
   });
   const now = await request(store.getAll());
   const raced = now.find((r) => r.status === "current" && r.key_id !== current?.key_id);

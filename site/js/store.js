@@ -5,34 +5,10 @@
 import Dexie from "../%DEXIE%";
 
 const DB_NAME = "medex-practice";
-// One store per record type, keyed by id; `meta` holds small settings by key.
-// Bump the version (and add a line) when a store or an index is added.
-// Record stores are keyed by id; the second field on is an index the screens query by.
-const SCHEMA = {
-  1: {
-    profile: "id",
-    meta: "key",
-    audit: "++seq",
-    settings: "id",
-    providers: "id",
-    clients: "id, status",
-    referrals: "id, client_id, provider_id",
-    health_histories: "id, client_id",
-    screenings: "id, client_id",
-    clearances: "id, client_id",
-    consents: "id, client_id",
-    goals: "id, client_id",
-    custom_measures: "id",
-    assessments: "id, client_id",
-    programs: "id",
-    episodes: "id, client_id",
-    exercises: "id",
-    session_logs: "id, client_id",
-    addenda: "id, client_id, session_log_id",
-    documents: "id, client_id, provider_id",
-    communications: "id, provider_id",
-  },
-};
+// One store per record type, keyed by id, with the few indexes the screens query by; `meta`
+// holds small settings by key. {version: {store: "key, index, …"}}, written by build.py from
+// the registry of stored record types (site/py/medex/stores.py): add a store there, not here.
+const SCHEMA = %INDEXEDDB_SCHEMA%;
 
 let db = null;
 
@@ -99,10 +75,11 @@ async function decryptBytes(key, box, aad) {
   return crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64(box.iv), additionalData: te.encode(aad) }, key, unb64(box.ct));
 }
 
-async function sealDoc(store, doc) {
-  if (!sealing() || doc._enc) return doc;
-  requireKey();
-  const sealed = { id: doc.id, _enc: await encryptBytes(dataKey, te.encode(JSON.stringify(doc)), `${store}:${doc.id}`) };
+// `key`: seal with this key whatever this tab's state (copying into a fresh database).
+async function sealDoc(store, doc, key = null) {
+  if (doc._enc || (!key && !sealing())) return doc;
+  if (!key) requireKey();
+  const sealed = { id: doc.id, _enc: await encryptBytes(key || dataKey, te.encode(JSON.stringify(doc)), `${store}:${doc.id}`) };
   for (const field of INDEXED[store] || []) if (field in doc) sealed[field] = doc[field];
   // The revision and the signed marker stay readable: the write transaction checks them.
   for (const field of STORAGE_FIELDS) if (field in doc) sealed[field] = doc[field];
@@ -115,10 +92,10 @@ async function openDoc(store, doc) {
   return JSON.parse(td.decode(await decryptBytes(dataKey, doc._enc, `${store}:${doc.id}`)));
 }
 
-async function sealMeta(row) {
-  if (!sealing() || PLAIN_META.has(row.key) || row._enc) return row;
-  requireKey();
-  return { key: row.key, _enc: await encryptBytes(dataKey, te.encode(JSON.stringify(row.value)), `meta:${row.key}`) };
+async function sealMeta(row, key = null) {
+  if (PLAIN_META.has(row.key) || row._enc || (!key && !sealing())) return row;
+  if (!key) requireKey();
+  return { key: row.key, _enc: await encryptBytes(key || dataKey, te.encode(JSON.stringify(row.value)), `meta:${row.key}`) };
 }
 
 async function openMeta(row) {
@@ -129,24 +106,188 @@ async function openMeta(row) {
 
 const openDocs = (store, docs) => Promise.all(docs.map((d) => openDoc(store, d)));
 
-export async function open() {
-  // autoOpen off: if the browser closes the connection by itself (a storage error, or site data
-  // cleared), Dexie would silently reopen it on the next call, creating an empty database if
-  // the browser dropped it, and the next save would succeed there ("saved", records gone).
-  // Instead every call fails with DatabaseClosedError and the page is told (watchClose).
-  db = new Dexie(DB_NAME, { chromeTransactionDurability: "strict", autoOpen: false });
-  for (const [version, stores] of Object.entries(SCHEMA)) db.version(Number(version)).stores(stores);
-  // Another tab upgraded the database: close cleanly and tell the page (never corrupt).
-  db.on("versionchange", () => {
-    db.close();
-    dispatchEvent(new CustomEvent("medex:db-closed"));
+// -- where the records live --------------------------------------------------------------------
+// Turning encryption on copies every record, sealed, into a FRESH database and deletes the old
+// one: sealing records in place would leave their plaintext in the browser's files (Chromium
+// keeps overwritten values in its LevelDB log and table files until a compaction that runs at
+// most every few days). Chromium keeps every database of an origin's default storage bucket in
+// ONE LevelDB, where deleting a database removes nothing from the files either; a Storage
+// Bucket (navigator.storageBuckets) has a LevelDB of its own, deleted with the bucket. So the
+// records live in a bucket where the browser has them (a database in the default bucket
+// elsewhere: Firefox and Safari keep one SQLite file per database, deleted with it).
+// Which database is live: a row in a tiny pointer database in the default bucket
+// ("medex-practice-live", no clinical content), read by every tab at start-up. Absent: the
+// records are in "medex-practice" of the default bucket (versions before the pointer), or this
+// is a fresh install (which starts in the bucket "medex-g0"). A move (copyTo…, switchTo) is
+// crash-safe: the new database is made live, in one durable transaction of the pointer
+// database, only once it is complete; it is listed as "stale" there before it is created, so if
+// the tab dies mid-copy the next start still uses the old, complete database and deletes the
+// partial one (tidyUp). Other tabs follow the pointer (follow): told by a message, by their
+// connection being closed, or by the old database's meta "encryption" = {state: "moved"}.
+const POINTER_DB = "medex-practice-live";
+const MOVE_LOCK = "medex-practice-move"; // Web Lock: writes hold it shared, a move exclusive
+const LEGACY = { bucket: null, name: DB_NAME, generation: 0 };
+let live = null; // {bucket, name, generation} of `db`
+let pointerDb = null;
+let following = null; // a running follow()
+const bucketsSupported = () => Boolean(globalThis.navigator?.storageBuckets);
+const locationId = (where) => (where.bucket ? `bucket:${where.bucket}` : `db:${where.name}`);
+const sameLocation = (a, b) => Boolean(a && b) && locationId(a) === locationId(b);
+
+function pointers() {
+  if (!pointerDb) {
+    pointerDb = new Dexie(POINTER_DB, { chromeTransactionDurability: "strict" });
+    pointerDb.version(1).stores({ pointer: "key" });
+  }
+  return pointerDb;
+}
+
+const asLocation = (row) => (row ? { bucket: row.bucket || null, name: row.name, generation: row.generation || 0 } : null);
+
+async function readPointer() {
+  return asLocation(await pointers().pointer.get("live"));
+}
+
+// The live location; on a fresh install (no pointer, no database of an older version) the
+// pointer is created here: in one transaction, so two tabs starting at once agree.
+async function findLive() {
+  const pointer = await readPointer();
+  if (pointer) return pointer;
+  const names = indexedDB.databases ? (await indexedDB.databases()).map((info) => info.name) : [DB_NAME];
+  if (names.includes(DB_NAME) || !bucketsSupported()) return LEGACY;
+  const fresh = { bucket: "medex-g0", name: DB_NAME, generation: 0 };
+  const p = pointers();
+  return asLocation(await p.transaction("rw", p.pointer, async () => {
+    const row = await p.pointer.get("live");
+    if (row) return row;
+    await p.pointer.put({ key: "live", ...fresh });
+    return fresh;
+  }));
+}
+
+async function factoryFor(where) {
+  if (!where.bucket) return indexedDB;
+  let bucket;
+  try {
+    bucket = await navigator.storageBuckets.open(where.bucket, { durability: "strict", persisted: true });
+  } catch {
+    bucket = await navigator.storageBuckets.open(where.bucket, { durability: "strict" });
+  }
+  return bucket.indexedDB;
+}
+
+// A connection to the database at `where` (created, empty, if it does not exist).
+// autoOpen off: if the browser closes the connection by itself (a storage error, or site data
+// cleared), Dexie would silently reopen it on the next call, creating an empty database if
+// the browser dropped it, and the next save would succeed there ("saved", records gone).
+// Instead every call fails with DatabaseClosedError and the page is told (watchClose).
+async function connect(where) {
+  const factory = await factoryFor(where);
+  const handle = new Dexie(where.name, { indexedDB: factory, IDBKeyRange, chromeTransactionDurability: "strict", autoOpen: false });
+  for (const [version, stores] of Object.entries(SCHEMA)) handle.version(Number(version)).stores(stores);
+  // Another tab upgraded or deleted the database: close cleanly (never corrupt); if the records
+  // moved, follow them, else tell the page.
+  handle.on("versionchange", () => {
+    handle.close();
+    if (handle === db) lostConnection("medex:db-closed");
     return false;
   });
-  await db.open();
+  await handle.open();
+  return handle;
+}
+
+async function dropDatabase(where) {
+  if (where.bucket) {
+    if (bucketsSupported()) await navigator.storageBuckets.delete(where.bucket);
+    return;
+  }
+  await new Promise((resolve) => {
+    const req = indexedDB.deleteDatabase(where.name);
+    req.onsuccess = req.onerror = req.onblocked = () => resolve();
+  });
+}
+
+// Web Locks: every write holds MOVE_LOCK shared, so a move (exclusive) waits for the writes in
+// flight in every tab and no write lands in a database while it is being copied.
+function withLock(mode, fn) {
+  if (!globalThis.navigator?.locks) return fn();
+  return navigator.locks.request(MOVE_LOCK, { mode }, fn);
+}
+
+// The exclusive lock, held until the returned function is called (a move spans several calls).
+async function holdMoveLock() {
+  if (!globalThis.navigator?.locks) return () => {};
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await new Promise((acquired) => navigator.locks.request(MOVE_LOCK, { mode: "exclusive" }, () => { acquired(); return held; }));
+  return release;
+}
+
+export async function open() {
+  for (let attempt = 0; ; attempt++) {
+    const where = await findLive();
+    const handle = await connect(where);
+    // A move may have switched the pointer (and deleted `where`) meanwhile: open the new one.
+    const now = (await readPointer()) || LEGACY;
+    if (attempt < 5 && !sameLocation(now, where)) {
+      handle.close();
+      continue;
+    }
+    db = handle;
+    live = where;
+    break;
+  }
   watchClose();
   encryption = (await db.meta.get("encryption"))?.value || { state: "off" };
   cryptoMeta = (await db.meta.get("crypto"))?.value || null;
-  return JSON.stringify({ name: DB_NAME, version: db.verno, stores: db.tables.map((t) => t.name) });
+  tidyUp().catch(() => {});
+  return JSON.stringify({ name: db.name, bucket: live.bucket, version: db.verno, stores: db.tables.map((t) => t.name) });
+}
+
+// Where the records are: {bucket, name} (bucket null: the default bucket). For tests and tools
+// that read IndexedDB directly.
+export function liveLocation() {
+  return JSON.stringify({ bucket: live?.bucket ?? null, name: live?.name ?? DB_NAME });
+}
+
+// Delete what an interrupted move left: the partial copy (listed "stale" before it was created)
+// or the old database (listed when the new one was made live). Only while no move runs.
+async function tidyUp() {
+  if (!globalThis.navigator?.locks) return;
+  await navigator.locks.request(MOVE_LOCK, { mode: "exclusive", ifAvailable: true }, async (lock) => {
+    if (!lock) return;
+    for (const row of await pointers().pointer.where("key").startsWith("stale:").toArray()) await tidyUpNow(asLocation(row));
+  });
+}
+
+// The records moved (another tab turned encryption on): close this tab's connection and open
+// the live database. True when it moved.
+function follow() {
+  if (!following) following = followLive().finally(() => { following = null; });
+  return following;
+}
+
+async function followLive() {
+  const where = (await readPointer()) || LEGACY;
+  if (!live || sameLocation(where, live)) return false;
+  const handle = await connect(where);
+  const old = db;
+  db = handle;
+  live = where;
+  old?.close();
+  watchClose();
+  await readCryptoState();
+  if (enabled() && !dataKey) dispatchEvent(new CustomEvent("medex:locked"));
+  return true;
+}
+
+// This tab's connection was closed by someone else: follow the records if they moved, else
+// tell the page (`eventName`) as before.
+function lostConnection(eventName) {
+  follow().then(
+    (moved) => { if (!moved) dispatchEvent(new CustomEvent(eventName)); },
+    () => dispatchEvent(new CustomEvent(eventName)),
+  );
 }
 
 // -- one cross-tab truth for encryption --------------------------------------------------------
@@ -159,6 +300,7 @@ const cryptoView = (enc, meta) => `${enc?.state || "off"}|${keyIdentity(meta)}`;
 const cryptoChannel = new BroadcastChannel("medex-practice-crypto");
 
 async function readCryptoState() {
+  if (move) return; // this tab is turning encryption on: its view is the one that will be live
   const [enc, meta] = await db.transaction("r", db.meta, async () => [
     (await db.meta.get("encryption"))?.value || { state: "off" },
     (await db.meta.get("crypto"))?.value || null,
@@ -173,6 +315,7 @@ async function readCryptoState() {
 // state; if the records now need a key this tab does not hold, the page locks.
 async function reloadCryptoState() {
   await readCryptoState();
+  if (encryption.state === "moved" && (await follow())) return; // the records moved: follow them
   if (enabled() && !dataKey) dispatchEvent(new CustomEvent("medex:locked"));
 }
 
@@ -189,6 +332,8 @@ cryptoChannel.onmessage = (event) => {
     }
   } else if (message.type === "changed") {
     if (db) reloadCryptoState();
+  } else if (message.type === "moved") {
+    if (db) follow(); // another tab turned encryption on: the records are in a new database
   } else if (message.type === "active") {
     lastActivity = Math.max(lastActivity, Number(message.at) || 0);
   }
@@ -240,7 +385,7 @@ async function sealOp(op) {
 // Records are encrypted before the transaction starts (WebCrypto is not an IndexedDB request).
 export async function write(opsJson, auditJson) {
   try {
-    return await writeNow(opsJson, auditJson);
+    return await withLock("shared", () => writeNow(opsJson, auditJson));
   } catch (e) {
     throw plainError(e);
   }
@@ -282,7 +427,9 @@ function plainError(e) {
 async function writeNow(opsJson, auditJson) {
   const plainOps = JSON.parse(opsJson);
   const audit = auditJson ? JSON.parse(auditJson) : null;
+  let followed = false;
   for (let attempt = 0; ; attempt++) {
+    if (following) await following; // the records are moving to another database: write there
     requireOpen();
     const ops = await Promise.all(plainOps.map(sealOp));
     const stores = new Set(ops.map((op) => op.store));
@@ -312,6 +459,12 @@ async function writeNow(opsJson, auditJson) {
         if (audit && audit.entries.length) await db.audit.bulkPut(audit.entries);
       });
     } catch (e) {
+      // This tab's connection was closed because the records moved (encryption turned on in
+      // another tab, which deleted the old database): follow them and write there.
+      if (e?.name === "DatabaseClosedError" && !followed && (await follow())) {
+        followed = true;
+        continue;
+      }
       if (String(e?.message || e).includes("MEDEX_CRYPTO_CHANGED") && attempt === 0) {
         await reloadCryptoState();
         continue; // sealed again under the stored view (or refused: locked)
@@ -374,19 +527,31 @@ async function metaWithPrefixNow(prefix) {
 }
 
 export async function setMeta(key, valueJson) {
-  if (!PLAIN_META.has(key)) requireOpen();
   try {
-    const value = JSON.parse(valueJson);
-    if (value === null) {
-      await db.transaction("rw", db.meta, () => db.meta.delete(key));
-      return;
-    }
-    const row = await sealMeta({ key, value });
-    // An explicit transaction resolves once it has committed (durably: "strict"); a bare put
-    // resolves at the request's success, before the commit, and is lost if the browser dies.
-    await db.transaction("rw", db.meta, () => db.meta.put(row));
+    await withLock("shared", () => setMetaNow(key, valueJson));
   } catch (e) {
     throw plainError(e);
+  }
+}
+
+async function setMetaNow(key, valueJson, followed = false) {
+  if (following) await following;
+  if (!PLAIN_META.has(key)) requireOpen();
+  const value = JSON.parse(valueJson);
+  const row = value === null ? null : await sealMeta({ key, value });
+  try {
+    // An explicit transaction resolves once it has committed (durably: "strict"); a bare put
+    // resolves at the request's success, before the commit, and is lost if the browser dies.
+    await db.transaction("rw", db.meta, async () => {
+      // Never into a database whose records moved to a new one (it is about to be deleted).
+      if ((await db.meta.get("encryption"))?.value?.state === "moved") throw new Error("MEDEX_MOVED");
+      if (row === null) await db.meta.delete(key);
+      else await db.meta.put(row);
+    });
+  } catch (e) {
+    const moved = e?.name === "DatabaseClosedError" || String(e?.message || e).includes("MEDEX_MOVED");
+    if (moved && !followed && (await follow())) return setMetaNow(key, valueJson, true);
+    throw e;
   }
 }
 
@@ -439,22 +604,130 @@ export function cryptoStatus() {
   return JSON.stringify({ enabled: enabled(), locked: enabled() && !dataKey, state: encryption.state });
 }
 
-// Turn encryption on: make the data key, wrap it twice, mark the run "encrypting". The caller
-// then calls migrateStore for every store and finishEncryption. Returns the recovery key.
+// Turn encryption on: make the data key, wrap it twice, and start a move into a fresh database
+// (startMove). The caller then calls migrateStore for every store (each is copied, sealed) and
+// finishMigration (the switch). Returns the recovery key. Until the switch the live database
+// is untouched and says "off" (this tab alone says "encrypting"): if the tab dies meanwhile,
+// encryption simply is not on, and nothing is lost.
 async function setupEncryptionNow(passphrase) {
-  if (enabled()) throw new Error("Encryption is already on.");
-  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
-  const recovery = newRecoveryKey();
-  cryptoMeta = { passphrase: await wrapEnvelope(key, passphrase), recovery: await wrapEnvelope(key, recovery) };
-  // Only the non-extractable copy is kept.
-  dataKey = await unwrapEnvelope(cryptoMeta.passphrase, passphrase, false);
-  encryption = { state: "encrypting" };
-  await db.transaction("rw", db.meta, async () => {
-    await putPlainMeta("crypto", cryptoMeta);
-    await putPlainMeta("encryption", encryption);
+  if (move) throw new Error("Encryption is being turned on already.");
+  const release = await holdMoveLock(); // no write runs in any tab until the switch
+  try {
+    await follow();
+    await readCryptoState(); // the live database's state, not this tab's memory of it
+    if (enabled()) throw new Error("Encryption is already on.");
+    const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+    const recovery = newRecoveryKey();
+    const wrapped = { passphrase: await wrapEnvelope(key, passphrase), recovery: await wrapEnvelope(key, recovery) };
+    // Only the non-extractable copy is kept.
+    const dataKeyNow = await unwrapEnvelope(wrapped.passphrase, passphrase, false);
+    await startMove(release, dataKeyNow, wrapped);
+    cryptoMeta = wrapped;
+    dataKey = dataKeyNow;
+    encryption = { state: "encrypting" };
+    return recovery;
+  } catch (e) {
+    if (!move) release();
+    throw e;
+  }
+}
+
+// -- the move into a fresh database (turning encryption on) -------------------------------------
+let move = null; // {where, target, release, key, crypto, copied: Set}
+
+function newLocation() {
+  const generation = (live.generation || 0) + 1;
+  const suffix = [...crypto.getRandomValues(new Uint8Array(4))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return bucketsSupported()
+    ? { bucket: `medex-g${generation}-${suffix}`, name: DB_NAME, generation }
+    : { bucket: null, name: `${DB_NAME}-g${generation}-${suffix}`, generation };
+}
+
+async function startMove(release, key, wrapped) {
+  const where = newLocation(); // a name never used before: nothing stale can be in it
+  const p = pointers();
+  // Listed as stale BEFORE it exists: if this tab dies mid-copy, the next start deletes it.
+  await p.transaction("rw", p.pointer, () => p.pointer.put({ key: `stale:${locationId(where)}`, ...where }));
+  const target = await connect(where);
+  move = { where, target, release, key, crypto: wrapped, copied: new Set() };
+}
+
+// Drop a move that failed: the live database was never changed; the partial copy is deleted.
+async function abortMove() {
+  const failed = move;
+  if (!failed) return;
+  move = null;
+  failed.target.close();
+  await readCryptoState().catch(() => {});
+  try {
+    await tidyUpNow(failed.where);
+  } finally {
+    failed.release();
+  }
+}
+
+// Copy one store of the live database into the move's target, sealed (audit entries and the
+// plain meta values as they are): one read transaction there, one write transaction here.
+async function copyStore(store) {
+  const rows = await db.table(store).toArray();
+  const out = [];
+  for (const row of rows) {
+    if (store === "audit") out.push(row);
+    else if (store === "meta") {
+      if (row.key !== "encryption" && row.key !== "crypto") out.push(await sealMeta(row, move.key));
+    } else out.push(await sealDoc(store, row, move.key));
+  }
+  const table = move.target.table(store);
+  await move.target.transaction("rw", table, () => table.bulkPut(out));
+  move.copied.add(store);
+  return out.length;
+}
+
+// The switch: the complete copy becomes live (one durable write to the pointer database: the
+// commit point), the old database is marked "moved" (a write that reached it after all is
+// refused there and follows), the other tabs are told, then the old database is deleted
+// (deleting a storage bucket deletes its files).
+async function finishMove() {
+  for (const table of db.tables) if (!move.copied.has(table.name)) await copyStore(table.name);
+  const { target, where } = move;
+  await target.transaction("rw", target.meta, async () => {
+    await target.meta.put({ key: "crypto", value: move.crypto });
+    await target.meta.put({ key: "encryption", value: { state: "on" } });
   });
-  announceCrypto("changed");
-  return recovery;
+  const old = { handle: db, where: live };
+  const p = pointers();
+  await p.transaction("rw", p.pointer, async () => {
+    await p.pointer.put({ key: "live", ...where, at: Date.now() });
+    await p.pointer.delete(`stale:${locationId(where)}`);
+    await p.pointer.put({ key: `stale:${locationId(old.where)}`, ...old.where });
+  });
+  const done = move;
+  move = null;
+  db = target;
+  live = where;
+  watchClose();
+  encryption = { state: "on" };
+  cryptoMeta = done.crypto;
+  try {
+    await old.handle.transaction("rw", old.handle.meta, () => old.handle.meta.put({ key: "encryption", value: { state: "moved" } }));
+  } catch {
+    // already closed by the browser: it is deleted below or at the next start
+  }
+  announceCrypto("moved");
+  old.handle.close();
+  try {
+    await tidyUpNow(old.where);
+  } finally {
+    done.release();
+  }
+}
+
+// Delete a stale database (never the live one) and its "stale" row.
+async function tidyUpNow(where) {
+  const current = (await readPointer()) || LEGACY;
+  if (!sameLocation(where, current)) await dropDatabase(where);
+  const p = pointers();
+  await p.transaction("rw", p.pointer, () => p.pointer.delete(`stale:${locationId(where)}`));
 }
 
 async function startDecryptionNow() {
@@ -474,6 +747,32 @@ export function migrationStores() {
 // that write made them (writes during a run already use the target form). Idempotent, so an
 // interrupted run simply resumes.
 async function migrateStoreNow(store) {
+  if (move || encryption.state === "encrypting") {
+    // Turning encryption on (or an in-place run of an older version, interrupted): copy into
+    // a fresh database. The stores already sealed in place stay as they are there.
+    if (!move) {
+      requireKey();
+      const release = await holdMoveLock();
+      try {
+        await follow(); // another tab may have finished this run meanwhile
+        await readCryptoState();
+        if (encryption.state !== "encrypting" || !dataKey) {
+          release();
+          return 0;
+        }
+        await startMove(release, dataKey, cryptoMeta);
+      } catch (e) {
+        if (!move) release();
+        throw e;
+      }
+    }
+    try {
+      return await copyStore(store);
+    } catch (e) {
+      await abortMove();
+      throw e;
+    }
+  }
   requireKey();
   const toSealed = encryption.state === "encrypting";
   if (!toSealed && encryption.state !== "decrypting") return 0;
@@ -498,6 +797,16 @@ async function migrateStoreNow(store) {
 }
 
 async function finishMigrationNow() {
+  if (move) {
+    try {
+      await finishMove();
+    } catch (e) {
+      if (move) await abortMove(); // not switched: the old database is live and complete
+      throw e;
+    }
+    announceCrypto("changed");
+    return encryption.state;
+  }
   requireKey();
   if (encryption.state === "encrypting") {
     encryption = { state: "on" };
@@ -636,22 +945,36 @@ export async function storageInfo() {
 
 export async function requestPersist() {
   if (!navigator.storage || !navigator.storage.persist) return false;
-  return await navigator.storage.persist();
+  const granted = await navigator.storage.persist();
+  if (granted && live?.bucket && bucketsSupported()) {
+    // The records' own bucket (its persistence is its own; the default bucket's is above).
+    try {
+      await (await navigator.storageBuckets.open(live.bucket)).persist();
+    } catch {
+      // best effort: the bucket was opened with persisted: true already
+    }
+  }
+  return granted;
 }
 
 // The raw connection's "close" event fires only when the browser closes it by itself (never on
 // db.close()): after a storage error, or when the site's data was cleared.
 function watchClose() {
+  const handle = db;
   const connection = db.backendDB();
-  if (connection) connection.addEventListener("close", () => dispatchEvent(new CustomEvent("medex:storage-closed")));
+  if (connection) connection.addEventListener("close", () => {
+    if (handle === db) lostConnection("medex:storage-closed"); // unless the records moved
+  });
 }
 
 // After the browser closed the database: reopen it for reading (the backup export) only if it
 // still exists; never create an empty one. The app stays read-only until a reload.
 export async function reopenForReading() {
   if (db.isOpen()) return true;
-  const existing = indexedDB.databases ? await indexedDB.databases() : [];
-  if (!existing.some((info) => info.name === DB_NAME)) return false;
+  if (live.bucket && !(bucketsSupported() && (await navigator.storageBuckets.keys()).includes(live.bucket))) return false;
+  const factory = await factoryFor(live);
+  const existing = factory.databases ? await factory.databases() : [];
+  if (!existing.some((info) => info.name === live.name)) return false;
   await db.open();
   watchClose();
   return true;

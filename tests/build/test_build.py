@@ -139,6 +139,15 @@ def test_index_html_has_a_strict_csp(dist):
     assert "%" not in re.sub(r"%[0-9A-F]{2}", "", html.replace("100%", ""))  # no unreplaced tokens
 
 
+def test_store_js_gets_the_indexeddb_schema_from_the_stored_type_registry(dist):
+    out, _ = dist
+    js = (out / "js" / "store.js").read_text()
+    assert "%INDEXEDDB_SCHEMA%" not in js and "%DEXIE%" not in js
+    schema = json.loads(re.search(r"const SCHEMA = (\{.*?\n\});", js, re.S).group(1))
+    assert schema == json.loads(build.indexeddb_schema())
+    assert {"meta", "audit", "clients", "session_logs"} <= set(schema["1"])
+
+
 def test_manifest_is_installable(dist):
     out, _ = dist
     manifest = json.loads((out / "manifest.webmanifest").read_text())

@@ -20,11 +20,17 @@ def dump(page) -> dict:
     return json.loads(page.evaluate(f"async () => (await {STORE}).exportAll()"))
 
 
+# The records' database as IndexedDB holds it (js/store.js keeps it in a storage bucket of its
+# own, and turning encryption on moves it to a fresh one): `factory` and `name` in scope.
+LIVE_DB = """const { bucket, name } = JSON.parse((await import(new URL("js/store.js", location.href).href)).liveLocation());
+    const factory = bucket ? (await navigator.storageBuckets.open(bucket)).indexedDB : indexedDB;"""
+
+
 def raw_store(page, store: str) -> str:
     """A store exactly as IndexedDB holds it (no facade, no decryption)."""
     return page.evaluate(
-        """(store) => new Promise((resolve, reject) => {
-            const req = indexedDB.open("medex-practice");
+        """async (store) => { """ + LIVE_DB + """ return await new Promise((resolve, reject) => {
+            const req = factory.open(name);
             req.onsuccess = () => {
                 const db = req.result;
                 const get = db.transaction(store).objectStore(store).getAll();
@@ -32,7 +38,7 @@ def raw_store(page, store: str) -> str:
                 get.onerror = () => reject(get.error);
             };
             req.onerror = () => reject(req.error);
-        })""",
+        }); }""",
         store,
     )
 
@@ -107,11 +113,11 @@ def test_export_wipe_restore_gives_every_record_back_and_a_damaged_file_changes_
 
     # Wipe: delete the database (the open connection is closed cleanly first), reload.
     page.evaluate(
-        """() => new Promise((resolve, reject) => {
-            const req = indexedDB.deleteDatabase("medex-practice");
+        """async () => { """ + LIVE_DB + """ return await new Promise((resolve, reject) => {
+            const req = factory.deleteDatabase(name);
             req.onsuccess = () => resolve(true);
             req.onerror = () => reject(req.error);
-        })"""
+        }); }"""
     )
     expect(page.locator("#read-only-banner")).to_contain_text("another tab")
     page.reload()  # reopens the Data screen, on an empty database

@@ -11,10 +11,10 @@ from medex.backup import checksum_of
 from medex.session_logs import SessionLog, content_hash
 
 from .conftest import open_app, wait_ready
-from .test_data_safety import check_file, export_backup, fill, goto
+from .test_data_safety import LIVE_DB, check_file, export_backup, fill, goto
 
-PUT_RAW = """([store, doc]) => new Promise((resolve, reject) => {
-    const req = indexedDB.open("medex-practice");
+PUT_RAW = """async ([store, doc]) => { """ + LIVE_DB + """ return await new Promise((resolve, reject) => {
+    const req = factory.open(name);
     req.onsuccess = () => {
         const db = req.result;
         const tx = db.transaction(store, "readwrite");
@@ -23,10 +23,10 @@ PUT_RAW = """([store, doc]) => new Promise((resolve, reject) => {
         tx.onerror = () => reject(tx.error);
     };
     req.onerror = () => reject(req.error);
-})"""
+}); }"""
 
-GET_RAW = """([store, id]) => new Promise((resolve, reject) => {
-    const req = indexedDB.open("medex-practice");
+GET_RAW = """async ([store, id]) => { """ + LIVE_DB + """ return await new Promise((resolve, reject) => {
+    const req = factory.open(name);
     req.onsuccess = () => {
         const db = req.result;
         const get = db.transaction(store).objectStore(store).get(id);
@@ -34,7 +34,7 @@ GET_RAW = """([store, id]) => new Promise((resolve, reject) => {
         get.onerror = () => reject(get.error);
     };
     req.onerror = () => reject(req.error);
-})"""
+}); }"""
 
 # A signature by ANOTHER practice's key (a real ECDSA P-256 key made in the page, not the app's).
 FOREIGN_SIGNATURE = """async (message) => {

@@ -168,3 +168,25 @@ def test_low_storage_is_warned_about_before_the_disk_is_full(page):
     expect(page.locator("#storage-left")).to_contain_text("MB")
     banner.get_by_role("link", name="Export a backup now").click()
     expect(page.locator("#export-backup")).to_be_visible()
+
+
+def test_a_database_the_browser_closed_is_never_silently_recreated_under_a_save(page, base_url):
+    """Chromium closes the connection itself after a storage error (or when site data is
+    cleared) and may drop the database: the next save must not reopen a new, empty database and
+    say "added" while every record is gone."""
+    set_up_practice_with_a_client(page)
+    typed = fill_new_client(page)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "Storage.clearDataForOrigin",
+        {"origin": base_url.rstrip("/"), "storageTypes": "indexeddb"},
+    )
+    expect(page.locator("#read-only-banner")).to_contain_text("closed")
+    page.get_by_role("button", name="Save client").click()
+    expect(page.locator("#read-only-banner")).to_contain_text("closed")
+    expect(page.locator("#flash").filter(has_text=re.compile("saved|added", re.I))).to_have_count(0)
+    expect(page.get_by_role("heading", name="Ben Okafor")).to_have_count(0)
+    for label, value in typed.items():
+        expect(page.get_by_label(label)).to_have_value(value)
+    names = page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
+    assert "medex-practice" not in names  # no empty database was made to take the save

@@ -224,8 +224,6 @@ def unlock(page) -> None:
 
 def test_encryption_and_the_lock_are_one_truth_across_tabs(page, context):
     set_up_practice_with_a_client(page)
-    # Auto-lock has a saved default from the first run (applies after any reload).
-    assert dump(page)["meta"]["idle_minutes"] == 10
     url = client_url(page)
     other = context.new_page()
     open_app(other, url)  # opened before encryption is turned on
@@ -267,3 +265,5 @@ def test_encryption_and_the_lock_are_one_truth_across_tabs(page, context):
     open_app(third, url)
     expect(third.locator("#field-emergency_contact_phone")).to_have_value("555 000 4444")
     assert json.loads(raw_store(third, "clients"))[0]["emergency_contact_phone"] == "555 000 4444"
+    # Auto-lock has a saved default from the first run (so it applies after any reload).
+    assert dump(third)["meta"]["idle_minutes"] == 10

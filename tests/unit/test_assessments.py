@@ -317,3 +317,12 @@ def test_vitals_rows_carry_safety_flags():
     a = make([], vitals={"systolic": 185, "diastolic": 95})
     rows = {r.measure_id: r for r in interpret_assessment(a, [a], 70, "male")}
     assert any(f.kind == "safety" for f in rows["bp_systolic"].flags)
+
+
+def test_a_new_assessment_is_the_baseline_until_there_is_one():
+    from medex.assessments import next_assessment_kind
+
+    tug = [{"measure_id": "tug", "value": 12}]
+    assert next_assessment_kind([]) == "baseline"
+    assert next_assessment_kind([make(tug, kind="discharge")]) == "baseline"
+    assert next_assessment_kind([make(tug, kind="baseline")]) == "reassessment"

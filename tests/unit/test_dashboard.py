@@ -1,12 +1,13 @@
 from datetime import UTC, datetime
 
 from medex.dashboard import DashboardItem, ordered, practice_setup_items
+from medex.navigation import Screen
 
 
 def test_missing_profile_is_the_first_urgent_item():
     items = practice_setup_items(has_profile=False, storage_persisted=False)
     assert [i.kind for i in ordered(items)] == ["setup", "storage"]
-    assert items[0].severity == "urgent" and items[0].link == "#/settings"
+    assert items[0].severity == "urgent" and items[0].link == Screen("settings")
 
 
 def test_nothing_due_when_profile_set_and_storage_persisted():

@@ -9,6 +9,7 @@ import pytest
 from app import core
 from medex import audit
 from medex.intake import Client
+from medex.navigation import Screen
 from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository, to_documents
 from medex.services import data
@@ -74,7 +75,7 @@ def test_backup_reminder_nags_only_after_seven_days(days, severity, title):
     last = (NOW - timedelta(days=days, hours=1)).isoformat().replace("+00:00", "Z")
     [item] = data.backup_items(last, NOW)
     assert (item.severity, item.title) == (severity, title)
-    assert item.link == "#/data"
+    assert item.link == Screen("data")
 
 
 def test_never_backed_up_is_urgent():

@@ -11,10 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from app import core
-from app.screens import caseload as caseload_screen
-from app.screens import clients as clients_screen
-from app.screens import documents as documents_screen
+from app import clock, core
 from medex.documents import SPECS, Communication, DocKind, SentDocument
 from medex.inert import inert_html
 from medex.intake import Client
@@ -30,8 +27,7 @@ from .test_session_screens import FormData
 @pytest.fixture
 def app(monkeypatch):
     core.load_screens()
-    for module in (clients_screen, documents_screen, caseload_screen):
-        monkeypatch.setattr(module, "today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
     a = core.App(InMemoryRepository(), FakePlatform())
     seeded = seed_typical_client(a.repo, TODAY)
     run(a.load())

@@ -228,3 +228,33 @@ def test_cr10_range(value, ok):
     else:
         with pytest.raises(ValidationError, match="from 0 to 10"):
             RpeRating(scale=RpeScale.CR10, value=value)
+
+
+# --- The session log's target line ------------------------------------------------------
+
+
+def test_session_target_text_names_the_band_range_and_method():
+    """§3D Karvonen with Tanaka HRmax, §1H moderate = 40–59% HRR: age 68, rest 70 →
+    HRmax 160, 70 + 40–59% × 90 = 106–123 bpm; the band is read back from the line."""
+    from medex.heart_rate import intensity_of_target_text, session_target_text
+
+    text, use_rpe = session_target_text(IntensityLevel.MODERATE, 68, 70)
+    assert not use_rpe
+    assert text.startswith("Moderate (40–59% HRR): 106–123 bpm. Karvonen")
+    assert "Tanaka" in text and "=" not in text
+    for level, band in INTENSITY_BANDS.items():
+        line, _ = session_target_text(level, 68, 70)
+        assert intensity_of_target_text(line) is level, band.label
+    assert intensity_of_target_text("") is IntensityLevel.MODERATE
+
+
+def test_session_target_text_without_a_resting_rate_or_with_blunted_response():
+    """§3D "Flag beta-blocker users: use RPE instead of HR targets": no numbers at all."""
+    from medex.heart_rate import session_target_text
+
+    text, use_rpe = session_target_text(IntensityLevel.LIGHT, 68, None)
+    assert "enter the resting heart rate" in text and not use_rpe
+    text, use_rpe = session_target_text(IntensityLevel.MODERATE, 68, 70, hr_response_altered=True)
+    assert use_rpe and "use RPE" in text and "bpm" not in text
+    text, _ = session_target_text(IntensityLevel.MODERATE, 12, 70)
+    assert "no target range" in text and "18 to 110" in text

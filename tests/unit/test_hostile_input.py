@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -19,7 +18,7 @@ from typing import Any, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from app import core
+from app import clock, core
 from app.screens import clients as clients_screen
 from medex import APP_VERSION
 from medex.backup import make_backup, parse_backup, plan_restore
@@ -284,13 +283,9 @@ async def _icd10_source():
 
 @contextmanager
 def fixed_day():
-    """Screens read today() and the ICD-10 index through module globals: pin them."""
+    """Screens read the day (app.clock) and the ICD-10 index through module globals: pin them."""
     core.load_screens()
-    patched = [(clients_screen, "icd10_source", _icd10_source)]
-    for handler in {*core.ROUTES.values(), *core.ACTIONS.values()}:
-        module = sys.modules[handler.__module__]
-        if hasattr(module, "today"):
-            patched.append((module, "today", lambda: TODAY))
+    patched = [(clients_screen, "icd10_source", _icd10_source), (clock, "today", lambda: TODAY)]
     saved = [(m, n, getattr(m, n)) for m, n, _ in patched]
     try:
         for module, name, value in patched:

@@ -26,6 +26,7 @@ from medex.intake import (
     check_transition,
     name_key,
 )
+from medex.navigation import Screen
 from medex.repository import InMemoryRepository
 from medex.screening import AcsmScreeningInputs, Clearance, ScreeningRecord
 from medex.services.intake import (
@@ -570,7 +571,7 @@ def test_dashboard_lists_pending_clearances_and_clients_not_ready():
     items = intake_dashboard_items(run(load_all_files(repo)).values())
     assert [i.kind for i in items] == ["clearance", "onboarding"]
     assert items[0].title == "Medical clearance pending: Ana López"
-    assert items[0].link == f"#/client?id={a.id}&section=clearance"
+    assert items[0].link == Screen("client", {"id": a.id, "section": "clearance"})
     assert items[1].title == "1 client(s) not ready for a first session"  # Bob is discharged
 
 

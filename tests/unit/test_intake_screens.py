@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from app import core
+from app import clock, core
 from app.screens import clients as clients_screen
+from medex.health import HR_BLUNTED_ADVICE
 from medex.icd10 import Icd10Index
 from medex.intake import Client, ClientStatus, Consent, Referral, ReferringProvider
 from medex.repository import InMemoryRepository
@@ -29,7 +30,7 @@ def app(monkeypatch):
         return index
 
     monkeypatch.setattr(clients_screen, "icd10_source", source)
-    monkeypatch.setattr(clients_screen, "today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
     a = core.App(InMemoryRepository(), FakePlatform())
     run(a.load())
     run(a.dispatch("save-profile", dict(GOOD)))
@@ -222,6 +223,7 @@ def test_full_intake_flags_beta_blocker_and_recommends_clearance_with_diabetes_n
     assert len(run(app.repo.list(Clearance))) == 1
     history = Elements(html(app, f"#/client?id={client.id}&section=history"))
     assert "Affects HR/BP" in history.text["medication-list"]
+    assert history.text["hr-advice"] == HR_BLUNTED_ADVICE  # the domain's own words
 
 
 def test_screening_with_unanswered_questions_keeps_answers(app):

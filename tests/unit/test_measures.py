@@ -860,3 +860,22 @@ def test_custom_measure_validation_messages(data, field, message):
     with pytest.raises(ValidationError) as exc:
         CustomMeasure(**{**base, **data})
     assert message in field_errors(exc.value)[field]
+
+
+def test_gait_speed_and_bmi_are_computed_from_their_helper_inputs():
+    """§1C gait speed = distance ÷ time (the timed distance is a protocol choice); §1G BMI =
+    kg ÷ m². The assessment form offers exactly these helper inputs."""
+    from medex.measures import HELPER_INPUTS, value_from_helpers
+
+    assert {m: [h.key for h in hs] for m, hs in HELPER_INPUTS.items()} == {
+        "gait_speed": ["time_s"],
+        "bmi": ["height_cm", "weight_kg"],
+    }
+    assert value_from_helpers("gait_speed", {"distance_m": "4 m"}, {"time_s": "5"}) == 0.8
+    assert value_from_helpers("gait_speed", {"distance_m": "10 m"}, {"time_s": 8}) == 1.25
+    with pytest.raises(NotComputable, match="Choose the timed distance"):
+        value_from_helpers("gait_speed", {"distance_m": "other"}, {"time_s": "5"})
+    assert value_from_helpers("bmi", {}, {"height_cm": "175", "weight_kg": "70"}) == 22.9
+    with pytest.raises(NotComputable, match="both height and weight"):
+        value_from_helpers("bmi", {}, {"height_cm": "175", "weight_kg": ""})
+    assert value_from_helpers("tug", {}, {}) is None

@@ -8,9 +8,8 @@ from datetime import date
 
 import pytest
 
-from app import core
+from app import clock, core
 from app.screens import clients as clients_screen
-from app.screens import outcomes as outcomes_screen
 from medex.assessments import Assessment
 from medex.icd10 import Icd10Index
 from medex.intake import Client, ClientStatus, ReferringProvider
@@ -36,8 +35,7 @@ def app(monkeypatch):
         return index
 
     monkeypatch.setattr(clients_screen, "icd10_source", source)
-    monkeypatch.setattr(clients_screen, "today", lambda: TODAY)
-    monkeypatch.setattr(outcomes_screen, "today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
     a = core.App(InMemoryRepository(), FakePlatform())
     run(a.load())
     run(a.dispatch("save-profile", dict(GOOD)))

@@ -4,11 +4,12 @@ discharge and the progress-report data."""
 from datetime import date
 
 from medex.assessments import Assessment
-from medex.intake import Client
+from medex.intake import Client, ClientStatus
 from medex.programs import Episode, default_program
 from medex.repository import InMemoryRepository, StorageFullError
 from medex.services.outcomes import (
     client_outcomes,
+    discharge_client_after_program,
     discharge_episode,
     list_programs,
     reassessment_dashboard,
@@ -207,6 +208,19 @@ def test_discharge_when_criteria_met():
     assert run(repo.get(Episode, ep.id)).discharge_reason == "criteria_met"
     result, _ = run(discharge_episode(repo, ep.id, "2025-04-01", "client_request", TODAY))
     assert result.errors == {"__all__": "This program is already discharged"}
+
+
+def test_client_is_discharged_with_the_last_program_in_progress():
+    """A program still running keeps the client in care; ending it discharges them."""
+    repo, client = setup()
+    episode = _start(repo, client)
+    assert run(discharge_client_after_program(repo, client.id, TODAY)) == ""
+    assert run(repo.get(Client, client.id)).status is ClientStatus.REFERRED
+    run(discharge_episode(repo, episode.id, "2025-03-02", "client_request", TODAY))
+    message = run(discharge_client_after_program(repo, client.id, TODAY))
+    assert message == "Ann Lee is now discharged."
+    assert run(repo.get(Client, client.id)).status is ClientStatus.DISCHARGED
+    assert run(discharge_client_after_program(repo, client.id, TODAY)) == ""
 
 
 def test_reassessment_dashboard_lists_overdue_programs_only():

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from medex.forms import field_errors
+from medex.navigation import Screen
 from medex.outcomes import interpret
 from medex.programs import (
     DEFAULT_PROGRAMS,
@@ -312,7 +313,7 @@ def test_dashboard_items_only_for_due_and_overdue():
     soon = reassessments_due(ep, [_A(last)], [], last + timedelta(days=10))
     items = reassessment_dashboard_items([("c1", "Ann Lee", late), ("c2", "Bo Ray", soon)])
     assert [i.title for i in items] == ["Ann Lee: reassessment overdue by 8 days"]
-    assert items[0].severity == "urgent" and items[0].link == "#/client?id=c1"
+    assert items[0].severity == "urgent" and items[0].link == Screen("client", {"id": "c1"})
 
 
 # -- discharge criteria -----------------------------------------------------------------------

@@ -430,3 +430,14 @@ def test_session_logging_allowed_once_clearance_received_and_shows_restrictions(
     allowed, message = session_logging_allowed(_outcome(decision), clearance, None)
     assert allowed
     assert "2025-03-10" in message and "No overhead lifting" in message
+
+
+def test_session_clearance_with_no_screening_on_file_needs_a_reason():
+    """No screening: the ACSM algorithm cannot be applied, so clearance is unknown and the
+    session needs a reason (conservative); with a screening it is session_logging_allowed."""
+    from medex.screening import NO_SCREENING_MESSAGE, session_clearance
+
+    assert session_clearance(None, None) == (False, NO_SCREENING_MESSAGE)
+    assert session_clearance(_outcome(NOT), None) == session_logging_allowed(
+        _outcome(NOT), None, None
+    )

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app import core
+from app import clock, core
+from app.dosage_form import duration_text, parse_duration
 from app.screens import clients as clients_screen
-from app.screens import sessions as sessions_screen
 from medex.exercises import Exercise
 from medex.intake import Client
 from medex.repository import InMemoryRepository, SignedRecordError
@@ -81,8 +81,7 @@ TODAY = date(2026, 3, 10)
 @pytest.fixture
 def app(monkeypatch):
     core.load_screens()
-    monkeypatch.setattr(clients_screen, "today", lambda: TODAY)
-    monkeypatch.setattr(sessions_screen, "today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
     a = core.App(InMemoryRepository(), FakePlatform())
     run(a.load())
     run(a.dispatch("save-profile", dict(GOOD)))
@@ -157,6 +156,30 @@ def test_client_page_has_a_sessions_tab_and_start_button(app):
     assert "tab-sessions" in page.text and "start-session-top" in page.text
     sessions = Elements(html(app, f"#/client-sessions?id={client.id}"))
     assert "No sessions logged yet" in sessions.text["no-sessions"]
+
+
+def test_every_client_tab_shows_the_one_client_header(app):
+    """One component (app.client_header): the same header and tabs on every client tab, with
+    the current tab marked."""
+    from app.client_header import TEMPLATE
+    from app.render import templates_dir
+
+    page_template = (templates_dir() / "views" / "intake" / "client.html").read_text()
+    assert f'{{% include "{TEMPLATE}" %}}' in page_template
+    client = add_client(app)
+    tabs = {
+        f"#/client?id={client.id}&section=history": "tab-history",
+        f"#/client-sessions?id={client.id}": "tab-sessions",
+        f"#/client-outcomes?id={client.id}": "tab-outcomes",
+        f"#/assessment-new?client={client.id}": "tab-outcomes",
+    }
+    for location, current in tabs.items():
+        page = html(app, location)
+        text = Elements(page).text
+        assert text["client-name"] == "Ana López" and text["client-age"] == "68 years", location
+        assert "Referred" in text["client-status"] and "tab-checklist" in text, location
+        assert f'id="{current}" aria-current="page"' in page, location
+        assert page.count('aria-current="page"') == 1, location
 
 
 def test_start_session_saves_a_draft_and_seeds_the_library(app):
@@ -281,9 +304,9 @@ def test_exercise_time_needs_a_unit(app):
     [("30 s", 30), ("30s", 30), ("10 min", 600), ("10m", 600), ("1:30", 90), ("", None)],
 )
 def test_parse_duration(text, seconds):
-    assert sessions_screen.parse_duration(text) == seconds
+    assert parse_duration(text) == seconds
     if seconds:
-        assert sessions_screen.parse_duration(sessions_screen.duration_text(seconds)) == seconds
+        assert parse_duration(duration_text(seconds)) == seconds
 
 
 def test_signed_log_is_read_only_and_cannot_be_changed_by_the_form(app):
@@ -335,6 +358,20 @@ def test_target_hr_shows_karvonen_with_tanaka(app):
     target = Elements(html(app)).text["target-hr"]
     # Age 68 on 2026-03-10: Tanaka 208 − 0.7 × 68 = 160.4 → 160; 70 + 40–59% × 90 = 106–123
     assert "106–123 bpm" in target and "Tanaka" in target
+
+
+def test_back_pain_warning_signs_are_worded_as_safety_words_them(app):
+    """Each tick box says exactly what the flag it raises says (medex.safety's own labels)."""
+    from medex.safety import MSK_RED_FLAG_LABELS, MskRedFlag
+
+    log = start(app, add_client(app))
+    page = html(app)
+    for flag, label in MSK_RED_FLAG_LABELS.items():
+        assert f'name="msk_{flag.value}" value="1"> {label}</label>' in page, flag
+    submit(app, log, **{f"msk_{f.value}": "1" for f in MskRedFlag})
+    details = " ".join(f.detail for f in run(app.repo.get(SessionLog, log.id)).safety_flags)
+    for label in MSK_RED_FLAG_LABELS.values():
+        assert label in details
 
 
 def test_glucose_fields_only_for_clients_with_diabetes(app):

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from medex import APP_VERSION
 from medex.records import PracticeProfile
@@ -23,7 +23,7 @@ from medex.repository import Repository
 from medex.services.practice import load_practice_profile
 from medex.signing import VerificationCache
 
-from .render import render
+from .render import href, render
 
 View = tuple[str, dict[str, Any]]
 RouteHandler = Callable[["App", dict[str, str]], Awaitable[View]]
@@ -162,8 +162,7 @@ class App:
     def location(self) -> str:
         """The hash for the current screen, e.g. ``#/client?id=…`` (kept in the address bar so
         a reload reopens the same screen)."""
-        query = urlencode(self.state.params)
-        return f"#/{self.state.route}" + (f"?{query}" if query else "")
+        return href(self.state.route, self.state.params)
 
     # -- actions ------------------------------------------------------------------------
     async def dispatch(self, name: str, data: dict[str, Any]) -> None:

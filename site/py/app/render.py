@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -34,6 +36,19 @@ def _bytes(value: float | int | None) -> str:
     return f"{size:.1f} GB"
 
 
+def href(
+    screen: str | tuple[str, Mapping[str, str]], params: Mapping[str, str] | None = None
+) -> str:
+    """The link to a screen of this app: ``href("client", {"id": "c1"})`` (or a domain
+    ``Screen``) → ``#/client?id=c1``. The one place a route becomes a URL."""
+    if isinstance(screen, str):
+        route = screen
+    else:
+        route, params = screen
+    query = urlencode(dict(params or {}))
+    return f"#/{route}" + (f"?{query}" if query else "")
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(
@@ -45,6 +60,8 @@ def environment() -> Environment:
     )
     env.filters["date"] = _date
     env.filters["bytes"] = _bytes
+    env.filters["href"] = href
+    env.globals["href"] = href
     return env
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "definition_for",
     "interpret_assessment",
     "measure_history",
+    "next_assessment_kind",
     "observations_by_measure",
 ]
 
@@ -390,6 +391,12 @@ class Assessment(Record):
 # ---------------------------------------------------------------------------------------------
 # History and interpretation
 # ---------------------------------------------------------------------------------------------
+
+
+def next_assessment_kind(assessments: Iterable[Assessment]) -> AssessmentKind:
+    """The kind a new assessment of a program starts as: the baseline first, then
+    reassessments (the discharge assessment is always chosen by the practitioner)."""
+    return "reassessment" if any(a.kind == "baseline" for a in assessments) else "baseline"
 
 
 def _vital_values(a: Assessment) -> list[tuple[str, float, dict]]:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from .navigation import Screen
+
 Severity = Literal["urgent", "due", "info"]
 _ORDER = {"urgent": 0, "due": 1, "info": 2}
 
@@ -15,7 +17,7 @@ class DashboardItem(BaseModel):
     kind: str  # e.g. "setup", "storage", later "reassessment", "report", "clearance"
     title: str
     detail: str = ""
-    link: str = ""  # an in-app route like "#/settings"
+    link: Screen | None = None  # the screen that deals with it; the app makes the href
     link_label: str = "Open"
     severity: Severity = "due"
     since: datetime | None = None
@@ -37,7 +39,7 @@ def practice_setup_items(has_profile: bool, storage_persisted: bool | None) -> l
                 kind="setup",
                 title="Set up your practice profile",
                 detail="Your name, credentials and contact details go on every report's letterhead.",
-                link="#/settings",
+                link=Screen("settings"),
                 link_label="Set up",
                 severity="urgent",
             )
@@ -49,7 +51,7 @@ def practice_setup_items(has_profile: bool, storage_persisted: bool | None) -> l
                 title="Storage is not yet protected from clean-up",
                 detail="The browser may clear data when the device runs low on space. Install the app "
                 "(Add to Home Screen) and keep regular backups.",
-                link="#/settings",
+                link=Screen("settings"),
                 link_label="Storage settings",
                 severity="info",
             )

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from .dashboard import DashboardItem
+from .navigation import Screen
 from .records import LongText, Record, RequiredText, Text, _no_control_chars
 
 # ---------------------------------------------------------------------------------------------
@@ -645,7 +646,7 @@ def owed_dashboard_items(owed: list[Owed], today: date) -> list[DashboardItem]:
             "due": "due today",
             "upcoming": f"due by {_fmt(o.due_on)}",
         }[o.status]
-        link = f"#/document?client={o.client_id}&kind={o.kind.value}"
+        link = Screen("document", {"client": o.client_id, "kind": o.kind.value})
         items.append(
             DashboardItem(
                 kind="report",
@@ -682,7 +683,7 @@ def lmn_expiry_items(comms: list[Communication], names: dict[str, str], today: d
                 title=f"Letter of medical necessity for {names.get(client_id, 'a client')} "
                 f"{word} {_fmt(expires)}",
                 detail="Ask the physician for a renewed letter if the client uses HSA/FSA funds.",
-                link=f"#/document?client={client_id}&kind=lmn_draft",
+                link=Screen("document", {"client": client_id, "kind": "lmn_draft"}),
                 link_label="Draft a new one",
                 severity="due" if expires >= today else "urgent",
             )
@@ -837,7 +838,7 @@ class DocumentInputs:
     number: str = ""  # receipt number
 
 
-def _letterhead(profile: Any) -> dict[str, Any]:
+def letterhead(profile: Any) -> dict[str, Any]:
     if profile is None:
         return {
             "business": "",
@@ -1173,7 +1174,7 @@ def view_model(inp: DocumentInputs) -> dict[str, Any]:
         "one_page": spec.one_page,
         "date": _iso(inp.today),
         "paper": inp.settings.paper,
-        "letterhead": _letterhead(inp.profile),
+        "letterhead": letterhead(inp.profile),
         "client": _client(inp),
         "provider": _provider(inp.provider),
         "referral": _referral(inp.referral),

@@ -461,3 +461,56 @@ def karvonen_target_for_intensity(
         hr_max_bpm=hr_max_bpm,
         hr_response_altered=hr_response_altered,
     )
+
+
+# --- The session log's target line (clinical.md §3D, §1H) ---------------------------------
+# Source: /work/shared/reference/clinical.md §3D "Heart-rate methods" (Karvonen with Tanaka
+# 208 − 0.7 × age; "flag beta-blocker users: use RPE instead of HR targets") and §1H (ACSM
+# %HRR bands).
+
+
+def session_target_text(
+    level: IntensityLevel,
+    age: float | None,
+    resting_bpm: int | None,
+    *,
+    hr_response_altered: bool = False,
+) -> tuple[str, bool]:
+    """(the session log's target line, use RPE?) for one intensity band.
+
+    The line starts with the band ("Moderate (40–59% HRR)"), so ``intensity_of_target_text``
+    reads the band back from a stored log. With a medication that alters the heart-rate
+    response it gives RPE advice and no numbers; without a resting heart rate it says what to
+    enter; otherwise the Karvonen range with the method named.
+
+    >>> session_target_text(IntensityLevel.MODERATE, 60, 70)[0]
+    'Moderate (40–59% HRR): 108–127 bpm. Karvonen (heart-rate reserve): 70 + 40%–59% × (166 − 70); HRmax 166 bpm (Tanaka: 208 − 0.7 × age)'
+    """
+    band = INTENSITY_BANDS[IntensityLevel(level)]
+    head = (
+        f"{band.label} ({band.pct_hrr[0]}–{band.pct_hrr[1]}% HRR)" if band.pct_hrr else band.label
+    )
+    if hr_response_altered:
+        target = karvonen_target_for_intensity(level, None, 60, hr_response_altered=True)
+        return f"{head}: use RPE. {target.advice}", True
+    if resting_bpm is None:
+        return (
+            f"{head}: enter the resting heart rate before exercise to see the target range "
+            "(Karvonen with Tanaka HRmax).",
+            False,
+        )
+    try:
+        target = karvonen_target_for_intensity(level, age, resting_bpm)
+    except ValueError as exc:
+        return f"{head}: no target range ({exc}).", False
+    assert target.hr_max is not None
+    method = target.method_text.split("= ", 1)[0].rstrip() + f"; {target.hr_max.method_text}"
+    return f"{head}: {target.low_bpm}–{target.high_bpm} bpm. {method}", False
+
+
+def intensity_of_target_text(text: str) -> IntensityLevel:
+    """The band a stored target line was written for (moderate when it names none)."""
+    for level, band in INTENSITY_BANDS.items():
+        if text.startswith(band.label + " ("):
+            return level
+    return IntensityLevel.MODERATE

@@ -21,6 +21,7 @@ Nothing here does I/O. Interpretation over time lives in ``outcomes.py``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -2606,6 +2607,53 @@ def score_gait_speed(distance_m: float, time_s: float) -> ScoreResult:
     value = round(d / t, 2)
     check_value(_GAIT, value)
     return _result(_GAIT, value, f"{d:g} m ÷ {t:g} s", details={"distance_m": d, "time_s": t})
+
+
+# --- Values computed from other inputs on the assessment form -----------------------------
+# Gait speed = distance ÷ time (clinical.md §1C, "record distance, pace and start"); BMI =
+# kg ÷ m² (clinical.md §1G, CDC adult BMI categories). Source: /work/shared/reference/.
+
+
+@dataclass(frozen=True, slots=True)
+class HelperInput:
+    """An input a measure's value can be computed from when the value itself is left blank."""
+
+    key: str
+    label: str
+    hint: str = ""
+
+
+HELPER_INPUTS: Mapping[str, tuple[HelperInput, ...]] = MappingProxyType(
+    {
+        "gait_speed": (
+            HelperInput("time_s", "Walk time (s)", "Speed = distance ÷ time, if left blank"),
+        ),
+        "bmi": (
+            HelperInput("height_cm", "Height (cm)", "BMI from height and weight, if left blank"),
+            HelperInput("weight_kg", "Weight (kg)"),
+        ),
+    }
+)
+
+
+def value_from_helpers(
+    measure_id: str, protocol: Mapping[str, Any], helpers: Mapping[str, Any]
+) -> float | None:
+    """The value of ``measure_id`` computed from its helper inputs (``HELPER_INPUTS``), or
+    None when the measure has none. Raises NotComputable / ValueError with a plain message.
+
+    >>> value_from_helpers("gait_speed", {"distance_m": "4 m"}, {"time_s": "5"})
+    0.8
+    """
+    if measure_id == "gait_speed":
+        match = re.match(r"(\d+(?:\.\d+)?)", str(protocol.get("distance_m", "")))
+        if not match:
+            raise NotComputable("Choose the timed distance (4 m, 6 m or 10 m) or enter the speed")
+        return score_gait_speed(float(match[1]), helpers.get("time_s", "")).value
+    if measure_id == "bmi":
+        height, weight = helpers.get("height_cm"), helpers.get("weight_kg")
+        return score_bmi(height or None, weight or None).value
+    return None
 
 
 def _hand_value(trials: Sequence[Any], method: str) -> float | None:

@@ -30,26 +30,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from .records import Record
+from .stores import record_modules
 
 Upgrader = Callable[[dict], dict]
 
-# Modules holding persisted record types. A module that does not exist yet is skipped, so
-# this list can name the record modules other issues are still writing.
-KNOWN_MODULES: tuple[str, ...] = (
-    "records",
-    "intake",
-    "health",
-    "screening",
-    "measures",
-    "assessments",
-    "programs",
-    "episodes",
-    "exercises",
-    "session_logs",
-    "addenda",
-    "documents",
-    "communications",
-)
+# Modules holding persisted record types: those of the stored-type registry (``stores``).
+KNOWN_MODULES: tuple[str, ...] = record_modules()
 
 APP_NAME = "MedEx Practice"
 

@@ -38,6 +38,7 @@ from pydantic import (
 
 from .dashboard import DashboardItem
 from .measures import CATALOGUE, CONDITIONS, MeasureDefinition, format_quantity
+from .navigation import Screen
 from .outcomes import ReportRow, cutoff_flags, norm_band, normalise_sex
 from .records import LongText, Record, RequiredText, Text
 
@@ -988,7 +989,7 @@ def reassessment_dashboard_items(
                     kind="reassessment",
                     title=f"{name}: {item.title[0].lower()}{item.title[1:]}",
                     detail=item.reason,
-                    link=f"#/client?id={client_id}",
+                    link=Screen("client", {"id": client_id}),
                     link_label="Assess",
                     severity="urgent" if item.days_overdue > 7 else "due",
                 )

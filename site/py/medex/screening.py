@@ -450,3 +450,18 @@ def session_logging_allowed(
         f"{outcome.label}, and it has not been received. Record the clearance, or give a reason "
         "for logging this session without it."
     )
+
+
+NO_SCREENING_MESSAGE = (
+    "No pre-participation screening is recorded for this client. Record the screening, or "
+    "give a reason for logging this session without it."
+)
+
+
+def session_clearance(outcome: AcsmOutcome | None, clearance: Clearance | None) -> tuple[bool, str]:
+    """(may a session be logged without a reason?, what to tell the practitioner). As
+    ``session_logging_allowed``; with no screening on file clearance is unknown, so a reason
+    is needed too (conservative: the ACSM algorithm, clinical.md §2A, cannot be applied)."""
+    if outcome is None:
+        return False, NO_SCREENING_MESSAGE
+    return session_logging_allowed(outcome, clearance)

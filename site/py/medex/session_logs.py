@@ -44,6 +44,7 @@ from .dashboard import DashboardItem
 from .exercises import Dosage, Exercise, ExerciseCategory, load_in_kg
 from .forms import field_errors
 from .heart_rate import HR_PLAUSIBLE_MAX, HR_PLAUSIBLE_MIN, RpeRating
+from .navigation import Screen
 from .records import LongText, Record, RequiredText, Text
 from .safety import (
     TIMING_LABELS,
@@ -1079,7 +1080,7 @@ def unsigned_log_items(
                 kind="unsigned_log",
                 title=f"Unsigned session log: {who}, {log.session_date.isoformat()}",
                 detail="Session logs should be signed within 24 hours. Review and sign it.",
-                link=f"#/session?id={log.id}",
+                link=Screen("session", {"id": log.id}),
                 link_label="Review and sign",
                 severity="due",
                 since=log.created_at,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from medex.intake import ReferringProvider
 from medex.services.caseload import BY_LABELS, caseload_report
 
+from .. import clock
 from ..core import App, View, route
 from ..render import render
-from .clients import today
 
 
 @route("caseload")
@@ -19,7 +19,7 @@ async def caseload(app: App, params: dict[str, str]) -> View:
     if provider is not None and by == "provider":
         by = "program"  # one provider's clients: by program or condition
     doc = await caseload_report(
-        app.repo, today(), by=by, provider_id=provider.id if provider else ""
+        app.repo, clock.today(), by=by, provider_id=provider.id if provider else ""
     )
     dimensions = [(k, v) for k, v in BY_LABELS.items() if not (provider and k == "provider")]
     return "views/caseload.html", {

@@ -5,7 +5,6 @@ goals, onboarding checklist)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
@@ -35,9 +34,7 @@ from medex.services.intake import (
     is_ready,
     list_providers,
     load_all_files,
-    load_client_file,
     load_consent_texts,
-    onboarding_checklist,
     record_referral,
     save_clearance,
     save_client,
@@ -48,18 +45,11 @@ from medex.services.intake import (
 )
 from medex.signing import CHECK_LABELS, SigningKeyError
 
+from .. import clock
+from ..client_header import SECTIONS, client_header
 from ..core import App, FormState, View, action, route
-
-SECTIONS = (
-    ("details", "Details"),
-    ("referral", "Referral"),
-    ("history", "Health history"),
-    ("screening", "Screening"),
-    ("clearance", "Clearance"),
-    ("consent", "Consent"),
-    ("goals", "Goals"),
-    ("checklist", "Checklist"),
-)
+from ..forms import fail
+from ..intake_form import history_values, row_count, screening_values
 
 
 async def _browser_icd10() -> Icd10Index:
@@ -70,24 +60,6 @@ async def _browser_icd10() -> Icd10Index:
 
 # Where the ICD-10-CM index comes from; tests replace it with a small fixture.
 icd10_source: Callable[[], Awaitable[Icd10Index]] = _browser_icd10
-
-
-def today() -> date:
-    """The device's local date (Pyodide's clock runs in UTC, which is tomorrow in the US
-    evening: a birth date or a referral typed "today" would be refused as future)."""
-    try:
-        import js  # only in the browser
-    except ImportError:
-        return date.today()
-    now = js.Date.new()
-    return date(int(now.getFullYear()), int(now.getMonth()) + 1, int(now.getDate()))
-
-
-def _fail(app: App, name: str, values: dict[str, Any], errors: dict[str, str]) -> None:
-    app.state.forms[name] = FormState(values=dict(values), errors=errors)
-    first = next((k for k in errors if k != "__all__"), "")
-    app.state.focus = f"field-{first}" if first else ""
-    app.state.flash = ""
 
 
 def _form_values(app: App, name: str, client_id: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -131,7 +103,7 @@ async def clients(app: App, params: dict[str, str]) -> View:
         "providers": providers,
         "provider_names": {p.id: p.display_name for p in providers},
         "statuses": STATUS_LABELS,
-        "today": today(),
+        "today": clock.today(),
     }
 
 
@@ -165,9 +137,9 @@ async def client_new(app: App, params: dict[str, str]) -> View:
 @action("save-client")
 async def save_client_action(app: App, data: dict[str, Any]) -> None:
     client_id = str(data.get("client_id", "")) or None
-    result, client = await save_client(app.repo, data, today(), client_id)
+    result, client = await save_client(app.repo, data, clock.today(), client_id)
     if not result.ok or client is None:
-        _fail(app, "client", {**result.values, "client_id": client_id or ""}, result.errors)
+        fail(app, "client", {**result.values, "client_id": client_id or ""}, result.errors)
         return
     app.state.forms.pop("client", None)
     if client_id:
@@ -186,23 +158,14 @@ async def client_page(app: App, params: dict[str, str]) -> View:
     section = params.get("section", "details")
     if section not in dict(SECTIONS):
         section = "details"
-    file = await load_client_file(app.repo, client_id)
-    if file.client is None:
-        return "views/intake/client_missing.html", {}
-    client = file.client
-    checklist = onboarding_checklist(file)
     providers = await list_providers(app.repo)
+    header = await client_header(app, client_id, section, providers=providers)
+    if header is None:
+        return "views/intake/client_missing.html", {}
+    client, file = header["client"], header["file"]
     context: dict[str, Any] = {
-        "client": client,
-        "file": file,
-        "section": section,
-        "sections": SECTIONS,
-        "checklist": checklist,
-        "ready": all(i.done for i in checklist),
-        "today": today(),
+        **header,
         "providers": providers,
-        "provider_names": {p.id: p.display_name for p in providers},
-        "statuses": STATUS_LABELS,
         "next_statuses": _next_statuses(client.status),
     }
     values, errors = _form_values(app, "client" if section == "details" else section, client.id)
@@ -216,7 +179,7 @@ async def client_page(app: App, params: dict[str, str]) -> View:
         if not values:
             values = {k: "" for k in REFERRAL_FIELDS}
             values["provider_id"] = params.get("provider", "") or (client.provider_id or "")
-            values["referred_on"] = today().isoformat()
+            values["referred_on"] = clock.today().isoformat()
         elif params.get("provider") and not values.get("provider_id"):
             values = {**values, "provider_id": params["provider"]}  # just added from here
         icd = app.state.forms.get(f"icd:{client.id}")
@@ -225,11 +188,11 @@ async def client_page(app: App, params: dict[str, str]) -> View:
     elif section == "history":
         typed = bool(values)
         if not values and file.history:
-            values = _history_values(file.history)
+            values = history_values(file.history)
         rows = app.state.forms.get(f"rows:{client.id}")
         wanted = rows.values if rows else {}
         context["row_counts"] = {
-            k: max(_count(values, k) + (0 if typed else 1), int(wanted.get(k, 0)), 1)
+            k: max(row_count(values, k) + (0 if typed else 1), int(wanted.get(k, 0)), 1)
             for k in ("cond", "surg", "med")
         }
         context["medication_classes"] = MEDICATION_CLASSES
@@ -242,8 +205,8 @@ async def client_page(app: App, params: dict[str, str]) -> View:
             suggests_diabetes=_suggests_diabetes(file),
         )
         if not values:
-            values = _screening_values(file.screening)
-            values["screened_on"] = today().isoformat()
+            values = screening_values(file.screening)
+            values["screened_on"] = clock.today().isoformat()
     elif section == "clearance":
         if not values and file.clearance:
             c = file.clearance
@@ -253,7 +216,7 @@ async def client_page(app: App, params: dict[str, str]) -> View:
                 "restrictions": c.restrictions,
             }
         elif not values:
-            values = {"requested_on": today().isoformat()}
+            values = {"requested_on": clock.today().isoformat()}
     elif section == "consent":
         texts = await load_consent_texts(app.repo)
         practice = app.state.profile.business_name if app.state.profile else ""
@@ -294,64 +257,6 @@ def _suggests_diabetes(file) -> bool:
     return bool(file.history and suggests_diabetes(file.history))
 
 
-def _screening_values(record) -> dict[str, Any]:
-    """A new screening starts from the latest one's answers (the practitioner reviews them)."""
-    if record is None:
-        return {}
-    yes_no = {True: "yes", False: "no"}
-    values: dict[str, Any] = {}
-    if record.parq:
-        for key in PARQ_PAGE1_LABELS:
-            values[f"parq_{key}"] = yes_no[getattr(record.parq, key)]
-        if record.parq.follow_up_any_yes is not None:
-            values["parq_follow_up"] = yes_no[record.parq.follow_up_any_yes]
-    acsm = record.acsm
-    for key in ("exercises_regularly", "known_cmr_disease", "symptomatic"):
-        values[f"acsm_{key}"] = yes_no[getattr(acsm, key)]
-    values["acsm_has_diabetes"] = acsm.has_diabetes
-    values["acsm_cleared_within_12_months"] = acsm.cleared_within_12_months
-    values["acsm_desired_intensity"] = acsm.desired_intensity.value
-    for symptom in acsm.symptoms:
-        values[f"symptom_{symptom.value}"] = True
-    return values
-
-
-def _count(values: dict[str, Any], prefix: str) -> int:
-    n = 0
-    while any(k.startswith(f"{prefix}_") and k.endswith(f"_{n}") for k in values):
-        n += 1
-    return n
-
-
-def _history_values(history) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "allergies": "\n".join(history.allergies),
-        "notes": history.notes,
-    }
-    for i, c in enumerate(history.conditions):
-        values.update(
-            {
-                f"cond_name_{i}": c.name,
-                f"cond_icd10_{i}": c.icd10 or "",
-                f"cond_since_{i}": c.since.isoformat() if c.since else "",
-            }
-        )
-    for i, s in enumerate(history.surgeries):
-        values.update(
-            {f"surg_name_{i}": s.name, f"surg_performed_on_{i}": s.performed_on.isoformat()}
-        )
-    for i, m in enumerate(history.medications):
-        values.update(
-            {
-                f"med_name_{i}": m.name,
-                f"med_dose_{i}": m.dose,
-                f"med_frequency_{i}": m.frequency,
-                f"med_affects_hr_bp_{i}": m.affects_hr_bp,
-            }
-        )
-    return values
-
-
 async def _client(app: App, data: dict[str, Any]) -> Client | None:
     client_id = str(data.get("client_id", "") or app.state.params.get("id", ""))
     client = await app.repo.get(Client, client_id) if client_id else None
@@ -373,7 +278,7 @@ async def client_status(app: App, data: dict[str, Any]) -> None:
     if client is None:
         return
     _ok, message, _ = await change_status(
-        app.repo, client, ClientStatus(str(data.get("status"))), today()
+        app.repo, client, ClientStatus(str(data.get("status"))), clock.today()
     )
     app.state.flash = message
 
@@ -455,9 +360,9 @@ async def _save_referral(app: App, client: Client, data: dict[str, Any]) -> None
             index = await icd10_source()
         except Exception:  # the codes came from the index; save without re-checking
             index = None
-    result, _ = await record_referral(app.repo, client, data, diagnoses, today(), index)
+    result, _ = await record_referral(app.repo, client, data, diagnoses, clock.today(), index)
     if not result.ok:
-        _fail(app, "referral", {**result.values, "client_id": client.id}, result.errors)
+        fail(app, "referral", {**result.values, "client_id": client.id}, result.errors)
         if "diagnoses" in result.errors:
             app.state.focus = "field-icd_query"
         return
@@ -478,13 +383,13 @@ async def save_history_action(app: App, data: dict[str, Any]) -> None:
     kind = str(data.pop("add_row", ""))
     if kind in ("cond", "surg", "med"):
         rows = app.form(f"rows:{client.id}")
-        rows.values = {**rows.values, kind: _count(data, kind) + 1}
+        rows.values = {**rows.values, kind: row_count(data, kind) + 1}
         app.state.forms["history"] = FormState({**data, "client_id": client.id}, {})
-        app.state.focus = f"field-{kind}_name_{_count(data, kind)}"
+        app.state.focus = f"field-{kind}_name_{row_count(data, kind)}"
         return
-    result, history = await save_health_history(app.repo, client, data, today())
+    result, history = await save_health_history(app.repo, client, data, clock.today())
     if not result.ok or history is None:
-        _fail(app, "history", {**result.values, "client_id": client.id}, result.errors)
+        fail(app, "history", {**result.values, "client_id": client.id}, result.errors)
         return
     app.state.forms.pop(f"rows:{client.id}", None)
     flagged = [m.name for m in history.medications if m.affects_hr_bp]
@@ -502,9 +407,9 @@ async def save_screening_action(app: App, data: dict[str, Any]) -> None:
     client = await _client(app, data)
     if client is None:
         return
-    result, record = await save_screening(app.repo, client, data, today())
+    result, record = await save_screening(app.repo, client, data, clock.today())
     if not result.ok or record is None:
-        _fail(app, "screening", {**result.values, "client_id": client.id}, result.errors)
+        fail(app, "screening", {**result.values, "client_id": client.id}, result.errors)
         return
     assert record.outcome is not None
     _done(app, client, "screening", f"Screening saved: {record.outcome.label}.")
@@ -515,9 +420,9 @@ async def save_clearance_action(app: App, data: dict[str, Any]) -> None:
     client = await _client(app, data)
     if client is None:
         return
-    result, clearance = await save_clearance(app.repo, client, data, today())
+    result, clearance = await save_clearance(app.repo, client, data, clock.today())
     if not result.ok or clearance is None:
-        _fail(app, "clearance", {**result.values, "client_id": client.id}, result.errors)
+        fail(app, "clearance", {**result.values, "client_id": client.id}, result.errors)
         return
     _done(app, client, "clearance", "Clearance saved.")
 
@@ -534,7 +439,7 @@ async def sign_consent_action(app: App, data: dict[str, Any]) -> None:
     practice = app.state.profile.business_name if app.state.profile else ""
     try:
         result, consent = await sign_consent(
-            app.repo, client, kind, data, practice, today(), signer=app.platform
+            app.repo, client, kind, data, practice, clock.today(), signer=app.platform
         )
     except SigningKeyError as exc:
         app.state.flash = str(exc)
@@ -558,8 +463,8 @@ async def save_goals_action(app: App, data: dict[str, Any]) -> None:
     client = await _client(app, data)
     if client is None:
         return
-    result, goals = await save_goals(app.repo, client, data, today())
+    result, goals = await save_goals(app.repo, client, data, clock.today())
     if not result.ok or goals is None:
-        _fail(app, "goals", {**result.values, "client_id": client.id}, result.errors)
+        fail(app, "goals", {**result.values, "client_id": client.id}, result.errors)
         return
     _done(app, client, "goals", "Goals and functional deficits saved.", "checklist")

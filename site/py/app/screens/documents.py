@@ -24,7 +24,6 @@ from medex.intake import Client, ReferringProvider
 from medex.services.documents import (
     find_draft,
     gather,
-    load_settings,
     mark_acknowledged,
     mark_sent,
     owed_documents,
@@ -32,10 +31,11 @@ from medex.services.documents import (
     save_settings,
     sent_for_client,
 )
+from medex.services.practice import load_document_settings
 
+from .. import clock
 from ..core import App, FormState, View, action, route
 from ..render import render
-from .clients import today
 
 SETTINGS_FORM = "document-settings"
 LAST_RENDER_MS: list[float] = []  # the latest render times (benchmark / tests)
@@ -59,7 +59,7 @@ async def build(app: App, kind: DocKind, subject: str, authored: dict[str, str])
     inp = await gather(
         app.repo,
         kind,
-        today(),
+        clock.today(),
         client_id="" if per_provider else subject,
         provider_id=subject if per_provider else "",
         authored=authored,
@@ -74,7 +74,7 @@ async def build(app: App, kind: DocKind, subject: str, authored: dict[str, str])
 async def documents(app: App, params: dict[str, str]) -> View:
     client_id = params.get("client", "")
     client = await app.repo.get(Client, client_id) if client_id else None
-    owed = await owed_documents(app.repo, today())
+    owed = await owed_documents(app.repo, clock.today())
     if client is not None:
         owed = [o for o in owed if o.client_id == client.id]
     clients = sorted(await app.repo.list(Client), key=lambda c: c.sort_name)
@@ -97,7 +97,7 @@ async def documents(app: App, params: dict[str, str]) -> View:
         "sent": sent,
         "comms": comms,
         "drafts": drafts,
-        "today": today(),
+        "today": clock.today(),
     }
 
 
@@ -110,7 +110,7 @@ def snapshot_page(sent: SentDocument) -> str:
 
 @route("document")
 async def document(app: App, params: dict[str, str]) -> View:
-    settings = await load_settings(app.repo)
+    settings = await load_document_settings(app.repo)
     doc_id = params.get("id", "")
     if doc_id:
         sent = await app.repo.get(SentDocument, doc_id)
@@ -123,7 +123,7 @@ async def document(app: App, params: dict[str, str]) -> View:
             "sent": sent,
             "snapshot": snapshot_page(sent) if sent is not None else "",
             "comm": comm,
-            "today": today(),
+            "today": clock.today(),
             "channels": CHANNELS,
         }
     kind = _kind(params.get("kind", ""))
@@ -141,7 +141,7 @@ async def document(app: App, params: dict[str, str]) -> View:
     # Previewing a document for the first time puts it in the provider's log as "drafted".
     draft = None
     if not (app.state.read_only_reason or app.state.db_closed):
-        draft = await record_draft(app.repo, vm, today())
+        draft = await record_draft(app.repo, vm, clock.today())
     findings = (
         scope_check(authored_texts(kind, vm["authored"]), settings.scope_words)
         if spec.scope_checked
@@ -164,7 +164,7 @@ async def document(app: App, params: dict[str, str]) -> View:
         "subject": subject,
         "form_id": f"doc-{kind.value}-{subject}",
         "channels": CHANNELS,
-        "today": today(),
+        "today": clock.today(),
         "back": back,
         "paper": settings.paper,
         "draft": draft,
@@ -187,10 +187,10 @@ async def document_form(app: App, data: dict[str, Any]) -> None:
     if op not in ("send", "draft"):
         app.state.flash = "Preview updated."
         return
-    settings = await load_settings(app.repo)
+    settings = await load_document_settings(app.repo)
     vm, html = await build(app, kind, subject, authored)
     if op == "draft":
-        draft = await record_draft(app.repo, vm, today())
+        draft = await record_draft(app.repo, vm, clock.today())
         if draft is None:
             app.state.flash = "This device's storage is full: the draft was not recorded."
             return
@@ -224,7 +224,7 @@ async def document_form(app: App, data: dict[str, Any]) -> None:
             html,
             channel=send_fields["_channel"] or None,
             sent_on=send_fields["_sent_on"],
-            today=today(),
+            today=clock.today(),
             scope_reviewed=[f"{f.label}: {f.word}" for f in findings],
             draft=draft,
         )
@@ -243,7 +243,7 @@ async def document_form(app: App, data: dict[str, Any]) -> None:
 @action("document-acknowledge")
 async def document_acknowledge(app: App, data: dict[str, Any]) -> None:
     error, updated = await mark_acknowledged(
-        app.repo, str(data.get("communication_id", "")), data.get("acknowledged_on"), today()
+        app.repo, str(data.get("communication_id", "")), data.get("acknowledged_on"), clock.today()
     )
     if updated is None:
         app.state.flash = error
@@ -253,7 +253,7 @@ async def document_acknowledge(app: App, data: dict[str, Any]) -> None:
 
 @route("document-settings")
 async def document_settings(app: App, params: dict[str, str]) -> View:
-    settings = await load_settings(app.repo)
+    settings = await load_document_settings(app.repo)
     form = app.state.forms.get(SETTINGS_FORM)
     if form and form.values:
         values, errors = form.values, form.errors
@@ -288,7 +288,7 @@ async def provider_documents(app: App, provider: ReferringProvider) -> dict[str,
     from medex.services.caseload import provider_caseload
     from medex.services.documents import provider_log
 
-    _roster, summary = await provider_caseload(app.repo, provider.id, today())
+    _roster, summary = await provider_caseload(app.repo, provider.id, clock.today())
     log = await provider_log(app.repo, provider.id)
     return {
         "comm_log": log,

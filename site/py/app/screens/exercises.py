@@ -12,8 +12,9 @@ from medex.exercises import CATEGORY_LABELS, LOAD_UNIT_LABELS, Dosage, Exercise
 from medex.forms import field_errors
 from medex.services.sessions import list_exercises, save_exercise, seed_starter_exercises
 
-from ..core import App, FormState, View, action, route
-from .sessions import _map_dosage_errors, dosage_values, parse_dosage
+from ..core import App, View, action, route
+from ..dosage_form import dosage_values, map_dosage_errors, parse_dosage
+from ..forms import fail
 
 FORM = "exercise"
 TEXT = ("name", "category", "modality", "cues")
@@ -75,7 +76,7 @@ async def save_exercise_action(app: App, data: dict[str, Any]) -> None:
     try:
         dosage = Dosage(**defaults)
     except ValidationError as exc:
-        _map_dosage_errors("", exc, errors)
+        map_dosage_errors("", exc, errors)
     existing = await app.repo.get(Exercise, exercise_id) if exercise_id else None
     fields = {k: str(data.get(k, "") or "").strip() for k in TEXT}
     if not fields["category"]:
@@ -96,9 +97,7 @@ async def save_exercise_action(app: App, data: dict[str, Any]) -> None:
         except ValueError as exc:
             errors["name"] = str(exc)
     if errors or exercise is None:
-        app.state.forms[FORM] = FormState({**data, "exercise_id": exercise_id}, errors)
-        first = next((k for k in errors if k != "__all__"), "")
-        app.state.focus = f"field-{first}" if first else ""
+        fail(app, FORM, {**data, "exercise_id": exercise_id}, errors)
         return
     app.state.forms.pop(FORM, None)
     app.navigate("#/exercises")

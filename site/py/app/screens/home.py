@@ -24,15 +24,15 @@ async def capability_items(app: App) -> list[DashboardItem]:
     from medex.services.outcomes import reassessment_dashboard
     from medex.services.sessions import unsigned_logs_dashboard
 
-    from .clients import today
+    from .. import clock
 
     items = await intake_dashboard(app.repo)
     items += await unsigned_logs_dashboard(
         app.repo, client_names={c.id: c.full_name for c in await app.repo.list(Client)}
     )
-    items += await reassessment_dashboard(app.repo, today())
+    items += await reassessment_dashboard(app.repo, clock.today())
     items += await backup_dashboard(app.repo)
-    items += await documents_dashboard(app.repo, today())
+    items += await documents_dashboard(app.repo, clock.today())
     return items
 
 

@@ -2,16 +2,13 @@
 due and discharge; the assessment entry screen (one screen, tablet keypad) and the assessment
 with its instant interpretation and a chart per measure.
 
-The screen only translates form fields ↔ ``medex.services.outcomes``. Field names:
-``m_<measure>_value``, ``m_<measure>_p_<protocol key>``, ``m_<measure>_i_<item key>`` (item
-grids), ``pick_<measure>`` (measures chosen), ``v_<vital>``; errors from the service
-(``measurements.2.value``) are mapped back to the exact field.
+The screen binds the assessment form with ``app.assessment_form`` (field names ↔ the
+payload, service errors back to the exact field), calls ``medex.services.outcomes`` and
+flashes or navigates.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,18 +17,14 @@ from medex.assessments import (
     Assessment,
     definition_for,
     interpret_assessment,
+    next_assessment_kind,
 )
 from medex.charts import chart_for_row
-from medex.intake import STATUS_LABELS, ClientStatus, Goals, Referral, age_on
+from medex.intake import Goals, Referral, age_on
 from medex.measures import (
-    CATALOGUE,
     MeasureDefinition,
-    NotComputable,
-    ProtocolField,
     bp_category,
     format_quantity,
-    score_bmi,
-    score_gait_speed,
 )
 from medex.programs import (
     DISCHARGE_REASONS,
@@ -42,10 +35,10 @@ from medex.programs import (
     planned_reassessment_dates,
     suggest_programs,
 )
-from medex.services.intake import change_status, load_client_file, onboarding_checklist
 from medex.services.outcomes import (
     client_outcomes,
     custom_measure_map,
+    discharge_client_after_program,
     discharge_episode,
     list_programs,
     record_assessment,
@@ -53,10 +46,22 @@ from medex.services.outcomes import (
     start_episode,
 )
 
+from .. import clock
+from ..assessment_form import (
+    VITAL_IDS,
+    default_values,
+    map_errors,
+    measure_input,
+    measure_key,
+    measurements_from_form,
+    number_text,
+    pickable_measures,
+    vitals_from_form,
+)
+from ..client_header import client_header
 from ..core import App, FormState, View, action, route
-from .clients import SECTIONS, today
+from ..forms import fail, typed
 
-VITAL_IDS = ("resting_hr", "bp_systolic", "bp_diastolic")
 CATEGORY_LABELS = {
     "strength": "Strength",
     "mobility": "Mobility and walking",
@@ -70,57 +75,13 @@ CATEGORY_LABELS = {
 }
 POSITIONS = {"seated": "Seated", "standing": "Standing", "supine": "Supine"}
 ARMS = {"left": "Left arm", "right": "Right arm"}
-_ERR = re.compile(r"^measurements\.(\d+)(?:\.(\w+))?")
 
 
 # -- shared -----------------------------------------------------------------------------------
 
 
-async def _page_context(app: App, client_id: str) -> dict[str, Any] | None:
-    """What the client page header and tabs need (as the sessions tab does)."""
-    file = await load_client_file(app.repo, client_id)
-    if file.client is None:
-        return None
-    checklist = onboarding_checklist(file)
-    names = {}
-    if file.client.provider_id:
-        from medex.intake import ReferringProvider
-
-        p = await app.repo.get(ReferringProvider, file.client.provider_id)
-        names = {p.id: p.display_name} if p else {}
-    return {
-        "client": file.client,
-        "file": file,
-        "section": "outcomes",
-        "sections": SECTIONS,
-        "checklist": checklist,
-        "ready": all(i.done for i in checklist),
-        "today": today(),
-        "provider_names": names,
-        "statuses": STATUS_LABELS,
-    }
-
-
 def _day(d: date | None) -> str:
     return f"{d.strftime('%b')} {d.day}, {d.year}" if d else ""
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return ""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def _fail(app: App, name: str, values: dict[str, Any], errors: dict[str, str]) -> None:
-    app.state.forms[name] = FormState(values=dict(values), errors=dict(errors))
-    first = next((k for k in errors if k != "__all__"), "")
-    app.state.focus = f"field-{first}" if first else ""
-    app.state.flash = ""
-
-
-def _typed(app: App, name: str) -> tuple[dict[str, Any], dict[str, str]]:
-    form = app.state.forms.get(name)
-    return (dict(form.values), dict(form.errors)) if form else ({}, {})
 
 
 async def _codes(app: App, client_id: str) -> list[str]:
@@ -134,17 +95,17 @@ async def _codes(app: App, client_id: str) -> list[str]:
 
 @route("client-outcomes")
 async def client_outcomes_tab(app: App, params: dict[str, str]) -> View:
-    ctx = await _page_context(app, params.get("id", ""))
+    ctx = await client_header(app, params.get("id", ""), "outcomes")
     if ctx is None:
         return "views/intake/client_missing.html", {}
     client = ctx["client"]
-    day = today()
+    day = clock.today()
     outcomes = await client_outcomes(app.repo, client.id, day)
     episode = outcomes.episode
     programs = await list_programs(app.repo)
     codes = await _codes(app, client.id)
     suggested = suggest_programs(codes, programs)
-    start_values, start_errors = _typed(app, f"program-start:{client.id}")
+    start_values, start_errors = typed(app, f"program-start:{client.id}")
     if not start_values:
         goals = await app.repo.find(Goals, "client_id", client.id)
         latest_goals = max(goals, key=lambda g: g.created_at) if goals else None
@@ -177,8 +138,8 @@ async def client_outcomes_tab(app: App, params: dict[str, str]) -> View:
         "day": _day,
     }
     if episode is not None:
-        pay_values, pay_errors = _typed(app, f"payment:{episode.id}")
-        dis_values, dis_errors = _typed(app, f"discharge:{episode.id}")
+        pay_values, pay_errors = typed(app, f"payment:{episode.id}")
+        dis_values, dis_errors = typed(app, f"discharge:{episode.id}")
         context.update(
             planned=planned_reassessment_dates(episode),
             pay_values=pay_values or {"paid_on": day.isoformat(), "method": "card"},
@@ -191,13 +152,9 @@ async def client_outcomes_tab(app: App, params: dict[str, str]) -> View:
                 else "",
             },
             dis_errors=dis_errors,
-            next_kind=_next_kind(outcomes.assessments),
+            next_kind=next_assessment_kind(outcomes.assessments),
         )
     return "views/outcomes/client_outcomes.html", context
-
-
-def _next_kind(assessments: list[Assessment]) -> str:
-    return "reassessment" if any(a.kind == "baseline" for a in assessments) else "baseline"
 
 
 @action("start-program")
@@ -209,12 +166,12 @@ async def start_program(app: App, data: dict[str, Any]) -> None:
         client_id,
         str(data.get("program_id", "")),
         data.get("start_date", ""),
-        today(),
+        clock.today(),
         baseline_deficits=str(data.get("baseline_deficits", "")),
         physician_follow_up=data.get("physician_follow_up", ""),
     )
     if not result.ok or episode is None:
-        _fail(app, name, data, result.errors)
+        fail(app, name, data, result.errors)
         return
     app.state.forms.pop(name, None)
     app.state.flash = f"Program started: {episode.program.name}. Next: the baseline assessment."
@@ -224,10 +181,10 @@ async def start_program(app: App, data: dict[str, Any]) -> None:
 async def record_payment_action(app: App, data: dict[str, Any]) -> None:
     episode_id = str(data.get("episode_id", ""))
     name = f"payment:{episode_id}"
-    result, episode = await record_payment(app.repo, episode_id, data, today())
+    result, episode = await record_payment(app.repo, episode_id, data, clock.today())
     if not result.ok or episode is None:
         errors = {k: v for k, v in result.errors.items()}
-        _fail(app, name, data, errors)
+        fail(app, name, data, errors)
         if "__all__" not in errors:
             app.state.focus = f"field-pay_{next(iter(errors))}"
         return
@@ -245,124 +202,29 @@ async def discharge_program(app: App, data: dict[str, Any]) -> None:
         episode_id,
         data.get("discharge_date", ""),
         str(data.get("discharge_reason", "")) or None,
-        today(),
+        clock.today(),
         note=str(data.get("discharge_note", "")),
     )
     if not result.ok or episode is None:
-        _fail(app, name, data, result.errors)
+        fail(app, name, data, result.errors)
         if result.errors and "__all__" not in result.errors:
             app.state.focus = f"field-{next(iter(result.errors))}"
         return
     app.state.forms.pop(name, None)
     message = f"{episode.program.name}: discharged ({episode.discharge_reason_text})."
-    from medex.intake import Client
-
-    client = await app.repo.get(Client, episode.client_id)
-    if client is not None and client.status is not ClientStatus.DISCHARGED:
-        others = [e for e in await app.repo.find(Episode, "client_id", client.id) if e.is_active]
-        if not others:
-            ok, status_message, _ = await change_status(
-                app.repo, client, ClientStatus.DISCHARGED, today()
-            )
-            message += (
-                " " + status_message if ok else f" The client's status was kept: {status_message}"
-            )
-    app.state.flash = message
+    status = await discharge_client_after_program(app.repo, episode.client_id, clock.today())
+    app.state.flash = f"{message} {status}" if status else message
 
 
 # -- assessment entry -------------------------------------------------------------------------
 
 
-@dataclass
-class ProtocolInput:
-    name: str  # form field name
-    spec: ProtocolField
-
-
-@dataclass
-class MeasureInput:
-    m: MeasureDefinition
-    protocol: list[ProtocolInput]
-    items: list[tuple[str, str, str]]  # (field name, short label, range "0–4")
-    helpers: list[tuple[str, str, str]]  # (field name, label, hint)
-
-    @property
-    def id(self) -> str:
-        return self.m.id
-
-    @property
-    def value_name(self) -> str:
-        return f"m_{self.field_key}_value"
-
-    @property
-    def field_key(self) -> str:
-        return self.m.id.replace(":", "_").replace("-", "_")
-
-
-_HELPERS = {
-    "gait_speed": [("time_s", "Walk time (s)", "Speed = distance ÷ time, if left blank")],
-    "bmi": [
-        ("height_cm", "Height (cm)", "BMI from height and weight, if left blank"),
-        ("weight_kg", "Weight (kg)", ""),
-    ],
-}
-
-
-def measure_input(m: MeasureDefinition, psfs_labels: list[str] | None = None) -> MeasureInput:
-    key = m.id.replace(":", "_").replace("-", "_")
-    protocol = [ProtocolInput(f"m_{key}_p_{p.key}", p) for p in m.protocol]
-    items = []
-    for i, item in enumerate(m.items):
-        label = item.label
-        if m.id == "psfs" and psfs_labels and i < len(psfs_labels):
-            label = psfs_labels[i]
-        items.append((f"m_{key}_i_{item.key}", label, f"{item.min}–{item.max}"))
-    helpers = [(f"m_{key}_h_{k}", label, hint) for k, label, hint in _HELPERS.get(m.id, [])]
-    return MeasureInput(m, protocol, items, helpers)
-
-
-def _pickable(customs: dict) -> list[MeasureDefinition]:
-    out = [m for mid, m in CATALOGUE.items() if mid not in VITAL_IDS]
-    out += [c.to_definition() for c in customs.values()]
-    return out
-
-
-def _default_values(
-    chosen: list[MeasureInput], last: Assessment | None, kind: str, day: date
-) -> dict[str, Any]:
-    """A new form: today's date; protocol details as last time (the same protocol makes the
-    change comparable), else the measure's defaults."""
-    values: dict[str, Any] = {"kind": kind, "assessed_on": day.isoformat(), "v_position": "seated"}
-    for mi in chosen:
-        values[f"pick_{mi.field_key}"] = True
-        entry = last.entry(mi.id) if last else None
-        for p in mi.protocol:
-            if p.spec.key.startswith("stage"):
-                continue
-            value = entry.protocol.get(p.spec.key) if entry else None
-            if value is None:
-                value = p.spec.default
-            if value is None:
-                continue
-            if p.spec.kind == "yes_no":
-                if value is True:
-                    values[p.name] = True
-            elif p.spec.kind == "number":
-                values[p.name] = _num(float(value))
-            else:
-                values[p.name] = str(value)
-    if last and last.vitals:
-        values["v_position"] = last.vitals.position
-        values["v_arm"] = last.vitals.arm or ""
-    return values
-
-
 async def _entry_context(app: App, client_id: str, kind: str) -> dict[str, Any] | None:
-    ctx = await _page_context(app, client_id)
+    ctx = await client_header(app, client_id, "outcomes")
     if ctx is None:
         return None
     client = ctx["client"]
-    day = today()
+    day = clock.today()
     customs = await custom_measure_map(app.repo)
     episodes = await app.repo.find(Episode, "client_id", client.id)
     episode = next((e for e in episodes if e.is_active), None)
@@ -370,12 +232,12 @@ async def _entry_context(app: App, client_id: str, kind: str) -> dict[str, Any] 
     mine = [a for a in assessments if episode is None or a.episode_id == episode.id]
     last = max(mine, key=lambda a: (a.assessed_on, a.created_at)) if mine else None
     if kind not in ASSESSMENT_KINDS:
-        kind = _next_kind(mine)
+        kind = next_assessment_kind(mine)
     goals = await app.repo.find(Goals, "client_id", client.id)
     psfs = []
     if goals:
         psfs = [a.activity for a in max(goals, key=lambda g: g.created_at).activities]
-    pickable = _pickable(customs)
+    pickable = pickable_measures(customs)
     if episode is not None:
         suggested = [mid for mid in episode.program.measure_ids if mid not in VITAL_IDS]
         reason = f"the program “{episode.program.name}”"
@@ -388,21 +250,20 @@ async def _entry_context(app: App, client_id: str, kind: str) -> dict[str, Any] 
     if last is not None:  # reassess what was measured last time too
         suggested += [e.measure_id for e in last.measurements if e.measure_id not in suggested]
     form_name = f"assessment:{client.id}"
-    values, errors = _typed(app, form_name)
+    values, errors = typed(app, form_name)
     if values:
-        picked = [m.id for m in pickable if values.get(f"pick_{_key(m.id)}")]
+        picked = [m.id for m in pickable if values.get(f"pick_{measure_key(m.id)}")]
     else:
         picked = [mid for mid in suggested if definition_for(mid, customs)]
     by_id = {m.id: m for m in pickable}
     chosen = [measure_input(by_id[mid], psfs) for mid in picked if mid in by_id]
     if not values:
-        values = _default_values(chosen, last, kind, day)
+        values = default_values(chosen, last, kind, day)
     groups: dict[str, list[MeasureDefinition]] = {}
     for m in pickable:
         groups.setdefault(CATEGORY_LABELS.get(m.category, m.category.capitalize()), []).append(m)
     return {
         **ctx,
-        "section": "outcomes",
         "kind": values.get("kind", kind),
         "kinds": ASSESSMENT_KINDS,
         "episode": episode,
@@ -416,12 +277,8 @@ async def _entry_context(app: App, client_id: str, kind: str) -> dict[str, Any] 
         "arms": ARMS,
         "form_id": f"assessment-form-{client.id}",
         "last": last,
-        "key": _key,
+        "key": measure_key,
     }
-
-
-def _key(measure_id: str) -> str:
-    return measure_id.replace(":", "_").replace("-", "_")
 
 
 @route("assessment-new")
@@ -430,83 +287,6 @@ async def assessment_new(app: App, params: dict[str, str]) -> View:
     if ctx is None:
         return "views/intake/client_missing.html", {}
     return "views/outcomes/assessment_form.html", ctx
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _entry_from_form(mi: MeasureInput, data: dict[str, Any]) -> tuple[dict | None, dict]:
-    """The MeasurementEntry dict for one measure (None when nothing was entered), and field
-    errors found here (helper inputs)."""
-    errors: dict[str, str] = {}
-    value = data.get(mi.value_name, "")
-    items = {name.rsplit("_i_", 1)[1]: data.get(name, "") for name, _l, _r in mi.items}
-    protocol: dict[str, Any] = {}
-    for p in mi.protocol:
-        raw = data.get(p.name)
-        if p.spec.kind == "yes_no":
-            protocol[p.spec.key] = "yes" if raw not in (None, "", False) else "no"
-        elif not _blank(raw):
-            protocol[p.spec.key] = raw
-    stages = (
-        [protocol.get(f"stage{i}_s") for i in range(1, 5)] if mi.id == "four_stage_balance" else []
-    )
-    helpers = {name.rsplit("_h_", 1)[1]: data.get(name, "") for name, _l, _h in mi.helpers}
-    entered = (
-        not _blank(value)
-        or any(not _blank(v) for v in items.values())
-        or any(not _blank(s) for s in stages)
-        or any(not _blank(v) for v in helpers.values())
-    )
-    if not entered:
-        return None, errors
-    if _blank(value) and any(not _blank(v) for v in helpers.values()):
-        try:
-            if mi.id == "gait_speed":
-                match = re.match(r"(\d+(?:\.\d+)?)", str(protocol.get("distance_m", "")))
-                if not match:
-                    raise NotComputable(
-                        "Choose the timed distance (4 m, 6 m or 10 m) or enter the speed"
-                    )
-                value = score_gait_speed(float(match[1]), helpers["time_s"]).value
-            elif mi.id == "bmi":
-                value = score_bmi(helpers["height_cm"] or None, helpers["weight_kg"] or None).value
-        except (NotComputable, ValueError) as exc:
-            errors[f"m_{mi.field_key}_h_{next(iter(helpers))}"] = str(exc)
-    entry: dict[str, Any] = {"measure_id": mi.id, "value": value, "protocol": protocol}
-    if any(not _blank(v) for v in items.values()):
-        entry["items"] = items
-    return entry, errors
-
-
-def _map_errors(errors: dict[str, str], order: list[MeasureInput]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, message in errors.items():
-        match = _ERR.match(key)
-        if match:
-            i, part = int(match[1]), match[2] or "value"
-            if i >= len(order):
-                out.setdefault("__all__", message)
-                continue
-            mi = order[i]
-            if part == "items":
-                name = f"m_{mi.field_key}_items"
-            elif part == "protocol":
-                name = f"m_{mi.field_key}_protocol"
-            else:
-                name = mi.value_name
-            out.setdefault(name, message)
-        elif key.startswith("vitals"):
-            attr = key.partition(".")[2] or "systolic"
-            out.setdefault(f"v_{attr}", message)
-        elif key in ("assessed_on", "kind", "notes"):
-            out.setdefault(key, message)
-        elif key == "measurements":
-            out.setdefault("__all__", message)
-        else:
-            out.setdefault("__all__", message)
-    return out
 
 
 @action("assessment-form")
@@ -521,23 +301,9 @@ async def assessment_form(app: App, data: dict[str, Any]) -> None:
         if data.get("intent") == "measures":
             app.state.focus = "measures-summary"
         return
-    customs = await custom_measure_map(app.repo)
-    pickable = {m.id: m for m in _pickable(customs)}
-    chosen = [measure_input(m) for mid, m in pickable.items() if data.get(f"pick_{_key(mid)}")]
-    entries, order, errors = [], [], {}
-    for mi in chosen:
-        entry, errs = _entry_from_form(mi, data)
-        errors.update(errs)
-        if entry is not None:
-            entries.append(entry)
-            order.append(mi)
-    vitals = {
-        k: data.get(f"v_{k}", "")
-        for k in ("resting_hr", "systolic", "diastolic", "position", "arm")
-    }
-    has_vitals = any(not _blank(vitals[k]) for k in ("resting_hr", "systolic", "diastolic"))
+    entries, order, errors = measurements_from_form(data, await custom_measure_map(app.repo))
     if errors:
-        _fail(app, name, data, errors)
+        fail(app, name, data, errors)
         return
     episodes = await app.repo.find(Episode, "client_id", client_id)
     episode = next((e for e in episodes if e.is_active), None)
@@ -547,13 +313,13 @@ async def assessment_form(app: App, data: dict[str, Any]) -> None:
         "kind": data.get("kind", "baseline"),
         "assessed_on": data.get("assessed_on", ""),
         "performed_by": app.state.profile.practitioner_name if app.state.profile else "",
-        "vitals": vitals if has_vitals else None,
+        "vitals": vitals_from_form(data),
         "measurements": entries,
         "notes": str(data.get("notes", "")),
     }
-    result, assessment = await record_assessment(app.repo, payload, today())
+    result, assessment = await record_assessment(app.repo, payload, clock.today())
     if not result.ok or assessment is None:
-        _fail(app, name, data, _map_errors(result.errors, order))
+        fail(app, name, data, map_errors(result.errors, order))
         return
     app.state.forms.pop(name, None)
     app.navigate(f"#/assessment?id={assessment.id}")
@@ -568,7 +334,7 @@ async def assessment_view(app: App, params: dict[str, str]) -> View:
     assessment = await app.repo.get(Assessment, params.get("id", ""))
     if assessment is None:
         return "views/intake/client_missing.html", {}
-    ctx = await _page_context(app, assessment.client_id)
+    ctx = await client_header(app, assessment.client_id, "outcomes")
     if ctx is None:
         return "views/intake/client_missing.html", {}
     client = ctx["client"]
@@ -608,7 +374,7 @@ async def assessment_view(app: App, params: dict[str, str]) -> View:
                 if v is True
                 else "no"
                 if v is False
-                else _num(v)
+                else number_text(v)
                 if isinstance(v, float)
                 else str(v),
             )
@@ -626,7 +392,7 @@ async def assessment_view(app: App, params: dict[str, str]) -> View:
                     age,
                     client.sex,
                     conditions=conditions,
-                    chart_id=f"chart-{_key(row.measure_id)}",
+                    chart_id=f"chart-{measure_key(row.measure_id)}",
                 )
                 if len(row.history) >= 1
                 else "",

@@ -17,11 +17,12 @@ from ..caseload import (
     group_by,
     summarise,
 )
-from ..documents import measure_row
+from ..documents import letterhead, measure_row
 from ..intake import Client, Referral, ReferringProvider
 from ..programs import Episode
 from ..repository import Repository
 from .outcomes import ClientOutcomes, client_outcomes
+from .practice import load_document_settings, load_practice_profile
 
 
 def entry_for(
@@ -118,14 +119,11 @@ async def caseload_report(
     """The caseload table as plain data for ``templates/reports/caseload.html``: all clients
     first, then one group per program / condition / referral source. With ``provider_id``
     only that provider's clients."""
-    from ..documents import _letterhead
-    from .documents import _profile, load_settings
-
     dimension = by if by in BY_LABELS else "program"
     entries = await caseload_entries(repo, today, provider_id=provider_id or None)
     provider = await repo.get(ReferringProvider, provider_id) if provider_id else None
-    profile = await _profile(repo)
-    settings = await load_settings(repo)
+    profile = await load_practice_profile(repo)
+    settings = await load_document_settings(repo)
     groups = group_by(entries, dimension)  # type: ignore[arg-type]
     return {
         "kind": "caseload",
@@ -133,7 +131,7 @@ async def caseload_report(
         "one_page": False,
         "date": today.isoformat(),
         "paper": settings.paper,
-        "letterhead": _letterhead(profile),
+        "letterhead": letterhead(profile),
         "client": None,
         "provider": None,
         "provider_name": provider.display_name if provider else "",

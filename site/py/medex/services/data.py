@@ -15,7 +15,9 @@ from typing import Any
 from .. import revisions
 from ..backup import RestorePreview
 from ..dashboard import DashboardItem
+from ..navigation import Screen
 from ..repository import Repository
+from ..stores import STORE_LABELS
 
 LAST_BACKUP_KEY = "last_backup"
 # Auto-lock (encryption at rest): minutes without a tap or key press; saved at first run so
@@ -47,27 +49,6 @@ NOT_BACKED_UP: frozenset[str] = frozenset(
         "idle_minutes",
     }
 )
-STORE_LABELS: dict[str, str] = {
-    "profile": "Practice profile",
-    "settings": "Settings",
-    "providers": "Referring providers",
-    "clients": "Clients",
-    "referrals": "Referrals",
-    "health_histories": "Health histories",
-    "screenings": "Screenings",
-    "clearances": "Medical clearances",
-    "consents": "Consents",
-    "goals": "Goals",
-    "custom_measures": "Custom measures",
-    "assessments": "Assessments",
-    "programs": "Program templates",
-    "episodes": "Episodes of care",
-    "exercises": "Exercises",
-    "session_logs": "Session logs",
-    "addenda": "Addenda",
-    "documents": "Documents",
-    "communications": "Communications",
-}
 
 
 def store_label(store: str) -> str:
@@ -138,7 +119,7 @@ def backup_items(last_backup: Any, now: datetime) -> list[DashboardItem]:
                 title="No backup yet",
                 detail="Your records live only on this device. Export a backup and keep it "
                 "somewhere safe (another device or a USB drive).",
-                link="#/data",
+                link=Screen("data"),
                 link_label="Back up now",
                 severity="urgent",
             )
@@ -150,7 +131,7 @@ def backup_items(last_backup: Any, now: datetime) -> list[DashboardItem]:
                 title=f"Last backup {days} days ago",
                 detail=f"Back up at least every {BACKUP_NAG_DAYS} days so a lost or broken "
                 "device does not lose your records.",
-                link="#/data",
+                link=Screen("data"),
                 link_label="Back up now",
                 severity="urgent",
                 since=_parse_moment(last_backup),
@@ -161,7 +142,7 @@ def backup_items(last_backup: Any, now: datetime) -> list[DashboardItem]:
         DashboardItem(
             kind="backup",
             title=f"Last backup {when}",
-            link="#/data",
+            link=Screen("data"),
             link_label="Backups",
             severity="info",
         )

@@ -36,27 +36,23 @@ from ..forms import FormResult, field_errors
 from ..health import HealthHistory
 from ..intake import Client, ClientStatus, Goals, Referral, ReferringProvider
 from ..programs import Episode
-from ..records import PracticeProfile, utc_now
+from ..records import utc_now
 from ..repository import Repository, StorageFullError
 from ..screening import Clearance, ScreeningRecord
 from ..session_logs import Attendance, SessionLog, SessionLogSummary
 from .caseload import provider_caseload
 from .outcomes import client_outcomes, custom_measure_map
+from .practice import load_document_settings, load_practice_profile
 
 STORAGE_FULL = "This device's storage is full: nothing was saved. Export a backup, then free space."
 ONE_PAGE_CHARTS = 2  # charts on a one-page document (the program's first measures)
-
-
-async def load_settings(repo: Repository) -> DocumentSettings:
-    found = await repo.get(DocumentSettings, DocumentSettings.model_fields["id"].default)
-    return found or DocumentSettings()
 
 
 async def save_settings(
     repo: Repository, form: dict[str, Any]
 ) -> tuple[FormResult, DocumentSettings | None]:
     typed = dict(form)
-    current = await load_settings(repo)
+    current = await load_document_settings(repo)
     try:
         words = parse_scope_words(str(form.get("scope_words", "")))
     except ValueError as exc:
@@ -80,11 +76,6 @@ async def save_settings(
     except StorageFullError:
         return FormResult(ok=False, errors={"__all__": STORAGE_FULL}, values=typed), None
     return FormResult(ok=True, values=typed), settings
-
-
-async def _profile(repo: Repository) -> PracticeProfile | None:
-    profiles = await repo.list(PracticeProfile)
-    return max(profiles, key=lambda p: p.updated_at) if profiles else None
 
 
 def _newest(records):
@@ -141,8 +132,8 @@ async def gather(
     period_to: date | None = None,
 ) -> DocumentInputs:
     """Everything one document needs. Raises KeyError for an unknown client/provider."""
-    settings = await load_settings(repo)
-    profile = await _profile(repo)
+    settings = await load_document_settings(repo)
+    profile = await load_practice_profile(repo)
     inp = DocumentInputs(
         kind=kind, today=today, profile=profile, settings=settings, authored=authored or {}
     )

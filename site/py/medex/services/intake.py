@@ -32,6 +32,7 @@ from ..intake import (
     check_transition,
     name_key,
 )
+from ..navigation import Screen
 from ..records import Record, utc_now
 from ..signing import SignatureCheck, Signer, VerificationCache, signing_message
 from .practice import profile_with_signing_key
@@ -751,7 +752,7 @@ def intake_dashboard_items(files: Iterable[ClientFile]) -> list[DashboardItem]:
                         if requested
                         else "Recommended by the screening."
                     ),
-                    link=f"#/client?id={c.id}&section=clearance",
+                    link=Screen("client", {"id": c.id, "section": "clearance"}),
                     link_label="Clearance",
                     severity="due",
                 )
@@ -766,7 +767,7 @@ def intake_dashboard_items(files: Iterable[ClientFile]) -> list[DashboardItem]:
                 kind="onboarding",
                 title=f"{len(not_ready)} client(s) not ready for a first session",
                 detail=names + (f" and {more} more" if more > 0 else ""),
-                link="#/clients?ready=no",
+                link=Screen("clients", {"ready": "no"}),
                 link_label="Clients",
                 severity="info",
             )

@@ -23,7 +23,7 @@ from ..assessments import (
 )
 from ..dashboard import DashboardItem
 from ..forms import FormResult, field_errors
-from ..intake import Client, Referral, age_on
+from ..intake import Client, ClientStatus, Referral, age_on
 from ..measures import CustomMeasure
 from ..outcomes import ReportRow, interpret
 from ..programs import (
@@ -46,10 +46,12 @@ from ..programs import (
 from ..records import utc_now
 from ..repository import Repository, StorageFullError
 from ..session_logs import Attendance, SessionLog
+from .intake import change_status
 
 __all__ = [
     "ClientOutcomes",
     "client_outcomes",
+    "discharge_client_after_program",
     "discharge_episode",
     "list_programs",
     "reassessment_dashboard",
@@ -289,6 +291,19 @@ async def discharge_episode(
     except ValidationError as exc:
         return FormResult(ok=False, errors=_errors(exc), values=typed), None
     return await _store(repo, typed, updated)
+
+
+async def discharge_client_after_program(repo: Repository, client_id: str, today: date) -> str:
+    """After a program's discharge: a client with no program left in progress is discharged
+    too (the practice's rule; the status change follows ``change_status``'s transitions).
+    Returns the sentence saying what happened to the client's status, "" when nothing did."""
+    client = await repo.get(Client, client_id)
+    if client is None or client.status is ClientStatus.DISCHARGED:
+        return ""
+    if any(e.is_active for e in await repo.find(Episode, "client_id", client.id)):
+        return ""
+    ok, message, _ = await change_status(repo, client, ClientStatus.DISCHARGED, today)
+    return message if ok else f"The client's status was kept: {message}"
 
 
 # -- reports ----------------------------------------------------------------------------------

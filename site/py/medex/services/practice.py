@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..documents import DocumentSettings
 from ..forms import FormResult, clean_form, field_errors
 from ..records import PracticeProfile, utc_now
 from ..repository import Repository, StorageFullError
@@ -25,6 +26,12 @@ PROFILE_FIELDS = (
 async def load_practice_profile(repo: Repository) -> PracticeProfile | None:
     profiles = await repo.list(PracticeProfile)
     return max(profiles, key=lambda p: p.updated_at) if profiles else None
+
+
+async def load_document_settings(repo: Repository) -> DocumentSettings:
+    """Paper size and scope-of-practice statement, printed on every document."""
+    found = await repo.get(DocumentSettings, DocumentSettings.model_fields["id"].default)
+    return found or DocumentSettings()
 
 
 async def save_practice_profile(
