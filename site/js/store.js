@@ -268,8 +268,10 @@ function follow() {
 }
 
 async function followLive() {
-  const where = (await readPointer()) || LEGACY;
-  if (!live || sameLocation(where, live)) return false;
+  // Only a pointer names a new home (without one, e.g. after site data was cleared, nothing
+  // moved: never open, and so create, another database).
+  const where = await readPointer();
+  if (!where || !live || sameLocation(where, live)) return false;
   const handle = await connect(where);
   const old = db;
   db = handle;

@@ -10,10 +10,13 @@ from playwright.sync_api import expect
 from medex.backup import checksum_of
 from medex.session_logs import SessionLog, content_hash
 
-from .conftest import open_app, wait_ready
+from .conftest import assert_accessible, open_app, wait_ready
 from .test_data_safety import LIVE_DB, check_file, export_backup, fill, goto
 
-PUT_RAW = """async ([store, doc]) => { """ + LIVE_DB + """ return await new Promise((resolve, reject) => {
+PUT_RAW = (
+    """async ([store, doc]) => { """
+    + LIVE_DB
+    + """ return await new Promise((resolve, reject) => {
     const req = factory.open(name);
     req.onsuccess = () => {
         const db = req.result;
@@ -24,8 +27,12 @@ PUT_RAW = """async ([store, doc]) => { """ + LIVE_DB + """ return await new Prom
     };
     req.onerror = () => reject(req.error);
 }); }"""
+)
 
-GET_RAW = """async ([store, id]) => { """ + LIVE_DB + """ return await new Promise((resolve, reject) => {
+GET_RAW = (
+    """async ([store, id]) => { """
+    + LIVE_DB
+    + """ return await new Promise((resolve, reject) => {
     const req = factory.open(name);
     req.onsuccess = () => {
         const db = req.result;
@@ -35,6 +42,7 @@ GET_RAW = """async ([store, id]) => { """ + LIVE_DB + """ return await new Promi
     };
     req.onerror = () => reject(req.error);
 }); }"""
+)
 
 # A signature by ANOTHER practice's key (a real ECDSA P-256 key made in the page, not the app's).
 FOREIGN_SIGNATURE = """async (message) => {
@@ -100,6 +108,7 @@ def test_a_signed_log_rewritten_in_indexeddb_shows_the_red_mismatch_banner(page,
     expect(banner).to_be_visible()
     expect(page.locator("#signature-check")).to_have_attribute("data-check", "mismatch")
     expect(page.locator("#log-status")).not_to_have_text("Signed and locked")
+    assert_accessible(page, "with the signature mismatch banner")
     # What made the difference: the practice key's signature of the hash, and the profile
     # naming the public key (so it travels in backups).
     assert stored["signature"]["key_id"] and stored["signature"]["key_signature"]
@@ -138,7 +147,9 @@ def test_a_backup_with_fabricated_signed_logs_is_never_shown_as_signed_and_locke
         goto(page, "./#/data", "#restore-check")
         check_file(page, path)
         expect(page.locator("#restore-error, #restore-preview").first).to_be_visible()
-        assert page.locator("#restore-error").count() == 0, page.locator("#restore-error").inner_text()
+        assert page.locator("#restore-error").count() == 0, page.locator(
+            "#restore-error"
+        ).inner_text()
         # The preview already says the file is not as this practice exported it.
         expect(page.locator("#backup-signature")).to_have_attribute("data-check", "mismatch")
         expect(page.locator("#backup-signature")).to_have_attribute("role", "alert")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import open_app, wait_ready
-from .test_data_safety import dump, set_up_practice_with_a_client
+from .test_data_safety import LIVE_DB, dump, set_up_practice_with_a_client
 
 # A write into a scratch database of the same origin (same quota bucket as the app's): true
 # once the browser refuses writes. Chromium caches the space left for a few seconds, so the
@@ -188,5 +188,7 @@ def test_a_database_the_browser_closed_is_never_silently_recreated_under_a_save(
     expect(page.get_by_role("heading", name="Ben Okafor")).to_have_count(0)
     for label, value in typed.items():
         expect(page.get_by_label(label)).to_have_value(value)
-    names = page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
+    names = page.evaluate(
+        "async () => { " + LIVE_DB + " return (await factory.databases()).map((d) => d.name); }"
+    )
     assert "medex-practice" not in names  # no empty database was made to take the save

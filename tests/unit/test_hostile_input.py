@@ -18,7 +18,7 @@ from typing import Any, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from app import clock, core
+from app import clock, core, icd10_picker
 from app.screens import clients as clients_screen
 from medex import APP_VERSION
 from medex.backup import make_backup, parse_backup, plan_restore
@@ -285,7 +285,7 @@ async def _icd10_source():
 def fixed_day():
     """Screens read the day (app.clock) and the ICD-10 index through module globals: pin them."""
     core.load_screens()
-    patched = [(clients_screen, "icd10_source", _icd10_source), (clock, "today", lambda: TODAY)]
+    patched = [(icd10_picker, "icd10_source", _icd10_source), (clock, "today", lambda: TODAY)]
     saved = [(m, n, getattr(m, n)) for m, n, _ in patched]
     try:
         for module, name, value in patched:

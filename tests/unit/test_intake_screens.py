@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from app import clock, core
+from app import clock, core, icd10_picker
 from app.screens import clients as clients_screen
 from medex.health import HR_BLUNTED_ADVICE
 from medex.icd10 import Icd10Index
@@ -29,7 +29,7 @@ def app(monkeypatch):
     async def source():
         return index
 
-    monkeypatch.setattr(clients_screen, "icd10_source", source)
+    monkeypatch.setattr(icd10_picker, "icd10_source", source)
     monkeypatch.setattr(clock, "today", lambda: TODAY)
     a = core.App(InMemoryRepository(), FakePlatform())
     run(a.load())

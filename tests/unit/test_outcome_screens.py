@@ -8,8 +8,7 @@ from datetime import date
 
 import pytest
 
-from app import clock, core
-from app.screens import clients as clients_screen
+from app import clock, core, icd10_picker
 from medex.assessments import Assessment
 from medex.icd10 import Icd10Index
 from medex.intake import Client, ClientStatus, ReferringProvider
@@ -34,7 +33,7 @@ def app(monkeypatch):
     async def source():
         return index
 
-    monkeypatch.setattr(clients_screen, "icd10_source", source)
+    monkeypatch.setattr(icd10_picker, "icd10_source", source)
     monkeypatch.setattr(clock, "today", lambda: TODAY)
     a = core.App(InMemoryRepository(), FakePlatform())
     run(a.load())

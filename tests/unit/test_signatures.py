@@ -17,8 +17,8 @@ from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
 from medex.services.intake import check_consent_signatures, sign_consent
 from medex.services.practice import save_practice_profile
-from medex.services.signatures import check_backup_signature, sign_backup
 from medex.services.sessions import add_addendum, check_log_signatures, sign_session_log
+from medex.services.signatures import check_backup_signature, sign_backup
 from medex.session_logs import (
     SIGNING_KIND,
     SessionLog,
@@ -102,7 +102,11 @@ def test_content_edited_and_rehashed_is_a_mismatch_under_this_practices_key():
 
 @pytest.mark.parametrize(
     "field, value",
-    [("response_notes", "Changed"), ("pain", 9), ("client_id", "9b3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b")],
+    [
+        ("response_notes", "Changed"),
+        ("pain", 9),
+        ("client_id", "9b3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b"),
+    ],
 )
 def test_every_clinical_field_and_the_client_are_covered(field, value):
     _, signer, log = signed_log()
@@ -166,7 +170,9 @@ def test_the_key_signature_is_not_part_of_the_content_hash():
     _, _, log = signed_log()
     assert verify_signature(log)
     bare = log.model_copy(
-        update={"signature": log.signature.model_copy(update={"key_id": None, "key_signature": None})}
+        update={
+            "signature": log.signature.model_copy(update={"key_id": None, "key_signature": None})
+        }
     )
     assert verify_signature(bare)
 
@@ -382,3 +388,18 @@ def test_a_backup_is_signed_with_the_practice_key_and_a_rewrite_is_told_on_resto
     unsigned = parse_backup(_backup_text(repo), now=T0)
     assert unsigned.practice_signature is None
     assert run(check_backup_signature(signer, unsigned)) is SignatureCheck.UNKEYED
+
+
+class BrokenSigner(FakeSigner):
+    async def verify_signatures(self, items):
+        raise OSError("the keys database could not be opened")
+
+
+def test_a_view_still_renders_when_the_keys_cannot_be_read_and_says_unchecked():
+    _, _, log = signed_log()
+    cache = VerificationCache()
+    assert run(check_log_signatures(BrokenSigner(), cache, [log])) == {
+        log.id: SignatureCheck.UNCHECKED
+    }
+    signer = FakeSigner()
+    assert run(check_log_signatures(signer, cache, [log]))[log.id] is SignatureCheck.VERIFIED

@@ -197,9 +197,12 @@ def with_practice_signature(text: str, key_id: str, signature: str) -> str:
     """The backup text of ``make_backup`` with ``practice_signature`` added to its header."""
     if not text.endswith("}") or '"practice_signature":' in text[-600:]:
         raise ValueError("Not an unsigned backup text")
-    return text[:-1] + ',"practice_signature":' + canonical_json(
-        {"key_id": key_id, "signature": signature}
-    ) + "}"
+    return (
+        text[:-1]
+        + ',"practice_signature":'
+        + canonical_json({"key_id": key_id, "signature": signature})
+        + "}"
+    )
 
 
 def _practice_signature(value: Any) -> dict[str, str] | None:

@@ -464,9 +464,9 @@ def karvonen_target_for_intensity(
 
 
 # --- The session log's target line (clinical.md §3D, §1H) ---------------------------------
-# Source: /work/shared/reference/clinical.md §3D "Heart-rate methods" (Karvonen with Tanaka
-# 208 − 0.7 × age; "flag beta-blocker users: use RPE instead of HR targets") and §1H (ACSM
-# %HRR bands).
+# Karvonen / heart-rate reserve with Tanaka 2001 HRmax (208 − 0.7 × age), and "flag
+# beta-blocker users: use RPE instead of HR targets" (FAME, clinical.md §3D); the %HRR bands
+# are ACSM GETP 10th ed. (BJSM table adapted from ACSM/Garber 2011, clinical.md §1H).
 
 
 def session_target_text(

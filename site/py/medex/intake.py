@@ -27,7 +27,6 @@ from pydantic import (
 )
 
 from .icd10 import Diagnosis
-from .signing import KEY_ID_PATTERN, SIGNATURE_PATTERN, Claim, record_digest
 from .records import (
     Email,
     LongText,
@@ -37,6 +36,7 @@ from .records import (
     _no_control_chars,
     validate_npi,
 )
+from .signing import KEY_ID_PATTERN, SIGNATURE_PATTERN, Claim, record_digest
 
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
 # Addresses are printed on letters: drop stray control characters like every other text field.

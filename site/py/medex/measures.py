@@ -2610,8 +2610,8 @@ def score_gait_speed(distance_m: float, time_s: float) -> ScoreResult:
 
 
 # --- Values computed from other inputs on the assessment form -----------------------------
-# Gait speed = distance ÷ time (clinical.md §1C, "record distance, pace and start"); BMI =
-# kg ÷ m² (clinical.md §1G, CDC adult BMI categories). Source: /work/shared/reference/.
+# Gait speed = distance ÷ time over the recorded timed distance (clinical.md §1C; LOINC 83172-7
+# "4-m walk computed gait speed"); BMI = kg ÷ m² (CDC adult BMI, clinical.md §1G).
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ class SignatureCheck(StrEnum):
     MISMATCH = "mismatch"
     FOREIGN = "foreign"
     UNKEYED = "unkeyed"
+    UNCHECKED = "unchecked"  # the device's keys could not be read: try again (never cached)
 
 
 CHECK_LABELS = {
@@ -61,6 +62,7 @@ CHECK_LABELS = {
     SignatureCheck.MISMATCH: "Content does not match its signature",
     SignatureCheck.FOREIGN: "Signed elsewhere, not verified here",
     SignatureCheck.UNKEYED: "Signed before signature keys, not verified",
+    SignatureCheck.UNCHECKED: "Signature not checked",
 }
 
 CHECK_DETAILS = {
@@ -78,6 +80,10 @@ CHECK_DETAILS = {
     SignatureCheck.UNKEYED: (
         "This record was signed before signature keys, not verified: it carries only a "
         "content hash, which shows accidental changes but not a deliberate rewrite."
+    ),
+    SignatureCheck.UNCHECKED: (
+        "This record's signature could not be checked just now (the signing keys on this "
+        "device could not be read). Reload to try again."
     ),
 }
 
@@ -189,31 +195,40 @@ class VerificationCache:
     def clear(self) -> None:
         self._verdicts.clear()
 
-    async def check(self, signer: Signer | None, claims: Iterable[Claim]) -> dict[str, SignatureCheck]:
+    async def check(
+        self, signer: Signer | None, claims: Iterable[Claim]
+    ) -> dict[str, SignatureCheck]:
         claims = list(claims)
-        todo = [
-            c for c in claims if c.hash_ok and c.keyed and c.cache_key not in self._verdicts
-        ]
+        todo = [c for c in claims if c.hash_ok and c.keyed and c.cache_key not in self._verdicts]
+        failed: set[tuple] = set()
         if todo and signer is not None:
-            verdicts = await signer.verify_signatures(
-                [
-                    {
-                        "key_id": str(c.key_id),
-                        "message": signing_message(c.kind, c.content_hash),
-                        "signature": str(c.signature),
-                    }
-                    for c in todo
-                ]
-            )
-            if len(self._verdicts) + len(todo) > self.limit:
-                self._verdicts.clear()
-            for c, v in zip(todo, verdicts, strict=True):
-                # Final: a key id is a fingerprint, so a key that is not this device's never
-                # becomes one (the keys this device makes are new).
-                self._verdicts[c.cache_key] = v
+            try:
+                verdicts = await signer.verify_signatures(
+                    [
+                        {
+                            "key_id": str(c.key_id),
+                            "message": signing_message(c.kind, c.content_hash),
+                            "signature": str(c.signature),
+                        }
+                        for c in todo
+                    ]
+                )
+            except Exception:  # a view must still render: shown as unchecked
+                verdicts = None
+                failed = {c.cache_key for c in todo}
+            if verdicts is not None:
+                if len(self._verdicts) + len(todo) > self.limit:
+                    self._verdicts.clear()
+                for c, v in zip(todo, verdicts, strict=True):
+                    # Final: a key id is a fingerprint, so a key that is not this device's
+                    # never becomes one (the keys this device makes are new).
+                    self._verdicts[c.cache_key] = v
         out = {}
         for c in claims:
             verdict = self._verdicts.get(c.cache_key)
+            if c.cache_key in failed:
+                out[c.record_id] = SignatureCheck.UNCHECKED
+                continue
             if verdict is None and c.keyed and c.hash_ok:
                 verdict = "unknown_key"  # no signer to ask: nothing is verified
             out[c.record_id] = conclude(c.hash_ok, c.keyed, verdict)

@@ -4,12 +4,10 @@ goals, onboarding checklist)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
 from medex.health import MEDICATION_CLASSES
-from medex.icd10 import Icd10Index
 from medex.intake import (
     CONSENT_LABELS,
     SEX_LABELS,
@@ -28,7 +26,6 @@ from medex.services.intake import (
     CLIENT_FIELDS,
     REFERRAL_FIELDS,
     ClientIndex,
-    add_diagnosis,
     change_status,
     check_consent_signatures,
     is_ready,
@@ -46,20 +43,11 @@ from medex.services.intake import (
 from medex.signing import CHECK_LABELS, SigningKeyError
 
 from .. import clock
+from .. import icd10_picker as picker
 from ..client_header import SECTIONS, client_header
 from ..core import App, FormState, View, action, route
 from ..forms import fail
 from ..intake_form import history_values, row_count, screening_values
-
-
-async def _browser_icd10() -> Icd10Index:
-    from ..icd10_loader import load_icd10_index  # browser only (uses js/pyodide)
-
-    return await load_icd10_index()
-
-
-# Where the ICD-10-CM index comes from; tests replace it with a small fixture.
-icd10_source: Callable[[], Awaitable[Icd10Index]] = _browser_icd10
 
 
 def _form_values(app: App, name: str, client_id: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -182,9 +170,7 @@ async def client_page(app: App, params: dict[str, str]) -> View:
             values["referred_on"] = clock.today().isoformat()
         elif params.get("provider") and not values.get("provider_id"):
             values = {**values, "provider_id": params["provider"]}  # just added from here
-        icd = app.state.forms.get(f"icd:{client.id}")
-        context["icd"] = icd.values if icd else {}
-        context["chosen"] = _chosen(app, client.id)
+        context.update(picker.picker_context(app, client.id))
     elif section == "history":
         typed = bool(values)
         if not values and file.history:
@@ -288,46 +274,6 @@ async def client_status(app: App, data: dict[str, Any]) -> None:
 # was typed in the referral is sent (and kept) whichever button is pressed.
 
 
-def _chosen(app: App, client_id: str) -> list[dict[str, Any]]:
-    form = app.state.forms.get(f"dx:{client_id}")
-    return list(form.values.get("diagnoses", [])) if form else []
-
-
-async def _icd_search(app: App, client_id: str, query: str) -> None:
-    state = app.form(f"icd:{client_id}")
-    state.values = {"query": query, "results": [], "message": ""}
-    app.state.focus = "field-icd_query"
-    if not query:
-        state.values["message"] = "Type a code (e.g. M17.11) or words (e.g. knee osteoarthritis)"
-        return
-    try:
-        index = await icd10_source()
-    except Exception as exc:
-        state.values["message"] = f"The ICD-10-CM code list could not be loaded: {exc}"
-        return
-    results = index.search(query, limit=25)
-    state.values["results"] = [r.model_dump() for r in results]
-    if not results:
-        state.values["message"] = f"No ICD-10-CM code matches '{query}'."
-
-
-async def _dx_add(app: App, client_id: str, code: str) -> None:
-    icd = app.form(f"icd:{client_id}")
-    try:
-        index = await icd10_source()
-    except Exception as exc:
-        icd.values = {
-            **icd.values,
-            "message": f"The ICD-10-CM code list could not be loaded: {exc}",
-        }
-        return
-    form = app.form(f"dx:{client_id}")
-    chosen, message = add_diagnosis(list(form.values.get("diagnoses", [])), code, index)
-    form.values = {"diagnoses": chosen}
-    icd.values = {**icd.values, "message": message}
-    app.state.focus = "field-icd_query"
-
-
 @action("referral-form")
 async def referral_form(app: App, data: dict[str, Any]) -> None:
     """Search codes, add or remove a code, or save the referral (by the button pressed)."""
@@ -340,34 +286,26 @@ async def referral_form(app: App, data: dict[str, Any]) -> None:
         errors = previous.errors if previous else {}
         app.state.forms["referral"] = FormState({**typed, "client_id": client.id}, errors)
         if data.get("add_code"):
-            await _dx_add(app, client.id, str(data["add_code"]))
+            await picker.add(app, client.id, str(data["add_code"]))
         elif data.get("remove_code"):
-            form = app.form(f"dx:{client.id}")
-            code = str(data["remove_code"])
-            form.values = {"diagnoses": [d for d in _chosen(app, client.id) if d["code"] != code]}
+            picker.remove(app, client.id, str(data["remove_code"]))
         else:
-            await _icd_search(app, client.id, str(data.get("icd_query", "")).strip())
+            await picker.search(app, client.id, str(data.get("icd_query", "")).strip())
         return
     await _save_referral(app, client, data)
 
 
 async def _save_referral(app: App, client: Client, data: dict[str, Any]) -> None:
-    chosen = _chosen(app, client.id)
+    chosen = picker.chosen(app, client.id)
     diagnoses = [{"code": d["code"], "description": d["description"]} for d in chosen]
-    index = None
-    if diagnoses:
-        try:
-            index = await icd10_source()
-        except Exception:  # the codes came from the index; save without re-checking
-            index = None
+    index = await picker.index_for_saving() if diagnoses else None
     result, _ = await record_referral(app.repo, client, data, diagnoses, clock.today(), index)
     if not result.ok:
         fail(app, "referral", {**result.values, "client_id": client.id}, result.errors)
         if "diagnoses" in result.errors:
             app.state.focus = "field-icd_query"
         return
-    app.state.forms.pop(f"dx:{client.id}", None)
-    app.state.forms.pop(f"icd:{client.id}", None)
+    picker.forget(app, client.id)
     _done(app, client, "referral", "Referral recorded.", "history")
 
 

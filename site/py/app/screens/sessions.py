@@ -25,11 +25,7 @@ from medex.heart_rate import (
 )
 from medex.intake import STATUS_LABELS, Client, ClientStatus
 from medex.repository import SignedRecordError
-from medex.safety import (
-    MSK_RED_FLAG_LABELS,
-    SEVERITY_LABELS,
-    SYMPTOM_LABELS,
-)
+from medex.safety import MSK_RED_FLAG_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
 from medex.screening import session_clearance
 from medex.services.intake import load_client_file
 from medex.services.sessions import (
@@ -66,9 +62,7 @@ from medex.signing import CHECK_DETAILS, CHECK_LABELS, SigningKeyError
 from .. import clock
 from ..client_header import client_header
 from ..core import App, FormState, View, action, route
-from ..dosage_form import (
-    dosage_values,
-)
+from ..dosage_form import dosage_values
 from ..forms import fail
 from ..session_form import (
     KETONE_LABELS,

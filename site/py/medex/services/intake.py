@@ -34,8 +34,6 @@ from ..intake import (
 )
 from ..navigation import Screen
 from ..records import Record, utc_now
-from ..signing import SignatureCheck, Signer, VerificationCache, signing_message
-from .practice import profile_with_signing_key
 from ..repository import Repository, StorageFullError
 from ..screening import (
     SIGN_OR_SYMPTOM_LABELS,
@@ -43,6 +41,8 @@ from ..screening import (
     ParqAnswers,
     ScreeningRecord,
 )
+from ..signing import SignatureCheck, Signer, VerificationCache, signing_message
+from .practice import profile_with_signing_key
 
 STORAGE_FULL = "This device's storage is full: nothing was saved. Export a backup, then free space."
 

@@ -9,7 +9,14 @@ from ..backup import (
     header_checksum,
     with_practice_signature,
 )
-from ..signing import Claim, SignatureCheck, Signer, SigningKeyError, VerificationCache, signing_message
+from ..signing import (
+    Claim,
+    SignatureCheck,
+    Signer,
+    SigningKeyError,
+    VerificationCache,
+    signing_message,
+)
 
 BACKUP_CHECK_TEXTS = {
     SignatureCheck.VERIFIED: (
