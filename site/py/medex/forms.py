@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -23,7 +24,7 @@ _PLAIN = {
 }
 
 
-def plain_message(error: dict) -> str:
+def plain_message(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "value_error":
         msg = str(error.get("msg", ""))

@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import builtins
 import copy
 import json
 from collections.abc import Callable, Iterable
@@ -81,13 +82,13 @@ class Repository(Protocol):
 
     async def get(self, model: type[R], record_id: str) -> R | None: ...
 
-    async def list(self, model: type[R]) -> list[R]: ...
+    async def list(self, model: type[R]) -> builtins.list[R]: ...
 
-    async def find(self, model: type[R], field: str, value: str) -> list[R]:
+    async def find(self, model: type[R], field: str, value: str) -> builtins.list[R]:
         """Records whose indexed ``field`` equals ``value`` (e.g. a client's session logs)."""
         ...
 
-    async def project(self, model: type[B], store: str) -> list[B]:
+    async def project(self, model: type[B], store: str) -> builtins.list[B]:
         """Every record of ``store`` reduced to the fields of ``model`` (a summary model such
         as SessionLogSummary): what a dashboard needs without parsing whole records."""
         ...
@@ -100,18 +101,18 @@ class Repository(Protocol):
 
     async def write(
         self,
-        ops: list[dict],
-        changes: list[tuple[str, str, str]] | None = None,
-        audit_entries: Callable[[dict | None], list[dict]] | None = None,
+        ops: builtins.list[dict],
+        changes: builtins.list[tuple[str, str, str]] | None = None,
+        audit_entries: Callable[[dict | None], builtins.list[dict]] | None = None,
     ) -> None:
         """Raw document operations (a restore) with their audit entries, in one transaction."""
         ...
 
-    async def documents(self, store: str) -> list[dict]: ...
+    async def documents(self, store: str) -> builtins.list[dict]: ...
 
     async def export_all(self) -> dict[str, Any]: ...
 
-    async def audit_log(self) -> list[dict]: ...
+    async def audit_log(self) -> builtins.list[dict]: ...
 
     async def get_meta(self, key: str) -> Any: ...
 
@@ -313,12 +314,12 @@ class InMemoryRepository(AuditedRepository):
         self._note((record,))
         return record
 
-    async def list(self, model: type[R]) -> list[R]:
+    async def list(self, model: type[R]) -> builtins.list[R]:
         records = [model.model_validate_json(t) for t in self.stores.get(model.store, {}).values()]
         self._note(records)
         return records
 
-    async def find(self, model: type[R], field: str, value: str) -> list[R]:
+    async def find(self, model: type[R], field: str, value: str) -> builtins.list[R]:
         found = []
         for text in self.stores.get(model.store, {}).values():
             doc = json.loads(text)
@@ -327,14 +328,14 @@ class InMemoryRepository(AuditedRepository):
         self._note(found)
         return found
 
-    async def project(self, model: type[B], store: str) -> list[B]:
+    async def project(self, model: type[B], store: str) -> builtins.list[B]:
         fields = set(model.model_fields)
         return [
             model.model_validate({k: v for k, v in json.loads(text).items() if k in fields})
             for text in self.stores.get(store, {}).values()
         ]
 
-    async def documents(self, store: str) -> list[dict]:
+    async def documents(self, store: str) -> builtins.list[dict]:
         return [json.loads(t) for t in self.stores.get(store, {}).values()]
 
     async def export_all(self) -> dict[str, Any]:
@@ -342,11 +343,11 @@ class InMemoryRepository(AuditedRepository):
         meta = {k: json.loads(v) for k, v in self.meta.items()}
         return {"stores": stores, "audit": copy.deepcopy(self.audit), "meta": meta}
 
-    async def audit_log(self) -> list[dict]:
+    async def audit_log(self) -> builtins.list[dict]:
         return copy.deepcopy(self.audit)
 
     # -- the one atomic conditional write ------------------------------------------------------
-    async def _commit(self, ops: list[dict], entries: Callable[[dict | None], list[dict]]) -> None:
+    async def _commit(self, ops: builtins.list[dict], entries: Callable[[dict | None], builtins.list[dict]]) -> None:
         if self.fail_next_write is not None:
             exc, self.fail_next_write = self.fail_next_write, None
             raise exc
