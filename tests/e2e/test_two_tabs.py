@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import open_app, wait_ready
+from .conftest import assert_accessible, open_app, wait_ready
 from .test_data_safety import (
     check_file,
     dump,
@@ -51,6 +51,7 @@ def test_a_stale_form_is_refused_and_keeps_what_was_typed(page, context):
     expect(banner).to_contain_text("changed in another tab")
     expect(other.locator("#flash")).to_have_count(0)  # never "saved"
     expect(other.locator("#field-first_name")).to_have_value("Anabel")  # what was typed stays
+    assert_accessible(other, "with the 'Not saved' banner")
     stored = client_doc(other)
     assert (stored["first_name"], stored["emergency_contact_phone"]) == ("Ana", "555 000 1111")
 

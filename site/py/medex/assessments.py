@@ -307,14 +307,18 @@ class AssessmentVitals(BaseModel):
     @classmethod
     def _ranges(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is not None:
-            check_value(CATALOGUE[VITAL_MEASURES[info.field_name]], value)
+            check_value(CATALOGUE[VITAL_MEASURES[str(info.field_name)]], value)  # a field validator
         return value
 
     @model_validator(mode="after")
     def _pair(self) -> AssessmentVitals:
         if (self.systolic is None) != (self.diastolic is None):
             raise ValueError("Enter both the systolic and the diastolic pressure")
-        if self.systolic is not None and self.diastolic >= self.systolic:
+        if (
+            self.systolic is not None
+            and self.diastolic is not None
+            and self.diastolic >= self.systolic
+        ):
             raise ValueError("Diastolic pressure must be lower than systolic pressure")
         return self
 

@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -400,7 +400,7 @@ def iter_parse_backup(
     *,
     now: datetime | None = None,
     registry: Migrations | None = None,
-) -> Iterator[Progress]:
+) -> Generator[Progress, None, ValidatedBackup]:
     """``parse_backup`` as a generator yielding ``Progress`` every few hundred records, so the
     app can let the browser paint a progress bar between steps. The ``ValidatedBackup`` is the
     generator's return value (``StopIteration.value``)."""

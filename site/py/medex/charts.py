@@ -22,7 +22,7 @@ from .outcomes import (
     MeasureLike,
     Observation,
     ReportRow,
-    _as_observation,
+    _observation_parts,
     as_definition,
     norm_band,
     normalise_sex,
@@ -162,9 +162,9 @@ def measure_chart(
     m = as_definition(measure)
     obs: list[Observation] = []
     for item in history:
-        o = _as_observation(item)
+        when, raw, protocol, obs_age = _observation_parts(item)
         try:
-            obs.append(Observation(o.when, float(o.value), o.protocol, o.age))
+            obs.append(Observation(when, float(raw), protocol, obs_age))
         except (TypeError, ValueError):
             continue
     obs = [o for o in obs if math.isfinite(o.value)]

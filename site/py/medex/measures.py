@@ -260,7 +260,8 @@ class MeasureDefinition(_Frozen):
                     if (sex, age) in seen:
                         raise ValueError(f"{self.id}: overlapping norm bands at {sex} {age}")
                     seen[(sex, age)] = band
-        for c in (*self.cutoffs, *self.mdc, *self.mcid):
+        thresholds: tuple[Cutoff | ChangeThreshold, ...] = (*self.cutoffs, *self.mdc, *self.mcid)
+        for c in thresholds:
             if c.condition is not None and c.condition not in CONDITIONS:
                 raise ValueError(f"{self.id}: unknown condition {c.condition!r}")
         return self
@@ -2600,7 +2601,7 @@ def score_bmi(
     )
 
 
-def score_gait_speed(distance_m: float, time_s: float) -> ScoreResult:
+def score_gait_speed(distance_m: Any, time_s: Any) -> ScoreResult:
     """Gait speed in m/s from the timed distance and time."""
     d = check_value(_DISTANCE, distance_m)
     t = check_value(_WALK_TIME, time_s)

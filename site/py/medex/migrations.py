@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,7 +251,7 @@ current_version = MIGRATIONS.current_version
 models = MIGRATIONS.models
 
 
-def is_signed(store: str, doc: dict, registry: Migrations | None = None) -> bool:
+def is_signed(store: str, doc: Mapping[str, Any], registry: Migrations | None = None) -> bool:
     """Whether a stored document is signed (so immutable): any signature field set
     (``signed_at``, ``signature``, ``signed_on``, ``signature_svg``, ``signed_by``) or a frozen
     model (a consent is an immutable snapshot by construction)."""

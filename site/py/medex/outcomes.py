@@ -240,6 +240,7 @@ def norm_band(measure: MeasureLike, value: Any, age: Any, sex: Any) -> NormResul
         )
     else:
         limit = hi if hi is not None else lo
+        assert limit is not None  # a band has at least one limit (NormBand._check)
         limit_text = format_quantity(m, limit)
         if status == "within":
             sentence = (
@@ -557,22 +558,25 @@ def _as_date(value: Any) -> date:
     raise ValueError("Each assessment needs a date")
 
 
-def _as_observation(item: Any) -> Observation:
+_Parts = tuple[date, Any, Mapping[str, Any] | None, int | None]
+
+
+def _observation_parts(item: Any) -> _Parts:
+    """(date, value as given, protocol, age) of a history item; the value is not checked yet
+    (``build_row`` checks it and leaves out the ones outside the valid range)."""
     if isinstance(item, Observation):
-        return item
+        return item.when, item.value, item.protocol, item.age
     if type(item) is tuple and len(item) == 2:  # the common case, kept fast
-        return Observation(when=_as_date(item[0]), value=item[1])
+        return _as_date(item[0]), item[1], None, None
     if isinstance(item, Mapping):
-        return Observation(
-            when=_as_date(item.get("date", item.get("when"))),
-            value=item.get("value"),
-            protocol=item.get("protocol"),
-            age=_age_years(item.get("age")),
+        return (
+            _as_date(item.get("date", item.get("when"))),
+            item.get("value"),
+            item.get("protocol"),
+            _age_years(item.get("age")),
         )
     if isinstance(item, Sequence) and not isinstance(item, str) and len(item) in (2, 3):
-        return Observation(
-            when=_as_date(item[0]), value=item[1], protocol=item[2] if len(item) == 3 else None
-        )
+        return _as_date(item[0]), item[1], item[2] if len(item) == 3 else None, None
     raise ValueError("Each assessment needs a date and a value")
 
 
@@ -640,15 +644,13 @@ def interpret(
     kept: list[Observation] = []
     dropped = 0
     for item in history:
-        obs = _as_observation(item)
+        when, raw, protocol, obs_age = _observation_parts(item)
         try:
-            v = check_value(m, obs.value)
+            v = check_value(m, raw)
         except ValueError:
             dropped += 1
             continue
-        if v != obs.value:
-            obs = Observation(obs.when, v, obs.protocol, obs.age)
-        kept.append(obs)
+        kept.append(Observation(when, v, protocol, obs_age))
     if dropped:
         notes.append(f"{dropped} value(s) outside the valid range were left out.")
     kept.sort(key=lambda o: o.when)

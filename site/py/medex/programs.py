@@ -207,7 +207,8 @@ class DischargeCriterion(BaseModel):
         m = _measure(self.measure_id)
         name = m.name if m else self.measure_id
         if self.kind == "threshold":
-            return f"{name} {_CMP_TEXT[self.comparator]} {_amount(m, self.value)}"
+            comparator, value = self.threshold
+            return f"{name} {_CMP_TEXT[comparator]} {_amount(m, value)}"
         if self.kind == "norm":
             if self.norm == "within_norm":
                 return f"{name} within the normal range for age and sex"
@@ -216,6 +217,13 @@ class DischargeCriterion(BaseModel):
             meaning = next(c.meaning for c in m.cutoffs if c.kind == self.flag_kind) if m else ""
             return f"{name}: no longer “{meaning}” (published cut-off)"
         return f"{name} improved since baseline by at least the MCID"
+
+    @property
+    def threshold(self) -> tuple[Comparator, float]:
+        """The comparison and the number of a "threshold" rule (required for that kind)."""
+        if self.comparator is None or self.value is None:
+            raise ValueError("A discharge rule needs a comparison and a number")
+        return self.comparator, self.value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -946,7 +954,7 @@ def reassessments_due(
             candidates.append((since[n - 1], 0, reason))
         else:
             candidates.append((None, n - len(since), reason))
-    dated = [c for c in candidates if c[0] is not None]
+    dated = [(d, n, r) for d, n, r in candidates if d is not None]
     if dated:
         due_on, to_go, reason = min(dated, key=lambda c: c[0])
         status, late = _status(due_on, today)
@@ -1060,8 +1068,9 @@ def _judge(
     x = row.current.value
     shown = row.current_text
     if c.kind == "threshold":
-        target = f"{_CMP_TEXT[c.comparator]} {_amount(m, c.value)}"
-        ok = _compare(x, c.comparator, c.value)
+        comparator, value = c.threshold
+        target = f"{_CMP_TEXT[comparator]} {_amount(m, value)}"
+        ok = _compare(x, comparator, value)
         return CriterionResult(c, "met" if ok else "not_met", f"{shown} (target {target})")
     if m is None:
         return CriterionResult(c, "unknown", "Measure not in the catalogue")
@@ -1095,7 +1104,8 @@ def _judge(
         if flags:
             first = flags[0]
             return CriterionResult(c, "not_met", f"{shown}: {first.meaning} ({first.threshold})")
-        return CriterionResult(c, "met", f"{shown}: no {_FLAG_WORDS[c.flag_kind]} cut-off met")
+        words = _FLAG_WORDS[c.flag_kind] if c.flag_kind else ""  # required for "no_flag"
+        return CriterionResult(c, "met", f"{shown}: no {words} cut-off met")
     # mcid_improvement
     if row.change is None:
         return CriterionResult(c, "unknown", "Only one assessment: no change yet")

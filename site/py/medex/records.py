@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -134,7 +134,7 @@ class Record(BaseModel):
         """The JSON-compatible document stored in IndexedDB."""
         return self.model_dump(mode="json")
 
-    def touched(self) -> Record:
+    def touched(self) -> Self:
         return self.model_copy(update={"updated_at": utc_now()})
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -681,7 +681,10 @@ def make_flag(code: FlagCode, detail: str) -> SafetyFlag:
 # --- Input models ----------------------------------------------------------------------
 
 
-def _in_range(value: float | None, low: float, high: float, message: str) -> float | None:
+_N = TypeVar("_N", int, float)
+
+
+def _in_range(value: _N | None, low: float, high: float, message: str) -> _N | None:
     if value is not None and not low <= value <= high:
         raise ValueError(message)
     return value

@@ -1015,6 +1015,7 @@ def filter_logs(
     attendance: Attendance | Iterable[Attendance] | None = None,
 ) -> list[SessionLog]:
     """Logs in the date range (inclusive) with the given attendance, newest first."""
+    wanted: set[Attendance] | None
     if isinstance(attendance, Attendance | str):
         wanted = {Attendance(attendance)}
     else:

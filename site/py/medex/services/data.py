@@ -248,17 +248,17 @@ def refusal_message(kind: str, store: str = "") -> str:
     """What the person is told when a save was refused, by kind: ``stale`` (changed in another
     tab or by a restore since this screen showed it), ``signed`` (signed meanwhile), or
     ``encryption`` (encryption was turned on or off in another tab)."""
-    what = store_label(store).lower() if store else "record"
+    where = f" ({store_label(store)})" if store else ""
     if kind == "stale":
         return (
-            f"Not saved: these {what} were changed in another tab (or by a restore) after this "
-            "screen showed them, and saving would overwrite that newer version. What you typed "
-            "is kept below. Show the newer version, or keep what you typed and save again."
+            f"Not saved: this record{where} was changed in another tab, or by a restore, after "
+            "this screen showed it, and saving would overwrite that newer version. What you "
+            "typed is kept below. Show the newer version, or keep what you typed and save again."
         )
     if kind == "signed":
         return (
-            f"Not saved: this record ({what}) was signed in the meantime, so it is locked. What "
-            "you typed is kept below; add it as an addendum to the signed record if needed."
+            f"Not saved: this record{where} was signed in the meantime, so it is locked. What "
+            "you typed is kept below: add it as an addendum to the signed record if needed."
         )
     return (
         "Not saved: encryption was turned on or off in another tab. This tab has reloaded it; "
