@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import js
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from pyodide.ffi import JsException, create_proxy, to_js
 from pyscript.js_modules import idiomorph, medex_store
 
 from medex import storage as storage_rules
 from medex.repository import (
     AuditedRepository,
+    B,
     ConcurrentWriteError,
     EncryptionChangedError,
     R,
@@ -22,7 +24,7 @@ from medex.repository import (
     StaleWriteError,
     StorageFullError,
 )
-from medex.signing import SigningKeyError
+from medex.signing import KeyVerdict, SigningKeyError
 
 LOGO_MAX_PX = 600
 
@@ -51,7 +53,7 @@ def _is_quota_error(exc: BaseException, writing: bool = True) -> bool:
 def _list_adapter(model: type[R]) -> TypeAdapter[list[R]]:
     # One pydantic-core call parses and validates a whole store's JSON text (no per-record
     # json.loads + model_validate round trips in Python).
-    return TypeAdapter(list[model])
+    return TypeAdapter(list[model])  # type: ignore[valid-type]  # a type made at run time
 
 
 AUDIT_MOVED = "MEDEX_AUDIT_MOVED"
@@ -105,7 +107,7 @@ class IndexedDbRepository(AuditedRepository):
         self._note(records)
         return list(records)
 
-    async def project(self, model: type[BaseModel], store: str) -> list:
+    async def project(self, model: type[B], store: str) -> builtins.list[B]:
         """Every record of ``store``, reduced to the fields of ``model`` (a small summary model
         such as SessionLogSummary): far less to parse than whole records."""
         key = (store, model.__name__)
@@ -126,14 +128,14 @@ class IndexedDbRepository(AuditedRepository):
     def _other_tab_wrote(self, stores_json: str) -> None:
         self.forget(set(json.loads(stores_json)) | {"*"})
 
-    async def find(self, model: type[R], field: str, value: str) -> list[R]:
+    async def find(self, model: type[R], field: str, value: str) -> builtins.list[R]:
         records = _list_adapter(model).validate_json(
             await _call(medex_store.where, model.store, field, value)
         )
         self._note(records)
         return records
 
-    async def documents(self, store: str) -> list[dict]:
+    async def documents(self, store: str) -> builtins.list[dict]:
         """A store's raw documents (for exports that work on JSON)."""
         return json.loads(await _call(medex_store.getAll, store))
 
@@ -142,7 +144,7 @@ class IndexedDbRepository(AuditedRepository):
         ``{"stores": {store: [doc]}, "audit": [entry], "meta": {key: value}}``."""
         return json.loads(await _call(medex_store.exportAll))
 
-    async def audit_log(self) -> list[dict]:
+    async def audit_log(self) -> builtins.list[dict]:
         return json.loads(await medex_store.getAudit())
 
     # -- writes --------------------------------------------------------------------------------
@@ -153,7 +155,9 @@ class IndexedDbRepository(AuditedRepository):
             self._last_loaded = True
         return self._last_audit
 
-    async def _commit(self, ops: list[dict], entries: Callable[[dict | None], list[dict]]) -> None:
+    async def _commit(
+        self, ops: builtins.list[dict], entries: Callable[[dict | None], builtins.list[dict]]
+    ) -> None:
         started = js.performance.now()
         ops_text = json.dumps(ops)
         stores = {op["store"] for op in ops}
@@ -328,7 +332,7 @@ class BrowserPlatform:
                 f"The practice signing key could not be used ({exc}). Nothing was signed."
             ) from exc
 
-    async def verify_signatures(self, items) -> list[str]:
+    async def verify_signatures(self, items: Sequence[dict[str, str]]) -> list[KeyVerdict]:
         from pyscript.js_modules import medex_signing
 
         return json.loads(await medex_signing.verifySignatures(json.dumps(list(items))))

@@ -11,7 +11,7 @@ import asyncio
 import importlib
 import json
 import pkgutil
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +21,7 @@ from medex import APP_VERSION
 from medex.records import PracticeProfile
 from medex.repository import Repository
 from medex.services.practice import load_practice_profile
-from medex.signing import VerificationCache
+from medex.signing import Signer, VerificationCache
 
 from .render import href, render
 
@@ -65,19 +65,71 @@ def action(name: str):
     return register
 
 
-class Platform(Protocol):
-    """What the app needs from the device beyond storage (implemented by the browser shell)."""
+class Platform(Signer, Protocol):
+    """What the app needs from the device beyond the records: every ``app.platform`` call.
 
-    async def storage_info(self) -> dict[str, Any]: ...
+    ``app.browser.BrowserPlatform`` implements it over js/store.js and js/signing.js; the
+    CPython tests use ``tests/unit/fake_platform.FakePlatform`` (checked against this protocol
+    by mypy). From ``Signer``: ``sign_message`` and ``verify_signatures`` (the practice
+    signing key; what is signed and concluded is ``medex.signing``'s).
+    """
+
+    # -- storage of this browser ----------------------------------------------------------
+    async def storage_info(self) -> dict[str, Any]:
+        """``{persisted, usage, quota, supported, left, warning}`` (see ``medex.storage``)."""
+        ...
 
     async def request_persistent_storage(self) -> bool: ...
 
-    # The practice signing key (medex.signing.Signer): sign a content hash; check signatures
-    # against the keys of this device ("valid" / "invalid" / "unknown_key" per item).
-    async def sign_message(self, message: str) -> dict[str, Any]: ...
+    # -- files -------------------------------------------------------------------------------
+    def download(self, filename: str, text: str, mime: str) -> None:
+        """Hand ``text`` to the person as a file (a backup, a CSV export)."""
+        ...
 
-    async def verify_signatures(self, items: Sequence[dict[str, str]]) -> list[str]: ...
+    async def encrypt_backup(self, text: str, passphrase: str) -> str: ...
 
+    async def decrypt_backup(self, text: str, passphrase: str) -> str | None:
+        """The backup's plain text, or None when the passphrase does not open it."""
+        ...
+
+    def print_page(self) -> None: ...
+
+    # -- encryption at rest (the data key never reaches Python) --------------------------------
+    def crypto_status(self) -> dict[str, Any]:
+        """``{enabled, locked, state}``; state is "off", "on", "encrypting" or "decrypting"."""
+        ...
+
+    async def setup_encryption(self, passphrase: str) -> str:
+        """Make the data key and start encrypting; returns the recovery key (shown once)."""
+        ...
+
+    async def start_decryption(self) -> None: ...
+
+    def migration_stores(self) -> list[str]:
+        """The stores a migration run (encrypting or decrypting) converts, one at a time."""
+        ...
+
+    async def migrate_store(self, store: str) -> int: ...
+
+    async def finish_migration(self) -> str:
+        """Switch to the converted records; returns the new state ("on" or "off")."""
+        ...
+
+    async def unlock(self, secret: str) -> bool:
+        """Open the records with the passphrase or the recovery key; False if it does not."""
+        ...
+
+    async def change_passphrase(self, old: str, new: str) -> bool: ...
+
+    def lock(self) -> bool:
+        """Forget the data key in every tab (False when encryption is off)."""
+        ...
+
+    def set_idle_lock(self, minutes: int) -> None:
+        """Lock after ``minutes`` without use in any tab (0: never)."""
+        ...
+
+    # -- the practice signing key ------------------------------------------------------------
     async def reseal_signing_key(self) -> bool:
         """After encryption was turned on or off: put the signing key in the form that fits
         (sealed with the data key, or plain); True when a new key was made."""
@@ -223,8 +275,8 @@ def load_screens(lazy: bool | None = None) -> None:
     if lazy is None:
         lazy = MANIFEST.is_file()
     if not lazy:
-        for module in pkgutil.iter_modules(screens.__path__):
-            importlib.import_module(f"{screens.__name__}.{module.name}")
+        for info in pkgutil.iter_modules(screens.__path__):
+            importlib.import_module(f"{screens.__name__}.{info.name}")
         return
     manifest = json.loads(MANIFEST.read_text())
     for entry in manifest["screens"]:

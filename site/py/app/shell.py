@@ -123,7 +123,8 @@ def on_storage_closed(event=None) -> None:
     newly created, empty) database would say "saved" while the records are gone."""
     if app is None or app.state.db_closed or app.state.locked:
         return
-    app.repo._storage_full()
+    app.repo.read_only = True  # as after a refused write: nothing more is written
+    _storage_full()
     _spawn(_reopen_for_export())
 
 
@@ -284,6 +285,7 @@ def _timed(what: str, started: float) -> None:
 
 
 async def _navigate_and_paint() -> None:
+    assert app is not None
     started = js.performance.now()
     await paint()
     _timed(f"route:{app.state.route}", started)
@@ -303,7 +305,11 @@ def on_submit(event) -> None:
     data = browser.form_values(form)
     # The button that submitted (e.g. "Add" beside a code, "Search"): its name=value is sent.
     submitter = getattr(event, "submitter", None)
-    if not _absent(submitter) and str(getattr(submitter, "name", "") or ""):
+    if (
+        submitter is not None
+        and not _absent(submitter)
+        and str(getattr(submitter, "name", "") or "")
+    ):
         data[str(submitter.name)] = str(submitter.value)
     _spawn(run_action(str(form.dataset.action), data, form, is_final_submit(submitter)))
 
@@ -407,6 +413,7 @@ async def start() -> None:
 async def warm_up() -> None:
     """After the app is interactive: load what the first paint skipped, then show it."""
     await asyncio.sleep(0)  # let the browser paint first
+    assert app is not None
     started = js.performance.now()
     app.state.warm = True
     if app.state.route == "":

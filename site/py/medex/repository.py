@@ -347,7 +347,9 @@ class InMemoryRepository(AuditedRepository):
         return copy.deepcopy(self.audit)
 
     # -- the one atomic conditional write ------------------------------------------------------
-    async def _commit(self, ops: builtins.list[dict], entries: Callable[[dict | None], builtins.list[dict]]) -> None:
+    async def _commit(
+        self, ops: builtins.list[dict], entries: Callable[[dict | None], builtins.list[dict]]
+    ) -> None:
         if self.fail_next_write is not None:
             exc, self.fail_next_write = self.fail_next_write, None
             raise exc

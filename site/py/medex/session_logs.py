@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -1053,9 +1053,13 @@ class SessionLogSummary(BaseModel):
         return self.signature is not None
 
 
+# A whole session log or its summary (the dashboard reads only the summaries).
+LogLike = TypeVar("LogLike", bound="SessionLog | SessionLogSummary")
+
+
 def unsigned_older_than(
-    logs: Iterable[SessionLog], now: datetime, hours: float = UNSIGNED_AFTER_HOURS
-) -> list[SessionLog]:
+    logs: Iterable[LogLike], now: datetime, hours: float = UNSIGNED_AFTER_HOURS
+) -> list[LogLike]:
     """Unsigned logs started more than ``hours`` ago (strictly), oldest first.
 
     Age is measured from ``created_at`` (UTC, when the draft was first saved): the session's
@@ -1069,7 +1073,9 @@ def unsigned_older_than(
 
 
 def unsigned_log_items(
-    logs: Iterable[SessionLog], now: datetime, client_names: Mapping[str, str] | None = None
+    logs: Iterable[SessionLog | SessionLogSummary],
+    now: datetime,
+    client_names: Mapping[str, str] | None = None,
 ) -> list[DashboardItem]:
     """Dashboard items: one per unsigned log older than 24 h."""
     names = client_names or {}

@@ -14,6 +14,7 @@ from typing import Any
 from medex import APP_VERSION, audit
 from medex.backup import (
     BackupError,
+    Mode,
     is_encrypted,
     iter_parse_backup,
     make_backup,
@@ -281,7 +282,7 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
     if pending is None:
         app.state.flash = "Choose a backup file and check it first."
         return
-    mode = "replace" if data.get("mode") == "replace" else "merge"
+    mode: Mode = "replace" if data.get("mode") == "replace" else "merge"
     if mode == "replace" and not data.get("confirm_replace"):
         app.form("restore").errors = {
             "confirm_replace": "Tick the box to confirm that records only on this device will be "

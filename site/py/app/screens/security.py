@@ -40,7 +40,7 @@ async def security(app: App, params: dict[str, str]) -> View:
     status = app.platform.crypto_status()
     idle = await app.repo.get_meta("idle_minutes")
     forms = {
-        n: (app.state.forms.get(n).errors if app.state.forms.get(n) else {})
+        n: (app.state.forms[n].errors if n in app.state.forms else {})
         for n in ("encrypt", "decrypt", "passphrase")
     }
     return "views/security.html", {

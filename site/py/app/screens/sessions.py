@@ -27,7 +27,7 @@ from medex.intake import STATUS_LABELS, Client, ClientStatus
 from medex.repository import SignedRecordError
 from medex.safety import MSK_RED_FLAG_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
 from medex.screening import session_clearance
-from medex.services.intake import load_client_file
+from medex.services.intake import latest
 from medex.services.sessions import (
     LockedLogError,
     SigningRefused,
@@ -36,9 +36,9 @@ from medex.services.sessions import (
     check_log_signatures,
     client_history,
     list_exercises,
-    load_clearance_context,
     save_draft_log,
     seed_starter_exercises,
+    session_log_page,
     sign_session_log,
     start_session,
 )
@@ -47,7 +47,6 @@ from medex.session_logs import (
     ASSISTANCE_LABELS,
     ATTENDANCE_LABELS,
     TOLERANCE_LABELS,
-    Addendum,
     AddendumKind,
     Attendance,
     SessionLog,
@@ -111,11 +110,10 @@ def _grouped(exercises: list[Exercise]) -> list[tuple[str, list[Exercise]]]:
 
 @route("session")
 async def session_page(app: App, params: dict[str, str]) -> View:
-    log = await app.repo.get(SessionLog, params.get("id", ""))
+    page = await session_log_page(app.repo, params.get("id", ""))
+    log, client = page.log, page.client
     if log is None:
         return "views/sessions/missing.html", {}
-    file = await load_client_file(app.repo, log.client_id)
-    client = file.client
     context: dict[str, Any] = {
         "log": log,
         "client": client,
@@ -129,9 +127,7 @@ async def session_page(app: App, params: dict[str, str]) -> View:
         "rpe_scales": {s.value: label for s, label in RPE_SCALE_LABELS.items()},
     }
     if log.is_signed:
-        addenda = sorted(
-            await app.repo.find(Addendum, "session_log_id", log.id), key=lambda a: a.signed_at
-        )
+        addenda = page.addenda
         form = app.state.forms.get(f"addendum:{log.id}")
         check = (await check_log_signatures(app.platform, app.signatures, [log]))[log.id]
         addendum_checks = await check_addendum_signatures(app.platform, app.signatures, addenda)
@@ -160,18 +156,12 @@ async def session_page(app: App, params: dict[str, str]) -> View:
     )
     resting = current.pre_vitals.heart_rate_bpm if current.pre_vitals else None
     if resting is None:
-        previous = latest_attended(
-            [
-                x
-                for x in await app.repo.find(SessionLog, "client_id", log.client_id)
-                if x.id != log.id
-            ]
-        )
-        resting = previous.pre_vitals.heart_rate_bpm if previous and previous.pre_vitals else None
-    hr_text, use_rpe = target_hr(client, file.history, resting, level, current.session_date)
-    clearance = await load_clearance_context(app.repo, log.client_id)
+        resting = page.previous_resting_hr
+    hr_text, use_rpe = target_hr(client, page.history, resting, level, current.session_date)
+    clearance = page.clearance
+    assert clearance is not None  # a draft's page always carries it
     allowed, clearance_msg = session_clearance(clearance.outcome, clearance.clearance)
-    exercises = await _ensure_library(app)
+    exercises = page.exercises or await _ensure_library(app)
     context.update(
         values=values,
         errors=errors,
@@ -302,8 +292,8 @@ async def session_form(app: App, data: dict[str, Any]) -> None:
     values = {k: v for k, v in data.items() if k not in ("intent", "remove_row", "log_id")}
     previous = app.state.forms.get(key)
     if data.get("remove_row") not in (None, ""):
-        k = str(data["remove_row"])
-        values = {n: v for n, v in values.items() if not n.startswith(f"ex_{k}_")}
+        row = str(data["remove_row"])
+        values = {n: v for n, v in values.items() if not n.startswith(f"ex_{row}_")}
         app.state.forms[key] = FormState(values, previous.errors if previous else {})
         return
     intent = str(data.get("intent") or "save")
@@ -337,14 +327,15 @@ async def session_form(app: App, data: dict[str, Any]) -> None:
     if typed is None:
         fail(app, key, values, errors)
         return
+    # What the target heart rate needs, and nothing more (a save reads at most 4 records).
     client = await app.repo.get(Client, log.client_id)
-    file = await load_client_file(app.repo, log.client_id)
+    history = await latest(app.repo, HealthHistory, log.client_id)
     level = IntensityLevel(
         values.get("target_level") or intensity_of_target_text(log.target_hr_text)
     )
     resting = typed.pre_vitals.heart_rate_bpm if typed.pre_vitals else None
     if resting is not None:
-        text, _ = target_hr(client, file.history, resting, level, typed.session_date)
+        text, _ = target_hr(client, history, resting, level, typed.session_date)
         typed = typed.model_copy(update={"target_hr_text": text})
     if intent != "sign":
         saved = await save_draft_log(app.repo, typed)

@@ -7,6 +7,7 @@ hands the HTML back to ``mark_sent``. Every write is ONE ``repo.save(...)`` call
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -88,7 +89,7 @@ async def sent_for_client(repo: Repository, client_id: str) -> list[SentDocument
     return sorted(docs, key=lambda d: (d.document_date, d.created_at), reverse=True)
 
 
-def _first_visit(logs: list[SessionLog]) -> date | None:
+def _first_visit(logs: Iterable[SessionLog | SessionLogSummary]) -> date | None:
     days = [lg.session_date for lg in logs if lg.attendance == Attendance.ATTENDED]
     return min(days) if days else None
 

@@ -34,7 +34,7 @@ from ..intake import (
 )
 from ..navigation import Screen
 from ..records import Record, utc_now
-from ..repository import Repository, StorageFullError
+from ..repository import R, Repository, StorageFullError
 from ..screening import (
     SIGN_OR_SYMPTOM_LABELS,
     Clearance,
@@ -91,13 +91,14 @@ def _errors(exc: ValidationError) -> dict[str, str]:
 
 
 async def _store(
-    repo: Repository, typed: dict[str, Any], *records: Record
-) -> tuple[FormResult, Record | None]:
+    repo: Repository, typed: dict[str, Any], record: R, *others: Record
+) -> tuple[FormResult, R | None]:
+    """Save ``record`` with ``others`` in one transaction; the result carries ``record``."""
     try:
-        await repo.save(*records)
+        await repo.save(record, *others)
     except StorageFullError:
         return FormResult(ok=False, errors={"__all__": STORAGE_FULL}, values=typed), None
-    return FormResult(ok=True, values=typed), records[0]
+    return FormResult(ok=True, values=typed), record
 
 
 def _edit(current: Record | None) -> dict[str, Any]:
@@ -305,7 +306,7 @@ async def save_health_history(
     repo: Repository, client: Client, form: dict[str, Any], today: date
 ) -> tuple[FormResult, HealthHistory | None]:
     current = await latest(repo, HealthHistory, client.id)
-    data = {
+    data: dict[str, Any] = {
         "client_id": client.id,
         "conditions": _rows(form, "cond", ("name", "icd10", "since")),
         "surgeries": _rows(form, "surg", ("name", "performed_on")),
@@ -383,17 +384,17 @@ async def save_screening(
         return FormResult(ok=False, errors=errs, values=dict(form)), None
     except ValueError as exc:
         return FormResult(ok=False, errors={"screened_on": str(exc)}, values=dict(form)), None
-    records: list[Record] = [record]
+    others: list[Record] = []
     assert record.outcome is not None
     clearance = await latest(repo, Clearance, client.id)
     if record.outcome.needs_clearance:
         if clearance is None or clearance.received_on is not None:
-            records.append(Clearance(client_id=client.id, requested_on=today))
+            others.append(Clearance(client_id=client.id, requested_on=today))
         if client.status in (ClientStatus.REFERRED, ClientStatus.ACTIVE):
-            records.append(
+            others.append(
                 client.model_copy(update={"status": ClientStatus.PENDING_CLEARANCE}).touched()
             )
-    return await _store(repo, dict(form), *records)
+    return await _store(repo, dict(form), record, *others)
 
 
 async def save_clearance(
@@ -417,10 +418,10 @@ async def save_clearance(
         if "__all__" in errs:
             errs["received_on"] = errs.pop("__all__")
         return FormResult(ok=False, errors=errs, values=typed), None
-    records: list[Record] = [clearance]
+    others: list[Record] = []
     if clearance.received_on and client.status is ClientStatus.PENDING_CLEARANCE:
-        records.append(client.model_copy(update={"status": ClientStatus.REFERRED}).touched())
-    return await _store(repo, typed, *records)
+        others.append(client.model_copy(update={"status": ClientStatus.REFERRED}).touched())
+    return await _store(repo, typed, clearance, *others)
 
 
 async def save_goals(
@@ -542,7 +543,7 @@ async def check_consent_signatures(
 # -- a client's file and the onboarding checklist ---------------------------------------------
 
 
-async def latest(repo: Repository, model: type, client_id: str):
+async def latest(repo: Repository, model: type[R], client_id: str) -> R | None:
     records = await repo.find(model, "client_id", client_id)
     return max(records, key=lambda r: (r.created_at, r.updated_at)) if records else None
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ..exercises import Exercise, name_clash, starter_library
+from ..health import HealthHistory
+from ..intake import Client
 from ..records import PracticeProfile, Record, utc_now
 from ..repository import Repository
 from ..safety import Severity
@@ -403,3 +405,49 @@ async def seed_starter_exercises(repo: Repository) -> int:
     if new:
         await repo.save(*new)
     return len(new)
+
+
+# -- the session-log screen's query ---------------------------------------------------------------
+
+
+@dataclass
+class SessionLogPage:
+    """Everything the session-log screen shows, read by one query (``session_log_page``)."""
+
+    log: SessionLog | None
+    client: Client | None = None
+    history: HealthHistory | None = None
+    addenda: list[Addendum] = field(default_factory=list)  # a signed log's, oldest first
+    # A draft's: the last attended session's resting heart rate (the target heart rate's
+    # fallback when none is typed yet), the clearance context and the exercise library.
+    previous_resting_hr: int | None = None
+    clearance: ClearanceContext | None = None
+    exercises: list[Exercise] = field(default_factory=list)
+
+
+async def session_log_page(repo: Repository, log_id: str) -> SessionLogPage:
+    """The session-log screen's data in one call (signed: the log, client and addenda; draft:
+    also what the target heart rate, the clearance check and the exercise picker need)."""
+    log = await repo.get(SessionLog, log_id)
+    if log is None:
+        return SessionLogPage(log=None)
+    client = await repo.get(Client, log.client_id)
+    records = await repo.find(HealthHistory, "client_id", log.client_id)
+    history = max(records, key=lambda r: (r.created_at, r.updated_at)) if records else None
+    if log.is_signed:
+        addenda = sorted(
+            await repo.find(Addendum, "session_log_id", log.id), key=lambda a: a.signed_at
+        )
+        return SessionLogPage(log=log, client=client, history=history, addenda=addenda)
+    others = [x for x in await repo.find(SessionLog, "client_id", log.client_id) if x.id != log.id]
+    previous = latest_attended(others)
+    return SessionLogPage(
+        log=log,
+        client=client,
+        history=history,
+        previous_resting_hr=previous.pre_vitals.heart_rate_bpm
+        if previous and previous.pre_vitals
+        else None,
+        clearance=await load_clearance_context(repo, log.client_id),
+        exercises=await list_exercises(repo),
+    )
