@@ -8,6 +8,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
+from typing import Any
+
+from medex.signing import KeyVerdict
 
 
 class FakeSigner:
@@ -25,7 +29,7 @@ class FakeSigner:
     def signature_of(secret: bytes, message: str) -> str:
         return base64.b64encode(hmac.new(secret, message.encode(), "sha256").digest()).decode()
 
-    async def sign_message(self, message: str) -> dict:
+    async def sign_message(self, message: str) -> dict[str, Any]:
         self.signed.append(message)
         secret = self.secrets[self.current]
         return {
@@ -38,8 +42,8 @@ class FakeSigner:
             },
         }
 
-    async def verify_signatures(self, items) -> list[str]:
-        out = []
+    async def verify_signatures(self, items: Sequence[dict[str, str]]) -> list[KeyVerdict]:
+        out: list[KeyVerdict] = []
         for item in items:
             secret = self.secrets.get(item["key_id"])
             if secret is None:

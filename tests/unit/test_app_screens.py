@@ -8,28 +8,9 @@ from app import core
 from medex.repository import InMemoryRepository
 
 from .aio import run
-from .fake_signer import FakeSigner
+from .fake_platform import FakePlatform
 
 HOSTILE = "<script>alert(1)</script>{{ 7*7 }}{% raw %}\u202eevil\U0001f600"
-
-
-class FakePlatform(FakeSigner):
-    def __init__(self, persisted=False):
-        super().__init__()
-        self.persisted = persisted
-        self.persist_requests = 0
-
-    async def storage_info(self):
-        return {
-            "persisted": self.persisted,
-            "usage": 12_345,
-            "quota": 1_000_000_000,
-            "supported": True,
-        }
-
-    async def request_persistent_storage(self):
-        self.persist_requests += 1
-        return self.persisted
 
 
 class Elements(HTMLParser):

@@ -15,7 +15,7 @@ from medex.repository import InMemoryRepository, to_documents
 from medex.services import data
 
 from .aio import run
-from .fake_signer import FakeSigner
+from .fake_platform import FakePlatform
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -111,19 +111,11 @@ class DataRepo(InMemoryRepository):
         self.actor = "Dana Reyes"
 
 
-class FilePlatform(FakeSigner):
-    def __init__(self):
-        super().__init__()
-        self.files: dict[str, str] = {}
+class FilePlatform(FakePlatform):
+    """The device with persistent storage granted; downloads land in ``files``."""
 
-    async def storage_info(self):
-        return {"persisted": True, "usage": 1, "quota": 2, "supported": True}
-
-    async def request_persistent_storage(self):
-        return True
-
-    def download(self, filename, text, mime):
-        self.files[filename] = text
+    def __init__(self) -> None:
+        super().__init__(persisted=True)
 
 
 @pytest.fixture

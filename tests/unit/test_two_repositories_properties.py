@@ -110,7 +110,9 @@ def test_two_tabs_never_lose_a_signed_record_or_overwrite_unseen_work(steps):
             # was overwritten), and the new revision extends the chain.
             after = stored(db)[record_id]
             if current is not None:
-                assert read_at == current.get("_rev", ""), "a save overwrote a revision it never saw"
+                assert read_at == current.get("_rev", ""), (
+                    "a save overwrote a revision it never saw"
+                )
                 assert generation(after["_rev"]) == generation(current.get("_rev")) + 1
                 assert not current.get("_signed"), "a signed record was changed"
             assert after["_rev"] == next_revision(after, current.get("_rev") if current else None)
@@ -183,3 +185,25 @@ def test_a_signed_record_cannot_be_saved_over_or_deleted_from_another_tab():
         run(b.delete(Note, IDS[0]))
     assert run(a.get(Note, IDS[0])).text == "draft"
     assert json.loads(db.stores["notes"][IDS[0]])["_signed"] is True
+
+
+def test_a_backup_made_before_revisions_previews_the_same_records_as_unchanged():
+    """A 0.1.0 backup holds the records without ``_rev``: the same content is "unchanged", and a
+    signed record is not reported as differing from itself."""
+    from medex.backup import make_backup, parse_backup, preview_restore
+    from medex.intake import Client
+    from medex.revisions import content_of
+
+    repo = InMemoryRepository()
+    run(
+        repo.save(
+            Client(first_name="Ana", last_name="López", date_of_birth="1958-03-10", sex="female")
+        )
+    )
+    run(repo.save(Note(id=IDS[0], text="signed", signed_at=datetime(2026, 1, 1, tzinfo=UTC))))
+    current = run(repo.export_all())["stores"]
+    assert all("_rev" in d for docs in current.values() for d in docs)
+    old = {s: [content_of(d) for d in docs] for s, docs in current.items() if s == "clients"}
+    backup = parse_backup(make_backup(old, [], {}, "0.1.0", datetime(2026, 2, 1, tzinfo=UTC)))
+    preview = preview_restore(current, backup, "merge")
+    assert preview.stores["clients"].unchanged == 1 and preview.stores["clients"].changed == 0

@@ -56,6 +56,7 @@ from pydantic import ValidationError
 
 from . import audit as audit_log
 from .migrations import MIGRATIONS, Migrations, NewerVersionError, UpgradeError, is_signed
+from .revisions import STORAGE_FIELDS, content_of
 from .signing import KEY_ID_PATTERN, SIGNATURE_PATTERN
 
 FORMAT = "medex-practice-backup"
@@ -655,10 +656,18 @@ class RestorePlan:
 
 
 def _same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Equal apart from ``updated_at`` (re-saving a signed record unchanged is allowed)."""
-    return {k: v for k, v in a.items() if k != "updated_at"} == {
-        k: v for k, v in b.items() if k != "updated_at"
+    """Equal apart from ``updated_at`` (re-saving a signed record unchanged is allowed) and the
+    storage's revision and signed marker."""
+    skip = {"updated_at", *STORAGE_FIELDS}
+    return {k: v for k, v in a.items() if k not in skip} == {
+        k: v for k, v in b.items() if k not in skip
     }
+
+
+def _equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """The same record content (the storage's revision and signed marker aside: a backup made
+    before revisions existed holds the same records without them)."""
+    return content_of(a) == content_of(b)
 
 
 def _when(doc: Mapping[str, Any]) -> datetime | None:
@@ -711,7 +720,7 @@ def _diff(
                 preview.new += 1
                 puts.append((store, doc))
                 continue
-            if mine == doc:
+            if _equal(mine, doc):
                 preview.unchanged += 1
                 continue
             if is_signed(store, mine, registry):

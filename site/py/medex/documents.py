@@ -654,7 +654,7 @@ def owed_dashboard_items(owed: list[Owed], today: date) -> list[DashboardItem]:
                 detail=o.reason,
                 link=link,
                 link_label="Prepare",
-                severity=_SEVERITY[o.status],  # type: ignore[arg-type]
+                severity=_SEVERITY[o.status],
                 since=None,
             )
         )

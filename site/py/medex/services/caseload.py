@@ -12,6 +12,7 @@ from ..assessments import Assessment
 from ..caseload import (
     CaseloadEntry,
     CaseloadGroup,
+    Dimension,
     change_from_row,
     condition_of,
     group_by,
@@ -110,7 +111,11 @@ async def provider_caseload(
     return roster, summarise(entries, provider_id, "")
 
 
-BY_LABELS = {"program": "program", "condition": "condition", "provider": "referral source"}
+BY_LABELS: dict[Dimension, str] = {
+    "program": "program",
+    "condition": "condition",
+    "provider": "referral source",
+}
 
 
 async def caseload_report(
@@ -119,12 +124,12 @@ async def caseload_report(
     """The caseload table as plain data for ``templates/reports/caseload.html``: all clients
     first, then one group per program / condition / referral source. With ``provider_id``
     only that provider's clients."""
-    dimension = by if by in BY_LABELS else "program"
+    dimension: Dimension = next((d for d in BY_LABELS if d == by), "program")
     entries = await caseload_entries(repo, today, provider_id=provider_id or None)
     provider = await repo.get(ReferringProvider, provider_id) if provider_id else None
     profile = await load_practice_profile(repo)
     settings = await load_document_settings(repo)
-    groups = group_by(entries, dimension)  # type: ignore[arg-type]
+    groups = group_by(entries, dimension)
     return {
         "kind": "caseload",
         "title": "Caseload outcomes",

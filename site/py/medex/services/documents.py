@@ -407,7 +407,7 @@ async def mark_sent(
             kind=kind,
             title=log_title(vm),
             status="sent",
-            channel=channel,  # type: ignore[arg-type]
+            channel=channel,
             drafted_on=drafted,
             sent_on=sent_day,
             notes=notes,
