@@ -118,8 +118,8 @@ const openDocs = (store, docs) => Promise.all(docs.map((d) => openDoc(store, d))
 // Which database is live: a row in a tiny pointer database in the default bucket
 // ("medex-practice-live", no clinical content), read by every tab at start-up. Absent: the
 // records are in "medex-practice" of the default bucket (versions before the pointer), or this
-// is a fresh install (which starts in the bucket "medex-g0"). A move (copyTo…, switchTo) is
-// crash-safe: the new database is made live, in one durable transaction of the pointer
+// is a fresh install (which starts in the bucket "medex-g0"). A move (startMove, copyStore,
+// finishMove) is crash-safe: the new database is made live, in one durable transaction of the pointer
 // database, only once it is complete; it is listed as "stale" there before it is created, so if
 // the tab dies mid-copy the next start still uses the old, complete database and deletes the
 // partial one (tidyUp). Other tabs follow the pointer (follow): told by a message, by their
@@ -333,9 +333,11 @@ cryptoChannel.onmessage = (event) => {
       dispatchEvent(new CustomEvent("medex:locked"));
     }
   } else if (message.type === "changed") {
-    if (db) reloadCryptoState();
+    // (a failure here is a closed connection: its own handler tells the page)
+    if (db) reloadCryptoState().catch(() => {});
   } else if (message.type === "moved") {
-    if (db) follow(); // another tab turned encryption on: the records are in a new database
+    // another tab turned encryption on: the records are in a new database
+    if (db) follow().catch(() => {});
   } else if (message.type === "active") {
     lastActivity = Math.max(lastActivity, Number(message.at) || 0);
   }

@@ -29,7 +29,9 @@ LIVE_DB = """const { bucket, name } = JSON.parse((await import(new URL("js/store
 def raw_store(page, store: str) -> str:
     """A store exactly as IndexedDB holds it (no facade, no decryption)."""
     return page.evaluate(
-        """async (store) => { """ + LIVE_DB + """ return await new Promise((resolve, reject) => {
+        """async (store) => { """
+        + LIVE_DB
+        + """ return await new Promise((resolve, reject) => {
             const req = factory.open(name);
             req.onsuccess = () => {
                 const db = req.result;
@@ -113,7 +115,9 @@ def test_export_wipe_restore_gives_every_record_back_and_a_damaged_file_changes_
 
     # Wipe: delete the database (the open connection is closed cleanly first), reload.
     page.evaluate(
-        """async () => { """ + LIVE_DB + """ return await new Promise((resolve, reject) => {
+        """async () => { """
+        + LIVE_DB
+        + """ return await new Promise((resolve, reject) => {
             const req = factory.deleteDatabase(name);
             req.onsuccess = () => resolve(true);
             req.onerror = () => reject(req.error);

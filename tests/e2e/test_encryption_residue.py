@@ -165,3 +165,36 @@ def test_a_tab_dying_mid_copy_leaves_the_old_database_live_and_the_partial_copy_
     (bucket,) = buckets(other)
     assert bucket.startswith("medex-g1-")
     assert other.evaluate(f"async () => (await {STORE}).liveLocation()") != live
+
+
+def test_records_of_an_older_version_move_out_of_the_default_bucket_when_encryption_goes_on(
+    page, context
+):
+    # An older version kept the records in "medex-practice" of the default bucket (as this
+    # version does in a browser without Storage Buckets).
+    page.add_init_script("delete Navigator.prototype.storageBuckets")
+    open_app(page)
+    fill(page, {"practitioner_name": "Dana Reyes", "business_name": "Reyes MedEx"})
+    page.get_by_role("button", name="Save practice profile").click()
+    expect(page.get_by_role("heading", name="Reyes MedEx")).to_be_visible()
+    assert page.evaluate(f"async () => (await {STORE}).liveLocation()") == (
+        '{"bucket":null,"name":"medex-practice"}'
+    )
+    page.close()
+
+    tab = context.new_page()
+    open_app(tab, "./#/security")
+    tab.get_by_label("New passphrase", exact=True).fill(PASSPHRASE)
+    tab.get_by_label("New passphrase again").fill(PASSPHRASE)
+    tab.get_by_role("button", name="Turn encryption on").click()
+    expect(tab.locator("#encryption-state")).to_contain_text("On")
+    (bucket,) = buckets(tab)
+    assert bucket.startswith("medex-g1-")
+    default_names = tab.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
+    assert "medex-practice" not in default_names
+    tab.reload()
+    wait_ready(tab)
+    tab.get_by_label("Passphrase").fill(PASSPHRASE)
+    tab.get_by_role("button", name="Unlock").click()
+    tab.goto("./#/settings")
+    expect(tab.locator("#field-business_name")).to_have_value("Reyes MedEx")

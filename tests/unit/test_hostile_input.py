@@ -34,7 +34,7 @@ from medex.revisions import content_of
 from medex.session_logs import SessionLog
 
 from .aio import run
-from .test_app_screens import FakePlatform
+from .fake_platform import FakePlatform
 from .test_data_safety import DataRepo
 from .test_icd10 import FIXTURE
 
@@ -267,13 +267,6 @@ GOOD_PROFILE = {
 }
 
 
-class Platform(FakePlatform):
-    """The device as the Security screen sees it: encryption off."""
-
-    def crypto_status(self):
-        return {"state": "off"}
-
-
 _INDEX = Icd10Index.from_text(FIXTURE)
 
 
@@ -303,7 +296,7 @@ def practice(variant: str) -> Sweep:
     """The practice with ``HOSTILE[variant]`` typed everywhere (built once per variant)."""
     if variant not in _BUILT:
         with fixed_day():
-            app = core.App(DataRepo(), Platform())
+            app = core.App(DataRepo(), FakePlatform())  # encryption off
             run(app.load())
             app.navigate("#/")
             _BUILT[variant] = build_practice(app, HOSTILE[variant])

@@ -14,7 +14,7 @@ import asyncio
 import js
 from pyodide.ffi import jsnull
 
-from medex.repository import StorageFullError
+from medex.repository import Repository, StorageFullError
 
 from . import browser
 
@@ -24,7 +24,7 @@ DEBOUNCE_S = 0.4
 
 
 class Drafts:
-    def __init__(self, repo) -> None:
+    def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self.values: dict[str, dict] = {}
         self._timer: asyncio.Task | None = None

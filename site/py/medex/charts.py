@@ -102,7 +102,9 @@ def _wrap(text: str, width: int = 22) -> list[str]:
     return lines[:3]
 
 
-def _side_labels(labels: list[tuple[float, str, str, str]], x: float, top: float, bottom: float):
+def _side_labels(
+    labels: list[tuple[float, str, str, str]], x: float, top: float, bottom: float
+) -> list[str]:
     """Labels right of the plot: (y, text, colour, class), nudged apart so they never overlap."""
     out: list[str] = []
     placed: list[tuple[float, float]] = []

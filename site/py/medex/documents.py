@@ -661,7 +661,9 @@ def owed_dashboard_items(owed: list[Owed], today: date) -> list[DashboardItem]:
     return items
 
 
-def lmn_expiry_items(comms: list[Communication], names: dict[str, str], today: date):
+def lmn_expiry_items(
+    comms: list[Communication], names: dict[str, str], today: date
+) -> list[DashboardItem]:
     """Signed LMNs that expire within 30 days (or have expired) and have no newer one."""
     latest: dict[str, Communication] = {}
     for c in comms:
@@ -1103,7 +1105,7 @@ def _cents(text: str) -> int | None:
     return value if 0 <= value <= 100_000_000 else None
 
 
-def _superbill(inp: DocumentInputs, vm: dict[str, Any], authored: dict[str, str]):
+def _superbill(inp: DocumentInputs, vm: dict[str, Any], authored: dict[str, str]) -> dict[str, Any]:
     ep = inp.outcomes.episode if inp.outcomes is not None else None
     attended = [
         lg

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -176,7 +176,9 @@ class ExerciseTemplate(BaseModel):
     cues: str = ""
 
 
-def _t(key, name, category, modality, cues, **dosage) -> ExerciseTemplate:
+def _t(
+    key: str, name: str, category: ExerciseCategory, modality: str, cues: str, **dosage: Any
+) -> ExerciseTemplate:
     return ExerciseTemplate(
         key=key,
         name=name,

@@ -2519,7 +2519,9 @@ def score_psfs(activities: Mapping[str, Any] | Sequence[Any]) -> ScoreResult:
     return _result(_PSFS, value, f"Mean of {n} activity ratings", items_answered=n, details=details)
 
 
-def _helper_input(key: str, name: str, unit: str, lo: float, hi: float, lo_in: bool = True):
+def _helper_input(
+    key: str, name: str, unit: str, lo: float, hi: float, lo_in: bool = True
+) -> MeasureDefinition:
     """Definition used only to validate an input of a computed score (height, walk time…)."""
     return MeasureDefinition(
         id=key,

@@ -166,7 +166,9 @@ class NormResult:
 NO_NORM = "No published norm on file"
 
 
-def _reference_for(measure: MeasureDefinition, age: int | None, sex: str | None):
+def _reference_for(
+    measure: MeasureDefinition, age: int | None, sex: str | None
+) -> ReferenceValue | None:
     for ref in measure.reference_values:
         if ref.sex is not None and ref.sex != sex:
             continue
@@ -178,7 +180,7 @@ def _reference_for(measure: MeasureDefinition, age: int | None, sex: str | None)
     return None
 
 
-def _no_norm(measure: MeasureDefinition, why: str, age: int | None, sex: str | None):
+def _no_norm(measure: MeasureDefinition, why: str, age: int | None, sex: str | None) -> NormResult:
     ref = _reference_for(measure, age, sex)
     sentence = f"{NO_NORM}{why}."
     if ref is not None:

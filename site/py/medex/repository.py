@@ -27,7 +27,7 @@ import builtins
 import copy
 import json
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -400,3 +400,9 @@ class InMemoryRepository(AuditedRepository):
 
     async def meta_with_prefix(self, prefix: str) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in self.meta.items() if k.startswith(prefix)}
+
+
+if TYPE_CHECKING:
+
+    def _is_a_repository(repo: InMemoryRepository) -> Repository:
+        return repo  # mypy: the in-memory repository has all of the protocol, with its types

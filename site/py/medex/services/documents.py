@@ -38,7 +38,7 @@ from ..health import HealthHistory
 from ..intake import Client, ClientStatus, Goals, Referral, ReferringProvider
 from ..programs import Episode
 from ..records import utc_now
-from ..repository import Repository, StorageFullError
+from ..repository import R, Repository, StorageFullError
 from ..screening import Clearance, ScreeningRecord
 from ..session_logs import Attendance, SessionLog, SessionLogSummary
 from .caseload import provider_caseload
@@ -79,9 +79,9 @@ async def save_settings(
     return FormResult(ok=True, values=typed), settings
 
 
-def _newest(records):
-    records = list(records)
-    return max(records, key=lambda r: (r.created_at, r.updated_at)) if records else None
+def _newest(records: Iterable[R]) -> R | None:
+    found = list(records)
+    return max(found, key=lambda r: (r.created_at, r.updated_at)) if found else None
 
 
 async def sent_for_client(repo: Repository, client_id: str) -> list[SentDocument]:

@@ -43,8 +43,8 @@ from ..programs import (
     reassessments_due,
     sessions_summary,
 )
-from ..records import utc_now
-from ..repository import Repository, StorageFullError
+from ..records import Record, utc_now
+from ..repository import R, Repository, StorageFullError
 from ..session_logs import Attendance, SessionLog
 from .intake import change_status
 
@@ -74,12 +74,15 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
-async def _store(repo: Repository, typed: dict, *records) -> tuple[FormResult, Any]:
+async def _store(
+    repo: Repository, typed: dict, record: R, *others: Record
+) -> tuple[FormResult, R | None]:
+    """Save ``record`` with ``others`` in one transaction; the result carries ``record``."""
     try:
-        await repo.save(*records)
+        await repo.save(record, *others)
     except StorageFullError:
         return FormResult(ok=False, errors={"__all__": STORAGE_FULL}, values=typed), None
-    return FormResult(ok=True, values=typed), records[0]
+    return FormResult(ok=True, values=typed), record
 
 
 def _fail(typed: dict, field_name: str, message: str) -> tuple[FormResult, None]:

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from ..dashboard import DashboardItem
 from ..exercises import Exercise, name_clash, starter_library
 from ..health import HealthHistory
 from ..intake import Client
 from ..records import PracticeProfile, Record, utc_now
-from ..repository import Repository
+from ..repository import R, Repository
 from ..safety import Severity
 from ..screening import AcsmOutcome, Clearance, ScreeningRecord
 from ..session_logs import (
@@ -73,7 +74,7 @@ __all__ = [
 ]
 
 
-def _newest(records: Iterable[Record]):
+def _newest(records: Iterable[R]) -> R | None:
     records = list(records)
     return max(records, key=lambda r: (r.created_at, r.updated_at)) if records else None
 
@@ -155,7 +156,9 @@ async def save_draft_log(
     return draft
 
 
-async def _signer(repo: Repository, signed_by: str | None, credentials: str | None):
+async def _signer(
+    repo: Repository, signed_by: str | None, credentials: str | None
+) -> tuple[str, str]:
     if signed_by is not None:
         return signed_by, credentials or ""
     profiles = await repo.list(PracticeProfile)
@@ -364,7 +367,7 @@ async def client_history(
 
 async def unsigned_logs_dashboard(
     repo: Repository, now: datetime | None = None, client_names: dict[str, str] | None = None
-):
+) -> list[DashboardItem]:
     """Dashboard items for unsigned logs older than 24 h. Reads every session log (no index
     on the signature exists; see the report)."""
     summaries = await repo.project(SessionLogSummary, SessionLog.store)
