@@ -1,4 +1,4 @@
-"""Write the frozen backup fixture of this release (issue 7 item 3).
+"""Write the frozen backup fixture of this release (the restore tests read it).
 
     python tools/make_fixture_backup.py            # writes tests/unit/fixtures/backup-format1-app<version>.json
     python tools/make_fixture_backup.py --check    # exit 1 if the file would change

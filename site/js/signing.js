@@ -52,20 +52,79 @@ function request(req) {
   });
 }
 
+// The keys database has generations ("medex-practice-keys", then "-g1", "-g2" …): the highest
+// is the live one. Retiring a plain (usable) private key moves the rows to the next generation
+// and deletes the old database, because deleting a database removes its files, while deleting
+// a row may leave its bytes in the browser's storage files for a while. A generation is
+// created with its rows in its one upgrade transaction, so it exists complete or not at all.
+let dbGen = 0;
+const dbName = (gen) => (gen ? `${KEYS_DB}-g${gen}` : KEYS_DB);
+
+function genOf(name) {
+  if (name === KEYS_DB) return 0;
+  const m = typeof name === "string" && name.startsWith(`${KEYS_DB}-g`) ? name.slice(KEYS_DB.length + 2) : "";
+  return /^[1-9][0-9]{0,8}$/.test(m) ? Number(m) : -1;
+}
+
+async function generations() {
+  const names = indexedDB.databases ? (await indexedDB.databases()).map((info) => info.name) : [KEYS_DB];
+  return names.map(genOf).filter((g) => g >= 0).sort((a, b) => a - b);
+}
+
+function openGen(gen, rows) {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(dbName(gen), 1);
+    req.onupgradeneeded = () => {
+      const store = req.result.createObjectStore(STORE, { keyPath: "key_id" });
+      for (const row of rows || []) store.put(row);
+    };
+    req.onsuccess = () => {
+      const db = req.result;
+      db.onversionchange = () => { db.close(); dbPromise = null; };
+      resolve(db);
+    };
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function deleteDb(gen) {
+  return new Promise((resolve) => {
+    const req = indexedDB.deleteDatabase(dbName(gen));
+    req.onsuccess = req.onerror = req.onblocked = () => resolve();
+  });
+}
+
 function openDb() {
   if (!dbPromise) {
-    dbPromise = new Promise((resolve, reject) => {
-      const req = indexedDB.open(KEYS_DB, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "key_id" });
-      req.onsuccess = () => {
-        const db = req.result;
-        db.onversionchange = () => { db.close(); dbPromise = null; };
-        resolve(db);
-      };
-      req.onerror = () => { dbPromise = null; reject(req.error); };
-    });
+    dbPromise = (async () => {
+      const gens = await generations();
+      const gen = gens.length ? gens[gens.length - 1] : 0;
+      const db = await openGen(gen);
+      dbGen = gen;
+      for (const old of gens) if (old < gen) deleteDb(old); // left by an interrupted move
+      return db;
+    })();
+    dbPromise.catch(() => { dbPromise = null; });
   }
   return dbPromise;
+}
+
+// Move every row to the next generation and delete the current database.
+async function moveToNextGeneration() {
+  const old = await openDb();
+  const oldGen = dbGen;
+  const rows = await request(old.transaction(STORE).objectStore(STORE).getAll());
+  const db = await openGen(oldGen + 1, rows); // another tab's move got there first: same rows
+  dbPromise = Promise.resolve(db);
+  dbGen = oldGen + 1;
+  old.close();
+  await deleteDb(oldGen);
+}
+
+// Where the keys are (for tests that read the raw database).
+export async function keysLocation() {
+  await openDb();
+  return dbName(dbGen);
 }
 
 async function allKeys() {
@@ -152,9 +211,11 @@ async function currentKey() {
     if (theirs) return { row: raced, privateKey: theirs };
     throw new Error("The practice signing key changed in another tab: try signing again.");
   }
+  const retiredPlain = now.some((r) => r.status === "current" && r.protection === "plain");
   for (const row of now) if (row.status === "current") store.put(retired(row));
   store.put(made.row);
   await done;
+  if (retiredPlain && made.row.protection === "sealed") await moveToNextGeneration();
   return made;
 }
 

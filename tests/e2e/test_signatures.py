@@ -197,8 +197,10 @@ def test_a_backup_with_fabricated_signed_logs_is_never_shown_as_signed_and_locke
     assert console_errors == []
 
 
-KEYS = """() => new Promise((resolve, reject) => {
-    const req = indexedDB.open("medex-practice-keys");
+KEYS = """async () => {
+  const name = await (await import(new URL("js/signing.js", location.href).href)).keysLocation();
+  return await new Promise((resolve, reject) => {
+    const req = indexedDB.open(name);
     req.onsuccess = () => {
         const db = req.result;
         if (!db.objectStoreNames.contains("keys")) {
@@ -215,7 +217,10 @@ KEYS = """() => new Promise((resolve, reject) => {
         get.onerror = () => reject(get.error);
     };
     req.onerror = () => reject(req.error);
-})"""
+  });
+}"""
+
+DATABASES = "async () => (await indexedDB.databases()).map((d) => d.name).sort()"
 
 
 def test_with_encryption_on_the_signing_key_is_sealed_and_old_signatures_still_verify(
@@ -241,6 +246,9 @@ def test_with_encryption_on_the_signing_key_is_sealed_and_old_signatures_still_v
     assert keys["current"]["protection"] == "sealed" and keys["current"]["sealed"]
     assert keys["current"]["private_key"] is None
     sealed_id = keys["current"]["key_id"]
+    # …and the database that held the usable plain key is gone (its files with it).
+    keys_dbs = [n for n in page.evaluate(DATABASES) if n.startswith("medex-practice-keys")]
+    assert keys_dbs == ["medex-practice-keys-g1"], keys_dbs
 
     goto(page, "./#/", "#log-session")
     page.locator("#log-session").click()

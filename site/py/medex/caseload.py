@@ -6,7 +6,7 @@ Pure (no I/O). ``services/documents.py`` turns each client's outcomes into one
 ``CaseloadEntry``; the caseload screen and the outcomes summary letter to a referring
 provider are both built from ``summarise`` over those entries, so they show the same numbers.
 
-Choices (PRODUCT.md "Beyond what practice software does today", issue 6):
+Choices (PRODUCT.md "Beyond what practice software does today"):
 - One entry per client: their current program (the active one, else the latest), the same
   episode the progress report shows. "Clients" therefore counts people, not programs.
 - A measure counts for a client when it has a baseline and a later value in that program;

@@ -6,9 +6,10 @@ Pure domain (no I/O). ``services/documents.py`` gathers the records into ``Docum
 ``templates/reports/`` render. The same dict is stored with the rendered HTML when a
 document is marked as sent, so a sent document re-opens exactly as sent.
 
-Sources: the document set and due rules are PRODUCT.md "Physician communication"; the scope
-statement is clinical.md §4D; the LMN rules (physician signs, one year) are §5B; the CPT note
-is §5C (Medicare Benefit Policy Manual ch. 15: therapy codes are paid only for PT/OT/SLP).
+Sources: the document set and due rules are PRODUCT.md "Physician communication"; the
+scope statement is docs/clinical.md §8.2; the LMN rules (physician signs, one year) are
+§8.3; the CPT note is §8.4 (Medicare Benefit Policy Manual ch. 15: therapy codes are paid only
+for PT/OT/SLP).
 """
 
 from __future__ import annotations
@@ -176,20 +177,20 @@ SPECS: dict[DocKind, DocSpec] = {
     )
 }
 
-CPT_NOTE = (
+CPT_NOTE = (  # docs/clinical.md §8.4
     "Exercise professionals generally do not bill therapy CPT codes (e.g. 97110): Medicare "
     "pays therapy codes only for services of physical or occupational therapists and "
     "speech-language pathologists (Medicare Benefit Policy Manual, ch. 15). Any code shown is "
     "for the client's own records; coverage is at the payer's discretion."
 )
-LMN_NOTE = (
+LMN_NOTE = (  # docs/clinical.md §8.3
     "Draft prepared by the exercise professional at the physician's request. It becomes a "
     "Letter of Medical Necessity only when reviewed, edited as needed and signed by the "
     "physician. HSA/FSA administrators usually accept it for one year from signing."
 )
 LMN_VALID_DAYS = 365
 
-DEFAULT_SCOPE_STATEMENT = (
+DEFAULT_SCOPE_STATEMENT = (  # docs/clinical.md §8.2
     "{practice} provides exercise services under the referring physician's direction. "
     "Exercise professionals do not diagnose, prescribe treatment, advise on medications, "
     "interpret medical tests or override medical restrictions; questions of diagnosis and "

@@ -1,9 +1,9 @@
 """Health history: conditions, surgeries, medications, and the medications that change how a
 client's heart rate responds to exercise.
 
-Sources: clinical.md §3D ("Flag beta-blocker users: use RPE instead of HR targets"; beta-blocker
-HRmax equation from AEROBICS 2019 via FAME) and §3C (glucose thresholds for "insulin or
-secretagogue users", ADA via Illinois Extension, secondary). The reference names no other
+Sources: docs/clinical.md §5.4 ("Flag beta-blocker users: use RPE instead of HR targets";
+beta-blocker HRmax equation from AEROBICS 2019 via FAME, §5.1) and §7.4 (glucose thresholds for
+"insulin or secretagogue users", ADA via Illinois Extension, secondary). The reference names no other
 medication class (no calcium-channel blockers, nitrates, digoxin…), so none is catalogued
 here; the practitioner can tick "affects HR/BP" on any medication by hand.
 """
@@ -51,19 +51,21 @@ MEDICATION_CLASSES: dict[MedicationClass, MedicationClassInfo] = {
         label="Beta-blocker",
         affects_hr_bp=True,
         advice=HR_BLUNTED_ADVICE,
-        source="clinical.md §3D (flag beta-blocker users; AEROBICS 2019 via FAME)",
+        source="FAME, after AEROBICS 2019: use RPE for beta-blocker users",  # docs/clinical.md §5.4
     ),
     MedicationClass.INSULIN: MedicationClassInfo(
         label="Insulin",
         affects_hr_bp=False,
         advice="Risk of low blood sugar with exercise: check blood glucose before the session.",
-        source="clinical.md §3C (insulin or secretagogue users; ADA, secondary sources)",
+        # docs/clinical.md §7.4
+        source="ADA-attributed guidance via Illinois Extension (insulin or secretagogue users)",
     ),
     MedicationClass.INSULIN_SECRETAGOGUE: MedicationClassInfo(
         label="Insulin secretagogue (sulfonylurea or meglitinide)",
         affects_hr_bp=False,
         advice="Risk of low blood sugar with exercise: check blood glucose before the session.",
-        source="clinical.md §3C (insulin or secretagogue users; ADA, secondary sources)",
+        # docs/clinical.md §7.4
+        source="ADA-attributed guidance via Illinois Extension (insulin or secretagogue users)",
     ),
 }
 
@@ -287,7 +289,8 @@ def hr_advice(medications: Iterable[Medication | str]) -> str | None:
     return HR_BLUNTED_ADVICE if hr_response_altered(medications) else None
 
 
-# ICD-10 E10 = type 1, E11 = type 2 diabetes mellitus (the "metabolic disease" of ACSM §2A).
+# ICD-10 E10 = type 1, E11 = type 2 diabetes mellitus (the "metabolic disease" of the ACSM
+# algorithm, docs/clinical.md §6.1).
 _DIABETES_CODES = ("E10", "E11")
 _NOT_DIABETES = ("prediabet", "pre-diabet", "pre diabet", "insipidus", "gestational")
 

@@ -3,10 +3,10 @@
 Pure Python (no I/O). Every formula carries its name, citation and the population it came
 from, and the text shown to the practitioner names the method used.
 
-Sources: clinical.md §3D (HRmax equations, Karvonen, "use RPE for beta-blocker users") and
-§1H (ACSM intensity bands for RPE 6–20, %HRR and %HRmax). The Borg anchor wording is
-licensed (clinical-gaps.md §8), so this module stores numbers and ACSM intensity words only,
-never Borg's own anchor text.
+Sources: docs/clinical.md §5.1 (HRmax equations), §5.2 (Karvonen), §5.4 ("use RPE for
+beta-blocker users") and §5.3 (ACSM intensity bands for RPE 6–20, %HRR and %HRmax). The Borg
+anchor wording is licensed (docs/clinical.md §8.5), so this module stores numbers and ACSM
+intensity words only, never Borg's own anchor text.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-# Plausibility limits for any heart-rate reading typed into the app (bpm). Values outside are
-# refused as typing errors. They are deliberately wide so that no real, alarming reading is
-# ever refused (a refused reading cannot raise a safety flag):
+# Plausibility limits for any heart-rate reading typed into the app (bpm; docs/clinical.md §1.4).
+# Values outside are refused as typing errors. They are deliberately wide so that no real,
+# alarming reading is ever refused (a refused reading cannot raise a safety flag):
 #   - 20 bpm: below this a conscious client attending a session is not credible.
 #   - 300 bpm: the fastest rhythms seen in practice (e.g. 1:1 atrial flutter) are about 300;
 #     400 is a typing error. Our choice, not from the reference set.
@@ -58,6 +58,7 @@ class HrMaxFormula(BaseModel):
     note: str = ""
 
 
+# docs/clinical.md §5.1
 HR_MAX_FORMULAS: dict[HrMaxMethod, HrMaxFormula] = {
     HrMaxMethod.TANAKA: HrMaxFormula(
         method=HrMaxMethod.TANAKA,
@@ -65,7 +66,7 @@ HR_MAX_FORMULAS: dict[HrMaxMethod, HrMaxFormula] = {
         formula="208 − 0.7 × age",
         intercept=208,
         slope=0.7,
-        citation="Tanaka, Monahan & Seals 2001 (clinical.md §3D)",
+        citation="Tanaka, Monahan & Seals 2001",
         population="Healthy adults (meta-analysis); population not restated in the reference set",
         note="Default method.",
     ),
@@ -75,7 +76,7 @@ HR_MAX_FORMULAS: dict[HrMaxMethod, HrMaxFormula] = {
         formula="220 − age",
         intercept=220,
         slope=1.0,
-        citation="Fox; history reviewed by Robergs & Landwehr 2002 (clinical.md §3D)",
+        citation="Fox; history reviewed by Robergs & Landwehr 2002",
         population="Not stated; the equation's origin is poorly evidenced",
         note="Standard error about 7–11 bpm (Robergs & Landwehr 2002).",
     ),
@@ -85,7 +86,7 @@ HR_MAX_FORMULAS: dict[HrMaxMethod, HrMaxFormula] = {
         formula="207 − 0.7 × age",
         intercept=207,
         slope=0.7,
-        citation="Gellish 2007, via a secondary source (clinical.md §3D)",
+        citation="Gellish et al. 2007, via a secondary source",
         population="Not stated in the reference set",
     ),
     HrMaxMethod.BETA_BLOCKER: HrMaxFormula(
@@ -94,7 +95,7 @@ HR_MAX_FORMULAS: dict[HrMaxMethod, HrMaxFormula] = {
         formula="164 − 0.7 × age",
         intercept=164,
         slope=0.7,
-        citation="AEROBICS 2019, via FAME (clinical.md §3D)",
+        citation="AEROBICS 2019, via FAME",
         population="People taking beta-blockers",
         note="Even with this equation the reference advises RPE instead of heart-rate targets.",
     ),
@@ -167,7 +168,7 @@ def _check_hr(bpm: float, what: str) -> None:
         )
 
 
-# --- Intensity bands (ACSM, clinical.md §1H) ---------------------------------------------
+# --- Intensity bands (ACSM, docs/clinical.md §5.3) ---------------------------------------
 
 
 class IntensityLevel(StrEnum):
@@ -187,16 +188,13 @@ class IntensityBand(BaseModel):
     rpe_6_20: tuple[int, int]
     pct_hrr: tuple[int, int] | None
     pct_hrmax: tuple[int, int] | None
-    citation: str = (
-        "ACSM GETP 10th ed. via BJSM table adapted from ACSM/Garber 2011 and PMC8581515 "
-        "(clinical.md §1H)"
-    )
+    citation: str = "ACSM GETP 10th ed. via BJSM table adapted from ACSM/Garber 2011 and PMC8581515"
     population: str = "Adults (ACSM exercise prescription)"
     note: str = ""
 
 
-# %HRR conflict (clinical.md §1H): BJSM gives vigorous 60–89% and near-maximal ≥90%; the second
-# ACSM 10th-ed. table (PMC8581515) gives vigorous 60–84% and ≥85% "very hard". Until resolved
+# %HRR conflict (docs/clinical.md §5.3): BJSM gives vigorous 60–89% and near-maximal ≥90%; the
+# second ACSM 10th-ed. table (PMC8581515) gives vigorous 60–84% and ≥85% "very hard". Until resolved
 # against GETP we use the conservative reading: vigorous stops at 84% and 85% counts as
 # near-maximal, so targets stay lower and high efforts are named as such.
 _HRR_NOTE = (
@@ -298,8 +296,10 @@ class RpeRating(BaseModel):
 # --- Karvonen ------------------------------------------------------------------------
 
 
-KARVONEN_CITATION = "Karvonen / heart-rate reserve, via FAME (clinical.md §3D)"
-USE_RPE_CITATION = "Flag beta-blocker users: use RPE instead of HR targets (clinical.md §3D)"
+KARVONEN_CITATION = "Karvonen / heart-rate reserve, via FAME"  # docs/clinical.md §5.2
+USE_RPE_CITATION = (  # docs/clinical.md §5.4
+    "Flag beta-blocker users: use RPE instead of HR targets (FAME, after AEROBICS 2019)"
+)
 
 
 class TargetHeartRate(BaseModel):
@@ -393,7 +393,7 @@ def karvonen_target(
 
     HRmax is ``hr_max_bpm`` if measured, else age-predicted by ``method`` (Tanaka by default).
     If ``hr_response_altered`` (e.g. beta-blockers) no heart-rate range is returned: the
-    result says to use RPE instead (clinical.md §3D).
+    result says to use RPE instead (docs/clinical.md §5.4).
     """
     inp = KarvonenInput(
         resting_bpm=resting_bpm,
@@ -448,7 +448,7 @@ def karvonen_target_for_intensity(
     hr_max_bpm: int | None = None,
     hr_response_altered: bool = False,
 ) -> TargetHeartRate:
-    """Karvonen range for an ACSM intensity band (its %HRR limits, clinical.md §1H)."""
+    """Karvonen range for an ACSM intensity band (its %HRR limits, docs/clinical.md §5.3)."""
     band = INTENSITY_BANDS[IntensityLevel(level)]
     assert band.pct_hrr is not None
     low, high = band.pct_hrr
@@ -463,10 +463,10 @@ def karvonen_target_for_intensity(
     )
 
 
-# --- The session log's target line (clinical.md §3D, §1H) ---------------------------------
-# Karvonen / heart-rate reserve with Tanaka 2001 HRmax (208 − 0.7 × age), and "flag
-# beta-blocker users: use RPE instead of HR targets" (FAME, clinical.md §3D); the %HRR bands
-# are ACSM GETP 10th ed. (BJSM table adapted from ACSM/Garber 2011, clinical.md §1H).
+# --- The session log's target line (docs/clinical.md §5.2, §5.3) --------------------------
+# Karvonen / heart-rate reserve with Tanaka 2001 HRmax (208 − 0.7 × age; §5.1), and "flag
+# beta-blocker users: use RPE instead of HR targets" (FAME, docs/clinical.md §5.4); the %HRR
+# bands are ACSM GETP 10th ed. (BJSM table adapted from ACSM/Garber 2011, docs/clinical.md §5.3).
 
 
 def session_target_text(

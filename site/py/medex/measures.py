@@ -1,8 +1,8 @@
 """Outcome-measure catalogue: definitions, published numbers with their sources, and scoring.
 
-Every number below comes from ``/work/shared/reference/clinical.md`` §1 or the newer
-``clinical-gaps.md`` (gaps wins where they differ), and is stored with its citation and the
-population it was measured in. Values the reference marks UNCONFIRMED are left out, so the
+Every number below is documented with its published source in ``docs/clinical.md`` §2–§4
+(the newer research notes win where they differ), and is stored with its citation and the
+population it was measured in. Values no retrievable source confirmed are left out, so the
 interface says "no published norm on file". Where two sources conflict, the conservative value
 is used and the reason is written in ``notes``.
 
@@ -289,25 +289,24 @@ def band_label(sex: str | None, age_min: int | None, age_max: int | None) -> str
 
 
 # ---------------------------------------------------------------------------------------------
-# Sources
+# Sources (what each one supports: docs/clinical.md §2 tests, §3 questionnaires, §4 vitals)
 # ---------------------------------------------------------------------------------------------
 
 RIKLI_POP = "Community-residing adults aged 60–94 (Rikli & Jones, n = 7,183)"
 SRC_SFT_2013 = Source(
-    citation="Rikli & Jones, Senior Fitness Test Manual 2nd ed. 2013 (reproduced by "
-    "fitnessprosbattlecreek.com)",
+    citation="Rikli & Jones, Senior Fitness Test Manual, 2nd ed., 2013 (secondary reproduction)",
     web_address="https://www.fitnessprosbattlecreek.com/fitness-testing",
     population=RIKLI_POP,
     confidence="single secondary — verify against the manual (ISBN 978-1-4504-1118-9)",
 )
 SRC_SFT_1999 = Source(
-    citation="Rikli & Jones 1999, J Aging Phys Act 7:160–179 (pdfcoffee reproduction)",
+    citation="Rikli & Jones 1999, J Aging Phys Act 7:160–179",
     web_address="https://pdfcoffee.com/30-second-chairs-it-to-stand-test-pdf-free.html",
     population=RIKLI_POP,
     confidence="single secondary",
 )
 SRC_8FT = Source(
-    citation="Jones & Rikli 2002 (reproduced by topendsports)",
+    citation="Jones & Rikli 2002 (secondary reproduction)",
     web_address="http://www.topendsports.com/testing/tests/up-and-go-8foot.htm",
     population=RIKLI_POP,
     confidence="single secondary — verify against the manual",
@@ -319,15 +318,15 @@ SRC_STEADI_CHAIR = Source(
     confidence="two agreeing secondaries (slidepub; Injury Matters WA)",
 )
 SRC_BACK_SCRATCH = Source(
-    citation="Jones & Rikli 2002, Journal on Active Aging Mar–Apr pp. 24–30 (documentine "
-    "reproduction; minus sign applied from its legend)",
+    citation="Jones & Rikli 2002, Journal on Active Aging Mar–Apr pp. 24–30 (minus sign "
+    "applied from the table's legend)",
     web_address="https://online.documentine.com/functional-reach-test-norms-inches/2/"
     "back-scratch-test-wordpress-com.html",
     population=RIKLI_POP,
     confidence="single secondary",
 )
 SRC_SIT_REACH = Source(
-    citation="Jones & Rikli 2002 (reproduced by Topend Sports)",
+    citation="Jones & Rikli 2002 (chair sit-and-reach)",
     web_address="https://www.topendsports.com/testing/tests/sit-and-reach-chair.htm",
     population=RIKLI_POP,
     confidence="single secondary",
@@ -339,7 +338,7 @@ SRC_BOHANNON_5XSTS = Source(
     confidence="single secondary",
 )
 SRC_LUSARDI = Source(
-    citation="Lusardi 2017 (via neurosurgerywiki)",
+    citation="Lusardi 2017",
     web_address="https://neurosurgerywiki.com/wiki/doku.php?id=five_times_sit-to-stand",
     population="Older adults (population not stated in the reference)",
     confidence="single secondary",
@@ -429,7 +428,7 @@ SRC_KWON = Source(
     confidence="primary (abstract)",
 )
 SRC_GAIT_DECADE = Source(
-    citation="Bohannon & Andrews 2011, Physiotherapy 97:182 (decade table via help.plantiga.com)",
+    citation="Bohannon & Andrews 2011, Physiotherapy 97:182 (decade table, secondary)",
     web_address="https://help.plantiga.com/walk-average-speed",
     population="Meta-analysis, n = 23,111",
     confidence="single secondary — verify against the paper's table",
@@ -448,20 +447,20 @@ SRC_CAMARRI = Source(
     confidence="secondary",
 )
 SRC_STEADI_BALANCE = Source(
-    citation="CDC STEADI 4-Stage Balance Test (Injury Matters WA)",
+    citation="CDC STEADI 4-Stage Balance Test",
     web_address="https://injurymatters.org.au/programs/stay-on-your-feet/information-for-health-and-"
     "community-workers/falls-screening-and-assessment-tools/4-stage-balance-test",
     population="Older adults",
     confidence="secondary",
 )
 SRC_BBS_CUT = Source(
-    citation="Commonly quoted Berg cut-off (wis.it.com); Muir 2008, Phys Ther 88:449",
+    citation="Commonly quoted Berg cut-off; Muir et al. 2008, Phys Ther 88:449",
     web_address="https://wis.it.com/what-is-the-berg-balance-cutoff-for-fall-risk",
     population="Community-dwelling older adults",
     confidence="single secondary; Muir 2008 primary",
 )
 SRC_BBS_BANDS = Source(
-    citation="Berg bands (calculatorhunt)",
+    citation="Berg interpretation bands (secondary summary)",
     web_address="https://calculatorhunt.com/health/berg-balance-test",
     population="Not stated",
     confidence="single secondary",
@@ -480,11 +479,11 @@ SRC_ROMERO = Source(
     population="42 community dwellers over 65 with a history of falls or near-falls",
     confidence="primary (abstract)",
 )
-SRC_BBS_STROKE = Source(
-    citation="clinical.md §1D (acute-stroke MCID)",
-    web_address="",
-    population="Acute stroke only",
-    confidence="secondary",
+SRC_BBS_STROKE = Source(  # docs/clinical.md §2.7 (Berg MCID, acute stroke only)
+    citation="Song, Lee & Shin 2018, Phys Ther Rehabil Sci 7:102 (acute stroke)",
+    web_address="http://www.jptrs.org/journal/view.html?uid=176&vmd=Full",
+    population="Acute stroke only (73 people with acute stroke)",
+    confidence="primary (abstract)",
 )
 SRC_GRIP_MCID = Source(
     citation="Bohannon 2019 systematic review, J Phys Ther Sci 31:75",
@@ -504,7 +503,7 @@ SRC_JOSPT_2014 = Source(
     confidence="secondary (abstract)",
 )
 SRC_STRATFORD_PSFS = Source(
-    citation="Stratford 1995 (via precisionphysio)",
+    citation="Stratford et al. 1995",
     web_address="https://www.precisionphysio.com.au/the-patient-specific-functional-scale/",
     population="Musculoskeletal patients (population not stated in the reference)",
     confidence="secondary",
@@ -528,34 +527,35 @@ SRC_ODI_BANDS = Source(
     confidence="secondary",
 )
 SRC_ODI_MDC = Source(
-    citation="ODI form footnote (idcafe)",
+    citation="ODI form footnote (secondary)",
     web_address="https://www.idcafe.net/how-is-the-oswestry-disability-scale-scored/",
     population="Low back pain (population not stated in the reference)",
     confidence="single secondary",
 )
-SRC_ODI_LOINC = Source(
-    citation="paciowg/sample-data-fsh questionnaire-odi.fsh and other files",
+SRC_ODI_LOINC = Source(  # docs/clinical.md §3.3: confirmed on loinc.org
+    citation="LOINC 97909-6 Oswestry disability index score",
+    web_address="https://loinc.org/97909-6",
     population="",
-    confidence="two agreeing secondaries",
+    confidence="primary",
 )
 SRC_VERNON = Source(
-    citation="Vernon, NDI scoring note (chiro.org)",
+    citation="Vernon, NDI scoring note",
     web_address="https://chiro.org/forms/NDI_Explain.shtml",
     population="Neck pain (population not stated in the reference)",
     confidence="secondary (instrument author's note)",
 )
 SRC_STRATFORD_NDI = Source(
-    citation="Stratford 1999 (via evidenceinPT)",
+    citation="Stratford et al. 1999",
     web_address="http://evidenceinphysicaltherapy.wikidot.com/neck-disability-index",
     population="Neck pain (population not stated in the reference)",
     confidence="secondary",
 )
-SRC_NDI_LOINC = Source(
-    citation="paciowg/sample-data-fsh questionnaire-ndi.fsh (MITRE PACIO)",
-    confidence="single secondary",
+SRC_NDI_LOINC = Source(  # docs/clinical.md §3.4
+    citation="LOINC 82237-9 Total score [NDI], as used in agreeing FHIR implementation guides",
+    confidence="two agreeing secondaries",
 )
 SRC_SORENSEN = Source(
-    citation="Sorensen 2013, J Hand Surg (via ISSH)",
+    citation="Sorensen et al. 2013, J Hand Surg",
     web_address="https://issh.org/outcome-measures-general",
     population="Upper-limb patients (population not stated in the reference)",
     confidence="secondary",
@@ -591,7 +591,7 @@ SRC_ACSM_BOX35 = Source(
     confidence="secondary excerpt",
 )
 SRC_ATS_6MWT = Source(
-    citation="ATS 2002 6MWT guideline (reproduced by openEHR CKM)",
+    citation="ATS 2002 six-minute walk test guideline",
     web_address="https://ckm.highmed.org/ckm/archetypes/1246.145.1730",
     population="Adults before a 6-minute walk test",
     confidence="secondary",
@@ -965,10 +965,9 @@ _TUG = MeasureDefinition(
     ),
     loinc="89423-8",
     loinc_source=Source(
-        citation="LOINC 89423-8 (healthassure listing)",
-        web_address="https://www.healthassure.in/codes/loinc-89423-8-time-to-rise-from-chair-walk-10-"
-        "feet-and-back-and-return-to-sitting-tug",
-        confidence="secondary",
+        citation="LOINC 89423-8 (panel 89422-0)",  # docs/clinical.md §2.4: loinc.org
+        web_address="https://loinc.org/89422-0",
+        confidence="primary",
     ),
     notes=(
         "Age norms: UNCONFIRMED.",
@@ -2613,8 +2612,8 @@ def score_gait_speed(distance_m: Any, time_s: Any) -> ScoreResult:
 
 
 # --- Values computed from other inputs on the assessment form -----------------------------
-# Gait speed = distance ÷ time over the recorded timed distance (clinical.md §1C; LOINC 83172-7
-# "4-m walk computed gait speed"); BMI = kg ÷ m² (CDC adult BMI, clinical.md §1G).
+# Gait speed = distance ÷ time over the recorded timed distance (docs/clinical.md §2.5; LOINC
+# 83172-7 "4-m walk computed gait speed"); BMI = kg ÷ m² (CDC adult BMI, docs/clinical.md §4.3).
 
 
 @dataclass(frozen=True, slots=True)

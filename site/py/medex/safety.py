@@ -3,10 +3,12 @@
 Pure functions, no I/O. The flags tell the exercise professional what to do in plain words
 ("Do not exercise today; contact the physician"). They never name a diagnosis.
 
-Sources (every threshold below carries its citation and population in ``RULES``):
-  - clinical.md §1G (BP classes), §3A (contraindications), §3B (stop criteria),
-    §3C (glucose), §4A (symptoms), §4B (session flags), §4C (back-pain red flags);
-  - clinical-gaps.md §6 (glucose; newer than clinical.md where they differ).
+Sources (every threshold below carries its published citation and population in ``RULES``;
+the values and their sources are documented in docs/clinical.md §7):
+  - §7.1 blood pressure before exercise (ACSM GETP Box 3.5; 2017 ACC/AHA categories, §4.1),
+    §7.2 resting heart rate (ATS 2002), §7.3 stop criteria (ACSM), §7.4 glucose,
+    §7.5 symptoms and acute illness (ACSM GETP Table 2.2, §6.4), §7.6 pain (NPRS MDC, §3.6),
+    §7.7 back-pain red flags (AHCPR).
 
 Deliberately NOT encoded (the reference set gives no threshold, so none is invented):
   - SpO2: stored and range-checked, but no low-SpO2 flag (no figure in the reference).
@@ -58,19 +60,21 @@ PAIN_MAX = 10
 
 # --- Clinical thresholds (each used in RULES with its citation) ------------------------
 
-# §3A relative contraindication: resting SBP > 200 and/or DBP > 110 (strictly above).
+# docs/clinical.md §7.1: ACSM relative contraindication, resting SBP > 200 and/or DBP > 110
+# (strictly above).
 REST_SBP_CONTRAINDICATION = 200
 REST_DBP_CONTRAINDICATION = 110
-# §1G / §4B hypertensive crisis: > 180 and/or > 120 (strictly above).
+# docs/clinical.md §4.1, §7.1: ACC/AHA hypertensive crisis, > 180 and/or > 120 (strictly above).
 CRISIS_SBP = 180
 CRISIS_DBP = 120
-# §1C ATS 6MWT relative contraindication: resting HR > 120 (strictly above).
+# docs/clinical.md §7.2: ATS 6MWT relative contraindication, resting HR > 120 (strictly above).
 REST_HR_HIGH = 120
-# §3B stop criteria: SBP drop > 10 from baseline; SBP > 250 or DBP > 115 (strictly above).
+# docs/clinical.md §7.3: ACSM stop criteria, SBP drop > 10 from baseline; SBP > 250 or DBP > 115
+# (strictly above).
 SBP_DROP_MAX = 10
 EXERCISE_SBP_MAX = 250
 EXERCISE_DBP_MAX = 115
-# §3C glucose (mg/dL).
+# docs/clinical.md §7.4: glucose (mg/dL).
 MG_DL_PER_MMOL_L = 18.016  # glucose: 180.16 g/mol
 GLUCOSE_VERY_LOW_MMOL_L = 2.9  # T1D: < 2.9 mmol/L (~52 mg/dL) → contraindicated (strict <)
 GLUCOSE_VERY_LOW_MG_DL = GLUCOSE_VERY_LOW_MMOL_L * MG_DL_PER_MMOL_L  # 52.25 mg/dL
@@ -78,7 +82,8 @@ GLUCOSE_LOW = 70  # hypoglycaemia: ≤ 70 mg/dL (70 itself is low)
 GLUCOSE_CARB_CHECK = 100  # < 100 mg/dL: carbohydrate may be needed (100 itself is not flagged)
 GLUCOSE_HIGH = 250  # "> 250" / "250–350 … delay until < 250": 250 itself is flagged (conservative)
 GLUCOSE_VERY_HIGH = 300  # "> 300 without ketosis": strictly above
-# NPRS minimal detectable change 2 points (Childs 2005, LBP): an increase ≥ 2 is a real change.
+# NPRS minimal detectable change 2 points (Childs 2005, LBP; docs/clinical.md §3.6, §7.6): an
+# increase ≥ 2 is a real change.
 PAIN_MDC = 2
 
 
@@ -113,9 +118,9 @@ class Ketones(StrEnum):
     LARGE = "large"
 
 
-# clinical-gaps §6 (newer, ADA-attributed): "do not exercise if ketones are present". The older
-# ACSM/ADA joint statement and PMC7510348 name moderate–large ketones. Conservative: any
-# positive reading (trace or more) counts as present.
+# docs/clinical.md §7.4: the newest, ADA-attributed guidance says "do not exercise if ketones
+# are present"; the older ACSM/ADA joint statement and PMC7510348 name moderate–large ketones.
+# Conservative: any positive reading (trace or more) counts as present.
 KETONES_PRESENT = frozenset({Ketones.TRACE, Ketones.SMALL, Ketones.MODERATE, Ketones.LARGE})
 
 
@@ -136,9 +141,10 @@ SEVERITY_LABELS = {
 class Symptom(StrEnum):
     """Signs and symptoms that stop the session and go back to the physician.
 
-    §4A (ACSM signs/symptoms suggestive of cardiovascular, metabolic or renal disease) and the
-    symptom-type stop criteria of §3B. Short labels only. "Known heart murmur" (§4A) is a
-    screening item, not something noticed in a session, so it is not listed here.
+    docs/clinical.md §7.5: the ACSM signs/symptoms suggestive of cardiovascular, metabolic or
+    renal disease (§6.4) and the symptom-type stop criteria (§7.3). Short labels only. "Known
+    heart murmur" is a screening item, not something noticed in a session, so it is not
+    listed here.
     """
 
     CHEST_PAIN = "chest_pain"
@@ -159,9 +165,9 @@ class Symptom(StrEnum):
     NAUSEA = "nausea"
     COLD_CLAMMY_SKIN = "cold_clammy_skin"
     HEART_RHYTHM_CHANGE = "heart_rhythm_change"
-    # §3A absolute contraindication.
+    # ACSM absolute contraindication (docs/clinical.md §7.1, §7.5).
     FEVER_OR_ACUTE_INFECTION = "fever_or_acute_infection"
-    # §3C "≤ 70 mg/dL or symptomatic".
+    # "≤ 70 mg/dL or symptomatic" (docs/clinical.md §7.4).
     LOW_BLOOD_SUGAR_SIGNS = "low_blood_sugar_signs"
 
 
@@ -192,7 +198,7 @@ _SPECIAL_SYMPTOMS = frozenset({Symptom.FEVER_OR_ACUTE_INFECTION, Symptom.LOW_BLO
 
 
 class MskRedFlag(StrEnum):
-    """Back-pain warning signs (§4C, AHCPR acute low back problems guideline).
+    """Back-pain warning signs (AHCPR acute low back problems guideline; docs/clinical.md §7.7).
 
     Tick these when the client reports new or worsening back pain. The guideline's age
     criterion (> 50 or < 20) is not an input: on its own it would flag most clients.
@@ -318,7 +324,6 @@ class SafetyFlag(BaseModel):
 
 
 _STOP_CONTACT = "Do not exercise today. Contact the referring physician."
-_GLUCOSE_SRC_3C = "clinical.md §3C"
 
 RULES: dict[FlagCode, SafetyRule] = {
     r.code: r
@@ -333,12 +338,11 @@ RULES: dict[FlagCode, SafetyRule] = {
                 f"Resting systolic above {REST_SBP_CONTRAINDICATION} and/or diastolic above "
                 f"{REST_DBP_CONTRAINDICATION} mmHg"
             ),
-            source=(
-                "ACSM GETP Box 3.5 relative contraindication (modified from ACC/AHA 2002); "
-                "clinical.md §3A, §4B"
-            ),
+            # docs/clinical.md §7.1
+            source="ACSM GETP Box 3.5 relative contraindication (modified from ACC/AHA 2002)",
             population="Adults before exercise testing (ACSM)",
-            note="Listed by ACSM as a relative contraindication; §4B: do not exercise and notify.",
+            note="Listed by ACSM as a relative contraindication: do not exercise and notify the "
+            "physician.",
         ),
         SafetyRule(
             code=FlagCode.HYPERTENSIVE_CRISIS,
@@ -352,7 +356,8 @@ RULES: dict[FlagCode, SafetyRule] = {
             threshold=(
                 f"Resting systolic above {CRISIS_SBP} and/or diastolic above {CRISIS_DBP} mmHg"
             ),
-            source="2017 ACC/AHA blood pressure categories; clinical.md §1G, §4B (notify urgently)",
+            # docs/clinical.md §4.1, §7.1
+            source="2017 ACC/AHA blood pressure guideline (Whelton et al. 2018)",
             population="Adults",
         ),
         SafetyRule(
@@ -365,15 +370,13 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=True,
             threshold=f"Resting heart rate above {REST_HR_HIGH} bpm",
-            source=(
-                "ATS 2002 six-minute walk test guideline, relative contraindication "
-                "(via openEHR CKM); clinical.md §1C"
-            ),
+            # docs/clinical.md §7.2
+            source="ATS 2002 six-minute walk test guideline, relative contraindication",
             population="Adults before a six-minute walk test",
             note=(
                 "The only resting heart-rate limit in the reference set; it comes from the "
                 "walk-test guideline and is applied to sessions. Relative contraindications "
-                "mean 'proceed only with clinician direction' (§3A), hence a stop."
+                "mean 'proceed only with clinician direction' (ACSM), hence a stop."
             ),
         ),
         SafetyRule(
@@ -383,7 +386,7 @@ RULES: dict[FlagCode, SafetyRule] = {
             what_to_do="Stop exercise now. Do not continue today. Contact the referring physician.",
             offer_change_in_status_report=True,
             threshold=f"Systolic more than {SBP_DROP_MAX} mmHg below the pre-exercise reading",
-            source="ACSM indications for stopping an exercise test; clinical.md §3B",
+            source="ACSM indications for stopping an exercise test",  # docs/clinical.md §7.3
             population="Low-risk adults during exercise testing (applied to sessions)",
             note=(
                 "ACSM applies this 'despite increasing workload'. The session log does not "
@@ -401,7 +404,7 @@ RULES: dict[FlagCode, SafetyRule] = {
                 f"Systolic above {EXERCISE_SBP_MAX} or diastolic above {EXERCISE_DBP_MAX} mmHg "
                 "during or after exercise"
             ),
-            source="ACSM indications for stopping an exercise test; clinical.md §3B",
+            source="ACSM indications for stopping an exercise test",  # docs/clinical.md §7.3
             population="Low-risk adults during exercise testing (applied to sessions)",
             note="Also applied to the after-exercise reading (conservative).",
         ),
@@ -415,7 +418,7 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=False,
             threshold="Blood pressure taken during exercise without a pre-exercise reading",
-            source="ACSM indications for stopping an exercise test; clinical.md §3B, §5A",
+            source="ACSM indications for stopping an exercise test",  # docs/clinical.md §7.3
             population="Low-risk adults during exercise testing (applied to sessions)",
         ),
         SafetyRule(
@@ -431,10 +434,9 @@ RULES: dict[FlagCode, SafetyRule] = {
                 f"Glucose below {GLUCOSE_VERY_LOW_MMOL_L} mmol/L "
                 f"({GLUCOSE_VERY_LOW_MG_DL:.1f} mg/dL)"
             ),
-            source=(
-                f"Turner 2019 (Sports Med Open) summarising the Riddell 2017 type 1 diabetes "
-                f"consensus; {_GLUCOSE_SRC_3C}"
-            ),
+            # docs/clinical.md §7.4
+            source="Turner 2019 (Sports Med Open) summarising the Riddell 2017 type 1 diabetes "
+            "consensus",
             population="Adults with type 1 diabetes",
             note=(
                 "Applied to every client (conservative): the reference gives this cut-off for "
@@ -451,10 +453,8 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=True,
             threshold=f"Glucose at or below {GLUCOSE_LOW} mg/dL, or signs of low blood sugar",
-            source=(
-                "diabetesfoundation.org; 15 g rule (Turner 2019, Sports Med Open); "
-                f"{_GLUCOSE_SRC_3C}"
-            ),
+            # docs/clinical.md §7.4
+            source="Diabetes Foundation; 15 g rule (Turner 2019, Sports Med Open)",
             population="People with diabetes",
         ),
         SafetyRule(
@@ -464,10 +464,8 @@ RULES: dict[FlagCode, SafetyRule] = {
             what_to_do=_STOP_CONTACT,
             offer_change_in_status_report=True,
             threshold="Severe low blood sugar needing help from another person in the last 24 h",
-            source=(
-                f"Turner 2019 summarising the Riddell 2017 type 1 diabetes consensus; "
-                f"{_GLUCOSE_SRC_3C}"
-            ),
+            # docs/clinical.md §7.4
+            source="Turner 2019 summarising the Riddell 2017 type 1 diabetes consensus",
             population="Adults with type 1 diabetes",
             note="Applied to every client with diabetes (conservative).",
         ),
@@ -481,13 +479,12 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=False,
             threshold=f"Glucose above {GLUCOSE_LOW} and below {GLUCOSE_CARB_CHECK} mg/dL",
-            source=(
-                "Illinois Extension; medicalalgorithms; older ACSM/ADA joint statement "
-                "(clinical.md §3C; clinical-gaps.md §6)"
-            ),
+            # docs/clinical.md §7.4
+            source="Illinois Extension; medicalalgorithms; older ACSM/ADA joint statement",
             population="People with diabetes, especially insulin or secretagogue users",
             note=(
-                "Sources give < 90 mg/dL (PMC7510348; ADA-attributed) or < 100 mg/dL; the "
+                "Sources give < 90 mg/dL (Wilderness Environ Med 2019; ADA-attributed) or "
+                "< 100 mg/dL; the "
                 "higher, more cautious figure is used."
             ),
         ),
@@ -498,17 +495,18 @@ RULES: dict[FlagCode, SafetyRule] = {
             what_to_do=_STOP_CONTACT,
             offer_change_in_status_report=True,
             threshold=f"Glucose {GLUCOSE_HIGH} mg/dL or more with any ketones",
+            # docs/clinical.md §7.4
             source=(
-                "ADA-attributed guidance via Illinois Extension (clinical-gaps.md §6); "
-                "PMC7510348 and medicalalgorithms (clinical.md §3C)"
+                "ADA-attributed guidance via Illinois Extension; Wilderness Environ Med 2019; "
+                "medicalalgorithms"
             ),
             population="People with diabetes",
             note=(
-                "Newer guidance (clinical-gaps §6): do not exercise if ketones are present. "
-                "The older ACSM/ADA joint statement and clinical.md §3C say moderate–large "
-                "ketones; trace or small ketones are counted as present here (conservative). "
-                "The sources say '> 250'; 250 itself is included because clinical.md §3C also "
-                "says to wait until glucose is below 250."
+                "Newer guidance (ADA-attributed): do not exercise if ketones are present. "
+                "The older ACSM/ADA joint statement and Wilderness Environ Med 2019 say "
+                "moderate–large ketones; trace or small ketones are counted as present here "
+                "(conservative). The sources say '> 250'; 250 itself is included because they "
+                "also say to wait until glucose is below 250."
             ),
         ),
         SafetyRule(
@@ -521,10 +519,8 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=False,
             threshold=f"Glucose {GLUCOSE_HIGH} mg/dL or more, ketones unknown",
-            source=(
-                "ADA-attributed guidance via Illinois Extension (clinical-gaps.md §6); "
-                "PMC7510348 (clinical.md §3C)"
-            ),
+            # docs/clinical.md §7.4
+            source="ADA-attributed guidance via Illinois Extension; Wilderness Environ Med 2019",
             population="People with diabetes",
         ),
         SafetyRule(
@@ -534,11 +530,13 @@ RULES: dict[FlagCode, SafetyRule] = {
             what_to_do=_STOP_CONTACT,
             offer_change_in_status_report=True,
             threshold=f"Glucose above {GLUCOSE_VERY_HIGH} mg/dL without ketones",
-            source="medicalalgorithms; PMC7510348; older ACSM/ADA joint statement (clinical.md §3C)",
+            # docs/clinical.md §7.4
+            source="medicalalgorithms; Wilderness Environ Med 2019; older ACSM/ADA joint statement",
             population="People with diabetes",
             note=(
                 "Sources conflict: 'do not exercise' (medicalalgorithms), 'use caution' "
-                "(older ACSM/ADA), light–moderate allowed up to 350 (PMC7510348). The reference "
+                "(older ACSM/ADA), light–moderate allowed up to 350 (Wilderness Environ Med "
+                "2019). The reference "
                 "asks for the conservative value as a flag for physician review."
             ),
         ),
@@ -554,7 +552,7 @@ RULES: dict[FlagCode, SafetyRule] = {
             threshold=(
                 f"Glucose {GLUCOSE_HIGH}–{GLUCOSE_VERY_HIGH} mg/dL with no ketones on testing"
             ),
-            source="PMC7510348; Illinois Extension (clinical.md §3C)",
+            source="Wilderness Environ Med 2019; Illinois Extension",  # docs/clinical.md §7.4
             population="People with diabetes",
         ),
         SafetyRule(
@@ -564,7 +562,8 @@ RULES: dict[FlagCode, SafetyRule] = {
             what_to_do="Check blood glucose before starting.",
             offer_change_in_status_report=False,
             threshold="Client with diabetes and no pre-exercise glucose",
-            source="Recommended session-log fields (clinical.md §5A)",
+            # docs/clinical.md §7.4, §8.1
+            source="Recommended objective session-log fields (IDEA Fit; trade guidance)",
             population="People with diabetes",
         ),
         SafetyRule(
@@ -577,9 +576,9 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=True,
             threshold="Any listed sign or symptom",
+            # docs/clinical.md §7.5
             source=(
-                "ACSM GETP Table 2.2 signs and symptoms; ACSM indications for stopping "
-                "exercise (clinical.md §4A, §3B)"
+                "ACSM GETP Table 2.2 signs and symptoms; ACSM indications for stopping exercise"
             ),
             population="Adults (ACSM)",
         ),
@@ -592,7 +591,7 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=True,
             threshold="Fever, body aches or swollen glands",
-            source="ACSM GETP Box 3.5 absolute contraindication (clinical.md §3A)",
+            source="ACSM GETP Box 3.5 absolute contraindication",  # docs/clinical.md §7.5
             population="Adults before exercise testing (ACSM)",
         ),
         SafetyRule(
@@ -605,9 +604,10 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=True,
             threshold=f"Pain {PAIN_MDC}/10 or more when the last score was 0",
+            # docs/clinical.md §7.6, §3.6
             source=(
-                "New or worsening pain (clinical.md §4B, low-authority source); NPRS MDC "
-                "2 points (Childs 2005, clinical.md §1F)"
+                "New or worsening pain (fitness-certification guidance, low authority); NPRS "
+                "MDC 2 points (Childs et al. 2005, Spine)"
             ),
             population="MDC from low-back-pain physiotherapy patients",
             note=(
@@ -625,9 +625,10 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=True,
             threshold=f"Pain up by {PAIN_MDC} or more points (0–10) since the last score",
+            # docs/clinical.md §7.6, §3.6
             source=(
-                "New or worsening pain (clinical.md §4B, low-authority source); NPRS MDC "
-                "2 points (Childs 2005, clinical.md §1F)"
+                "New or worsening pain (fitness-certification guidance, low authority); NPRS "
+                "MDC 2 points (Childs et al. 2005, Spine)"
             ),
             population="MDC from low-back-pain physiotherapy patients",
             note=(
@@ -642,7 +643,7 @@ RULES: dict[FlagCode, SafetyRule] = {
             what_to_do=_STOP_CONTACT,
             offer_change_in_status_report=True,
             threshold="Any listed sign",
-            source="AHCPR acute low back problems guideline, NBK52120 (clinical.md §4C)",
+            source="AHCPR acute low back problems guideline (NBK52120)",  # docs/clinical.md §7.7
             population="Adults with acute low back problems",
         ),
         SafetyRule(
@@ -652,7 +653,7 @@ RULES: dict[FlagCode, SafetyRule] = {
             what_to_do=_STOP_CONTACT,
             offer_change_in_status_report=True,
             threshold="Any listed sign",
-            source="AHCPR acute low back problems guideline, NBK52120 (clinical.md §4C)",
+            source="AHCPR acute low back problems guideline (NBK52120)",  # docs/clinical.md §7.7
             population="Adults with acute low back problems",
         ),
         SafetyRule(
@@ -665,7 +666,7 @@ RULES: dict[FlagCode, SafetyRule] = {
             ),
             offer_change_in_status_report=True,
             threshold="Any listed sign",
-            source="AHCPR acute low back problems guideline, NBK52120 (clinical.md §4C)",
+            source="AHCPR acute low back problems guideline (NBK52120)",  # docs/clinical.md §7.7
             population="Adults with acute low back problems",
         ),
     ]
@@ -842,7 +843,9 @@ class SessionSafetyInput(BaseModel):
 
 
 def resting_bp_flags(pre: Vitals | None) -> list[SafetyFlag]:
-    """§3A contraindication (> 200 / > 110) and hypertensive crisis (> 180 / > 120), at rest."""
+    """Contraindication (> 200 / > 110) and hypertensive crisis (> 180 / > 120), at rest.
+
+    docs/clinical.md §7.1."""
     if pre is None or not pre.has_bp:
         return []
     sbp, dbp = pre.systolic_mmhg, pre.diastolic_mmhg
@@ -866,7 +869,9 @@ def resting_hr_flags(pre: Vitals | None) -> list[SafetyFlag]:
 def exercise_bp_flags(
     pre: Vitals | None, during: Sequence[Vitals], post: Vitals | None
 ) -> list[SafetyFlag]:
-    """§3B: SBP drop > 10 mmHg below the pre-exercise reading; SBP > 250 or DBP > 115."""
+    """SBP drop > 10 mmHg below the pre-exercise reading; SBP > 250 or DBP > 115.
+
+    docs/clinical.md §7.3."""
     flags = []
     during_bp = [v for v in during if v.has_bp]
     if during_bp:
@@ -917,7 +922,7 @@ def glucose_flags(
     low_blood_sugar_signs: bool = False,
     severe_hypo_last_24h: bool = False,
 ) -> list[SafetyFlag]:
-    """§3C and clinical-gaps §6 glucose rules.
+    """Glucose rules (docs/clinical.md §7.4).
 
     Low-glucose rules apply to every reading (before, during, after). High-glucose and ketone
     rules are pre-exercise rules and apply to the pre-exercise reading only. Readings are
@@ -970,7 +975,8 @@ def glucose_flags(
 
 
 def symptom_flags(symptoms: Iterable[Symptom]) -> list[SafetyFlag]:
-    """§4A / §3B symptoms → one stop flag listing them; §3A acute illness → its own flag.
+    """Symptoms → one stop flag listing them; acute illness → its own flag (docs/clinical.md
+    §7.5).
 
     Signs of low blood sugar are handled by ``glucose_flags``.
     """
@@ -1004,7 +1010,7 @@ def pain_flags(pain_now: int | None, pain_previous: int | None) -> list[SafetyFl
 
 
 def msk_red_flag_flags(red_flags: Iterable[MskRedFlag]) -> list[SafetyFlag]:
-    """§4C back-pain red flags, one stop flag per group present."""
+    """Back-pain red flags, one stop flag per group present (docs/clinical.md §7.7)."""
     present = set(red_flags)
     flags = []
     for code, group in [

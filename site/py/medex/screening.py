@@ -1,6 +1,7 @@
 """Pre-participation screening: PAR-Q+ page 1 and the ACSM 2015 algorithm, plus clearance tracking.
 
-Sources (clinical.md §2A, §2B, §4A; clinical-gaps.md §6):
+Sources (docs/clinical.md §6.1 ACSM algorithm, §6.2 diabetes, §6.3 PAR-Q+, §6.4 signs and
+symptoms, §6.5 clearance):
 - ACSM: Riebe D et al., "Updating ACSM's recommendations for exercise preparticipation health
   screening", Med Sci Sports Exerc 2015;47:2473; ACSM GETP 10th ed., ch. 2. Population: adults
   starting or continuing an exercise programme.
@@ -125,7 +126,7 @@ _PARQ_GUIDANCE = {
 
 
 def parq_outcome(answers: ParqAnswers) -> ParqResult:
-    """The PAR-Q+ result as laid out in clinical.md §2B."""
+    """The PAR-Q+ result as laid out in docs/clinical.md §6.3."""
     yes = answers.yes_labels
     if not yes:
         status = ParqStatus.CLEARED
@@ -149,8 +150,9 @@ class Intensity(StrEnum):
     VIGOROUS = "vigorous"
 
 
-# §2A: "light = 30–39% HRR, moderate = 40–59%, vigorous = ≥60% (see §1H)"; RPE from §1H
-# (BJSM table adapted from ACSM/Garber 2011). Help text for the intensity question.
+# docs/clinical.md §5.3, §6.1: light = 30–39% HRR, moderate = 40–59%, vigorous = ≥60%; RPE
+# from the same ACSM bands (BJSM table adapted from ACSM/Garber 2011). Help text for the
+# intensity question.
 INTENSITY_HELP: dict[Intensity, str] = {
     Intensity.LIGHT: "Light: 30–39% of heart-rate reserve (RPE 9–11)",
     Intensity.MODERATE: "Moderate: 40–59% of heart-rate reserve (RPE 12–13)",
@@ -161,7 +163,7 @@ INTENSITY_HELP: dict[Intensity, str] = {
 class SignOrSymptom(StrEnum):
     """ACSM signs/symptoms suggestive of cardiovascular, metabolic or renal disease.
 
-    clinical.md §4A (ACSM GETP 10th ed. Table 2.2)."""
+    ACSM GETP 10th ed. Table 2.2 (docs/clinical.md §6.4)."""
 
     ISCHAEMIC_PAIN = "ischaemic_pain"
     SHORTNESS_OF_BREATH = "shortness_of_breath"
@@ -194,12 +196,12 @@ SIGN_OR_SYMPTOM_LABELS: dict[SignOrSymptom, str] = {
 
 
 class AcsmScreeningInputs(BaseModel):
-    """The four ACSM screening inputs (Riebe 2015), named as in the clinical.md §2A pseudo-code."""
+    """The four ACSM screening inputs (Riebe 2015; docs/clinical.md §6.1)."""
 
     model_config = ConfigDict(extra="forbid")
 
     # Currently takes part in regular exercise. Riebe's definition of "regular" (≥30 min,
-    # moderate, ≥3 d/wk, ≥3 months) is UNCONFIRMED in the reference, so it is not shown.
+    # moderate, ≥3 d/wk, ≥3 months) is not verified (docs/clinical.md §6.1), so it is not shown.
     exercises_regularly: bool
     # Known cardiovascular (cardiac, PAD, cerebrovascular), metabolic (type 1/2 diabetes) or
     # renal disease.
@@ -238,7 +240,7 @@ DECISION_LABELS: dict[AcsmDecision, str] = {
     AcsmDecision.DISCONTINUE_AND_SEEK_CLEARANCE: "Discontinue exercise and seek medical clearance",
 }
 
-# clinical.md §2A / clinical-gaps.md §6: the final branch's verbatim wording is UNCONFIRMED.
+# docs/clinical.md §6.1: the final branch's verbatim wording could not be verified.
 DISCONTINUE_WORDING_NOTE = (
     "The exact Riebe 2015 wording of this branch could not be checked against the original "
     "figure; the decision itself (stop and seek medical clearance) is not in doubt."
@@ -307,7 +309,7 @@ GUIDE_RETURN_AFTER_CLEARANCE = (
 
 
 def acsm_screening(inputs: AcsmScreeningInputs) -> AcsmOutcome:
-    """The ACSM 2015 pre-participation decision, branch for branch as clinical.md §2A."""
+    """The ACSM 2015 pre-participation decision, branch for branch as docs/clinical.md §6.1."""
     i = inputs
     not_needed, recommended = (
         AcsmDecision.CLEARANCE_NOT_NECESSARY,
@@ -461,7 +463,8 @@ NO_SCREENING_MESSAGE = (
 def session_clearance(outcome: AcsmOutcome | None, clearance: Clearance | None) -> tuple[bool, str]:
     """(may a session be logged without a reason?, what to tell the practitioner). As
     ``session_logging_allowed``; with no screening on file clearance is unknown, so a reason
-    is needed too (conservative: the ACSM algorithm, clinical.md §2A, cannot be applied)."""
+    is needed too (conservative: the ACSM algorithm, docs/clinical.md §6.1, cannot be applied;
+    §6.5)."""
     if outcome is None:
         return False, NO_SCREENING_MESSAGE
     return session_logging_allowed(outcome, clearance)

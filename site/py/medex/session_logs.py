@@ -1,19 +1,19 @@
 """Objective session logs: what was done, how the client responded, signed and locked.
 
-Fields follow the recommended log of clinical.md §5A (an objective log by an exercise
+Fields follow the recommended log of docs/clinical.md §8.1 (an objective log by an exercise
 professional, not a SOAP note: no diagnosis, the "assessment" is the client's response).
 
 Pure domain (no I/O). The rules that matter most:
 
-- **Safety flags** come from ``safety.evaluate_session_safety`` (clinical.md §3–4); the flags
+- **Safety flags** come from ``safety.evaluate_session_safety`` (docs/clinical.md §7); the flags
   shown at signing are stored in the log as a snapshot, so later rule changes never rewrite
   what the practitioner saw.
 - **Acting against a hard stop** needs a recorded reason (``safety.SafetyOverride``, validated
   by ``safety.validate_override_reason``). "Acting against" means exercising although a
   *pre-exercise* hard stop was showing (resting vitals, pre-session symptoms, pre-exercise
   glucose, back-pain red flags). A stop raised *during or after* exercise cannot be prevented
-  by a reason; it needs the action taken instead (clinical.md §5A "action taken, and who was
-  notified"), as does every hard stop.
+  by a reason; it needs the action taken instead (docs/clinical.md §8.1 "action taken and who
+  was notified"), as does every hard stop.
 - **Medical clearance**: an attended session needs the clearance when the screening
   recommends it, or a reason (``screening.session_logging_allowed``). No screening on file
   is treated as "clearance unknown" and needs a reason too (conservative).
@@ -144,7 +144,7 @@ class ExerciseEntry(Dosage):
     category: ExerciseCategory | None = None
     modality: Text = ""
     rpe: RpeRating | None = None
-    # Highest heart rate during this exercise (aerobic work, clinical.md §5A).
+    # Highest heart rate during this exercise (aerobic work, docs/clinical.md §8.1).
     heart_rate_bpm: int | None = None
     modifications: Text = ""
     assistance: AssistanceLevel | None = None
@@ -250,9 +250,10 @@ class SessionLog(Record):
     attendance: Attendance = Attendance.ATTENDED
     attendance_reason: Text = ""
 
-    # Pre-session (clinical.md §5A)
+    # Pre-session (docs/clinical.md §8.1)
     pre_vitals: Vitals | None = None
-    symptoms: list[Symptom] = Field(default_factory=list)  # the pre-session symptoms check (§4A)
+    # The pre-session symptoms check (docs/clinical.md §6.4, §7.5).
+    symptoms: list[Symptom] = Field(default_factory=list)
     msk_red_flags: list[MskRedFlag] = Field(default_factory=list)
     has_diabetes: bool = False
     severe_hypo_last_24h: bool = False

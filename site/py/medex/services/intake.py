@@ -557,8 +557,8 @@ class ClientFile:
     clearance: Clearance | None = None
     consents: list[Consent] = field(default_factory=list)
     goals: Goals | None = None
-    assessment_done: bool = False  # baseline assessment: issue 4
-    program_chosen: bool = False  # outcome-based program: issue 5
+    assessment_done: bool = False  # the baseline assessment is recorded
+    program_chosen: bool = False  # an outcome-based program is chosen
 
     @property
     def clearance_needed(self) -> bool:
