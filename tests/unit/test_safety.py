@@ -356,7 +356,8 @@ def test_ketone_rule_records_the_acsm_difference():
     """Trace/small ketones count (newer guidance); the note names the older moderate–large."""
     note = RULES[FlagCode.GLUCOSE_HIGH_KETONES_PRESENT].note
     assert "ACSM" in note and "moderate–large" in note
-    assert "clinical-gaps.md §6" in RULES[FlagCode.GLUCOSE_HIGH_KETONES_PRESENT].source
+    source = RULES[FlagCode.GLUCOSE_HIGH_KETONES_PRESENT].source
+    assert "ADA-attributed guidance via Illinois Extension" in source  # docs/clinical.md §7.4
 
 
 def test_high_glucose_rules_are_pre_exercise_only():

@@ -354,6 +354,8 @@ def _rule(measure_id: str, kind: str = "threshold", **kw: Any) -> DischargeCrite
     return DischargeCriterion(measure_id=measure_id, kind=kind, **kw)
 
 
+# Default discharge rules: each value and its source is in docs/clinical.md §9 (and the
+# measure's own section there).
 _TUG_12 = _rule(
     "tug",
     comparator="<",

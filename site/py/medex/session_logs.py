@@ -22,9 +22,11 @@ Pure domain (no I/O). The rules that matter most:
   a signed log by any path (edit, re-save, import); ``verify_signature`` detects tampering.
   Corrections are ``Addendum`` records that never modify the log.
 
-The hash is tamper-EVIDENCE, not a cryptographic signature: there is no secret key on a
-browser-only device, so someone who edits the stored JSON and recomputes the hash with this
-code is not detected. It catches edited backups, hand-edited documents and software bugs.
+The hash alone is tamper-EVIDENCE: someone who edits the stored JSON and recomputes it with
+this code is not detected by it. So at signing the practice key (ECDSA P-256, kept on this
+device: medex.signing, js/signing.js) also signs the hash (``Signature.key_id`` /
+``key_signature``), and every view checks both: a rewrite with a recomputed hash no longer
+fits the key signature.
 """
 
 from __future__ import annotations

@@ -338,7 +338,11 @@ async def session_form(app: App, data: dict[str, Any]) -> None:
         text, _ = target_hr(client, history, resting, level, typed.session_date)
         typed = typed.model_copy(update={"target_hr_text": text})
     if intent != "sign":
-        saved = await save_draft_log(app.repo, typed)
+        try:
+            saved = await save_draft_log(app.repo, typed)
+        except LockedLogError as exc:  # signed meanwhile (another tab): refused, typing kept
+            app.state.forms.pop(key, None)
+            raise SignedRecordError(SessionLog.store, log.id) from exc
         app.state.forms.pop(key, None)
         stops = [f for f in saved.safety_flags if f.is_hard_stop]
         app.state.flash = "Draft saved." + (
