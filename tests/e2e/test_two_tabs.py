@@ -193,6 +193,7 @@ def test_signing_and_a_draft_save_in_two_tabs(page, context):
         log_id = log_url.split("id=")[1]
         open_app(other, log_url)
         fill(other, {"plan_next": f"Race {attempt} from tab B"})
+        expect(other.locator("#field-plan_next")).to_have_value(f"Race {attempt} from tab B")
         before = page.evaluate(done), other.evaluate(done)
         other.evaluate("document.querySelector('#save-draft').click()")
         page.evaluate("document.querySelector('#sign-log').click()")

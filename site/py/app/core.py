@@ -208,7 +208,8 @@ class App:
             name = ""
         if name != self.state.route:
             self.state.flash = ""
-            self.state.conflict = {}
+        if (name, params) != (self.state.route, self.state.params):
+            self.state.conflict = {}  # a refused save belongs to the screen it happened on
         self.state.route, self.state.params = name, params
 
     def location(self) -> str:
