@@ -851,6 +851,29 @@ def sessions_summary(episode: Episode, sessions_attended: int) -> SessionsSummar
     )
 
 
+def episode_on(episodes: Iterable[Episode], on: date) -> Episode | None:
+    """The episode of care a session on ``on`` belongs to: one that had started by then and was
+    not yet discharged (the active one first, then the latest start)."""
+    covering = [
+        e
+        for e in episodes
+        if e.start_date <= on and (e.discharge_date is None or on <= e.discharge_date)
+    ]
+    if not covering:
+        return None
+    return max(covering, key=lambda e: (e.is_active, e.start_date, e.created_at))
+
+
+def in_episode(episode: Episode, log_episode_id: str | None, session_date: date) -> bool:
+    """Whether a session counts against ``episode``: it names the episode, or (a session
+    logged before sessions were tied to episodes) names none and falls within its dates."""
+    if log_episode_id is not None:
+        return log_episode_id == episode.id
+    if session_date < episode.start_date:
+        return False
+    return episode.discharge_date is None or session_date <= episode.discharge_date
+
+
 # ---------------------------------------------------------------------------------------------
 # Reassessment schedule ("due" is computed, never stored)
 # ---------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from ..programs import (
     SessionsSummary,
     conditions_from_diagnoses,
     discharge_criteria_status,
+    in_episode,
     parse_money,
     program_measure_order,
     reassessment_dashboard_items,
@@ -409,7 +410,8 @@ async def client_outcomes(
         attended = sorted(
             log.session_date
             for log in logs
-            if log.episode_id == episode.id and log.attendance == Attendance.ATTENDED
+            if in_episode(episode, log.episode_id, log.session_date)
+            and log.attendance == Attendance.ATTENDED
         )
         due = reassessments_due(episode, chosen, attended, today)
         sessions = sessions_summary(episode, len(attended))
@@ -444,7 +446,8 @@ async def reassessment_dashboard(repo: Repository, today: date) -> list[Dashboar
         attended = [
             log.session_date
             for log in await repo.find(SessionLog, "client_id", client.id)
-            if log.episode_id == episode.id and log.attendance == Attendance.ATTENDED
+            if in_episode(episode, log.episode_id, log.session_date)
+            and log.attendance == Attendance.ATTENDED
         ]
         items = reassessments_due(episode, assessments, attended, today)
         entries.append((client.id, client.full_name, items))

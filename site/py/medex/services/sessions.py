@@ -16,6 +16,7 @@ from ..dashboard import DashboardItem
 from ..exercises import Exercise, name_clash, starter_library
 from ..health import HealthHistory
 from ..intake import Client
+from ..programs import Episode, episode_on
 from ..records import PracticeProfile, Record, utc_now
 from ..repository import R, Repository
 from ..safety import Severity
@@ -118,6 +119,18 @@ async def start_session(
     logs = await repo.find(SessionLog, "client_id", client_id)
     previous = latest_attended(logs, before=session_date) or latest_attended(logs)
     context = await load_clearance_context(repo, client_id)
+    if episode_id is None:
+        # The session counts against the client's episode of care on that day (none: the
+        # session is not tied to an episode, not even the last session's discharged one).
+        episode = episode_on(await repo.find(Episode, "client_id", client_id), session_date)
+        draft = prefill_from_previous(
+            previous,
+            program_exercises,
+            client_id=client_id,
+            session_date=session_date,
+            has_diabetes=context.has_diabetes or (previous.has_diabetes if previous else False),
+        )
+        return draft.model_copy(update={"episode_id": episode.id if episode else None})
     return prefill_from_previous(
         previous,
         program_exercises,
