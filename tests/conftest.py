@@ -16,7 +16,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-READY_TIMEOUT_MS = 90_000
 
 
 def pytest_collection_modifyitems(config, items):

@@ -45,8 +45,9 @@ class _Clock(datetime):
 
 def fixture_text() -> str:
     from app import core
-    from tests.unit.aio import run
-    from tests.unit.test_hostile_input import DataRepo, Platform, build_practice, fixed_day
+    from tests.support.aio import run
+    from tests.support.fakes import DataRepo, FakePlatform
+    from tests.support.practice import build_practice, fixed_day
 
     counter = iter(range(1, 1_000_000))
     saved_uuid4 = uuid.uuid4
@@ -58,7 +59,7 @@ def fixture_text() -> str:
     _Clock.ticks = 0
     try:
         with fixed_day():
-            app = core.App(DataRepo(), Platform())
+            app = core.App(DataRepo(), FakePlatform())
             run(app.load())
             app.navigate("#/")
             build_practice(app, TEXT)

@@ -12,6 +12,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 import build
+from buildtools import vendor
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +230,7 @@ def test_serve_sends_mime_types_and_cache_headers(dist):
 def test_rebuild_works_without_network(monkeypatch):
     """Everything comes from .cache/: no npm or pip process is started."""
     calls = []
-    monkeypatch.setattr(build, "_run", lambda cmd, what: calls.append(cmd))
+    monkeypatch.setattr(vendor, "_run", lambda cmd, what: calls.append(cmd))  # npm / pip
     lock = build.load_lock()
     for pkg in build.NPM_PACKAGES:
         build.verified_npm(lock, pkg)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .conftest import open_app, wait_ready
+from tests.support.browser import open_app, wait_ready
 
 
 def fill(page, values):

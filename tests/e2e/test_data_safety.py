@@ -5,87 +5,20 @@ import json
 
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible, open_app, wait_ready
-
-STORE = "import(new URL('js/store.js', location.href).href)"
-
-
-def fill(page, values):
-    for name, value in values.items():
-        page.locator(f"#field-{name}").fill(value)
-
-
-def dump(page) -> dict:
-    """Every store, the audit log and meta, through the app's own facade (decrypted)."""
-    return json.loads(page.evaluate(f"async () => (await {STORE}).exportAll()"))
-
-
-# The records' database as IndexedDB holds it (js/store.js keeps it in a storage bucket of its
-# own, and turning encryption on moves it to a fresh one): `factory` and `name` in scope.
-LIVE_DB = """const { bucket, name } = JSON.parse((await import(new URL("js/store.js", location.href).href)).liveLocation());
-    const factory = bucket ? (await navigator.storageBuckets.open(bucket)).indexedDB : indexedDB;"""
-
-
-def raw_store(page, store: str) -> str:
-    """A store exactly as IndexedDB holds it (no facade, no decryption)."""
-    return page.evaluate(
-        """async (store) => { """
-        + LIVE_DB
-        + """ return await new Promise((resolve, reject) => {
-            const req = factory.open(name);
-            req.onsuccess = () => {
-                const db = req.result;
-                const get = db.transaction(store).objectStore(store).getAll();
-                get.onsuccess = () => { db.close(); resolve(JSON.stringify(get.result)); };
-                get.onerror = () => reject(get.error);
-            };
-            req.onerror = () => reject(req.error);
-        }); }""",
-        store,
-    )
-
-
-def goto(page, location: str, selector: str) -> None:
-    """Go to a screen and wait for it to show."""
-    page.goto(location)
-    expect(page.locator(selector).first).to_be_visible()
-
-
-def by_id(stores: dict) -> dict:
-    return {s: sorted(docs, key=lambda d: d["id"]) for s, docs in stores.items() if docs}
-
-
-def set_up_practice_with_a_client(page):
-    open_app(page)
-    fill(page, {"practitioner_name": "Dana Reyes", "business_name": "Reyes Medical Exercise"})
-    page.get_by_role("button", name="Save practice profile").click()
-    expect(page.get_by_role("heading", name="Reyes Medical Exercise")).to_be_visible()
-    page.get_by_role("link", name="Clients").click()
-    page.locator("#add-client").click()
-    fill(page, {"first_name": "Ana", "last_name": "López", "date_of_birth": "1958-03-10"})
-    page.locator("#field-sex").select_option("female")
-    fill(page, {"emergency_contact_name": "Luis López", "emergency_contact_phone": "555 123 4567"})
-    page.locator("#save-client").click()
-    expect(page.locator("#client-name")).to_have_text("Ana López")
-
-
-def export_backup(page, tmp_path, passphrase=""):
-    goto(page, "./#/data", "#export-backup")
-    if passphrase:
-        fill(page, {"passphrase": passphrase, "passphrase_confirm": passphrase})
-    with page.expect_download() as info:
-        page.locator("#export-backup").click()
-    path = tmp_path / info.value.suggested_filename
-    info.value.save_as(path)
-    expect(page.locator("#flash")).to_contain_text("downloaded")
-    return path
-
-
-def check_file(page, path, passphrase=""):
-    page.locator("#field-backup_file").set_input_files(str(path))
-    if passphrase:
-        fill(page, {"backup_passphrase": passphrase})
-    page.locator("#restore-check").click()
+from tests.support.browser import (
+    LIVE_DB,
+    assert_accessible,
+    by_id,
+    check_file,
+    dump,
+    export_backup,
+    fill,
+    goto,
+    open_app,
+    raw_store,
+    set_up_practice_with_a_client,
+    wait_ready,
+)
 
 
 def test_export_wipe_restore_gives_every_record_back_and_a_damaged_file_changes_nothing(

@@ -16,9 +16,8 @@ from medex.assessments import Assessment
 from medex.intake import Client
 from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
-
-from ..unit.test_documents import seed_typical_client
-from .conftest import open_app, wait_ready
+from tests.support.browser import open_app, wait_ready
+from tests.support.seeders import seed_typical_client
 
 OUT = "/tmp/docs-e2e"
 HOSTILE = (
@@ -128,6 +127,8 @@ def test_documents_print_one_page_with_the_right_values(page, console_errors):
     assert_nothing_clipped(page)
     reader, text = pdf_text(page, "intro_letter")
     assert len(reader.pages) == 1, text
+    page.get_by_role("button", name="Save as draft").click()  # viewing alone records nothing
+    expect(page.locator("#flash")).to_contain_text("Saved as a draft")
     for expected in (
         "Reyes Medical Exercise",
         "Ann Lee",
@@ -215,6 +216,7 @@ def test_documents_print_one_page_with_the_right_values(page, console_errors):
     reader, text = pdf_text(page, "superbill")
     for expected in ("Z96.651", "M17.11", "$935.00", "$450.00", "HSA/FSA", "97110"):
         assert expected in text, expected
+    page.get_by_role("button", name="Print / save as PDF").click()  # printing records it
 
     # Provider page: documents sent/acknowledged and outcomes across their clients.
     page.goto("./#/")
@@ -228,7 +230,7 @@ def test_documents_print_one_page_with_the_right_values(page, console_errors):
     page.goto(f"./#/provider?id={client.provider_id}")
     expect(page.locator("#provider-documents")).to_contain_text("Progress report")
     expect(page.locator("#provider-outcomes")).to_contain_text("Timed Up and Go")
-    # The provider's log: drafted (previewed, not sent) → sent → acknowledged, with dates.
+    # The provider's log: drafted (saved as a draft or printed) → sent → acknowledged.
     log = page.locator("#comm-log")
     drafted = log.locator("tr[data-status=drafted]")
     expect(drafted.filter(has_text="Introductory letter")).to_have_count(1)

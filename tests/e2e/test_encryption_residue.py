@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .conftest import open_app, wait_ready
+from tests.support.browser import open_app, wait_ready
 
 PASSPHRASE = "correct horse battery"
 STORE = "import(new URL('js/store.js', location.href).href)"

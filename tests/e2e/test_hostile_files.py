@@ -14,9 +14,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from medex.backup import make_backup
-
-from .conftest import open_app
-from .test_data_safety import STORE, check_file, dump, goto
+from tests.support.browser import STORE, check_file, dump, goto, open_app
 
 FIXTURE = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "backup-format1-app0.1.0.json"
 DRAFT_ID = "00000000-0000-4000-8000-0000000000d1"

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import open_app, wait_ready
+from tests.support.browser import open_app, wait_ready
 
 
 def fill(page, values):

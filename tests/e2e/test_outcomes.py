@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from .conftest import open_app
+from tests.support.browser import open_app
 
 SHOT_ENTRY = "/tmp/outcomes-entry-768.png"
 SHOT_RESULT = "/tmp/outcomes-interpretation-768.png"

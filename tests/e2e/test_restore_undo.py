@@ -6,8 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible, open_app
-from .test_data_safety import check_file, dump, export_backup, goto
+from tests.support.browser import assert_accessible, check_file, dump, export_backup, goto, open_app
 
 
 def new_client(page, first: str, last: str) -> None:

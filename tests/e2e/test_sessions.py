@@ -3,7 +3,7 @@ session with BP 210/100 shows the hard stop."""
 
 from playwright.sync_api import expect
 
-from .conftest import open_app
+from tests.support.browser import open_app
 
 SHOT = "/tmp/helper9-session-form.png"
 

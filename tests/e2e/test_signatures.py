@@ -9,9 +9,16 @@ from playwright.sync_api import expect
 
 from medex.backup import checksum_of
 from medex.session_logs import SessionLog, content_hash
-
-from .conftest import assert_accessible, open_app, wait_ready
-from .test_data_safety import LIVE_DB, check_file, export_backup, fill, goto
+from tests.support.browser import (
+    LIVE_DB,
+    assert_accessible,
+    check_file,
+    export_backup,
+    fill,
+    goto,
+    open_app,
+    wait_ready,
+)
 
 PUT_RAW = (
     """async ([store, doc]) => { """

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible, open_app, wait_ready
+from tests.support.browser import assert_accessible, open_app, wait_ready
 
 PROFILE = {
     "practitioner_name": "Dana Reyes",

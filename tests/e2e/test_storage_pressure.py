@@ -9,8 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import open_app, wait_ready
-from .test_data_safety import LIVE_DB, dump, set_up_practice_with_a_client
+from tests.support.browser import LIVE_DB, dump, open_app, set_up_practice_with_a_client, wait_ready
 
 # A write into a scratch database of the same origin (same quota bucket as the app's): true
 # once the browser refuses writes. Chromium caches the space left for a few seconds, so the

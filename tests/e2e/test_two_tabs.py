@@ -8,15 +8,17 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible, open_app, wait_ready
-from .test_data_safety import (
+from tests.support.browser import (
+    assert_accessible,
     check_file,
     dump,
     export_backup,
     fill,
     goto,
+    open_app,
     raw_store,
     set_up_practice_with_a_client,
+    wait_ready,
 )
 
 LOCKED = "MedEx Practice is locked"

@@ -1,43 +1,15 @@
 """The DOM-free app loop: routes render, actions dispatch, errors land next to their fields."""
 
-from html.parser import HTMLParser
-
 import pytest
 
 from app import core
 from medex.repository import InMemoryRepository
-
-from .aio import run
-from .fake_platform import FakePlatform
+from tests.support.aio import run
+from tests.support.fakes import FakePlatform
+from tests.support.pages import Elements
+from tests.support.seeders import GOOD
 
 HOSTILE = "<script>alert(1)</script>{{ 7*7 }}{% raw %}\u202eevil\U0001f600"
-
-
-class Elements(HTMLParser):
-    """Collects text by element id, and attributes of inputs by name."""
-
-    def __init__(self, html):
-        super().__init__()
-        self.text, self.inputs, self._stack = {}, {}, []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag in ("input", "textarea") and attrs.get("name"):
-            self.inputs[attrs["name"]] = attrs
-        if tag not in ("input", "img", "br", "meta", "link"):
-            self._stack.append(attrs.get("id"))
-            if attrs.get("id"):
-                self.text.setdefault(attrs["id"], "")
-
-    def handle_endtag(self, tag):
-        if tag not in ("input", "img", "br", "meta", "link") and self._stack:
-            self._stack.pop()
-
-    def handle_data(self, data):
-        for element_id in self._stack:
-            if element_id:
-                self.text[element_id] = self.text.get(element_id, "") + data
 
 
 @pytest.fixture
@@ -47,17 +19,6 @@ def app():
     run(a.load())
     a.navigate("#/")
     return a
-
-
-GOOD = {
-    "practitioner_name": "Dana Reyes",
-    "credentials": "MS",
-    "business_name": "Reyes Medical Exercise",
-    "address": "",
-    "phone": "",
-    "email": "dana@example.com",
-    "npi": "",
-}
 
 
 def test_first_run_asks_for_persistent_storage_once(app):

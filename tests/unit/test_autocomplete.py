@@ -82,7 +82,7 @@ class Controls(HTMLParser):
 
 
 def test_every_field_on_every_screen_has_autocomplete_off():
-    from .test_hostile_input import crawl, practice
+    from tests.support.practice import crawl, practice
 
     pages = crawl(practice("script"))
     seen = 0

@@ -26,9 +26,8 @@ from medex.repository import InMemoryRepository
 from medex.services.caseload import caseload_entries, caseload_report, provider_caseload
 from medex.services.documents import gather
 from medex.services.outcomes import client_outcomes, discharge_episode
-
-from .aio import run
-from .test_documents import TODAY, seed_typical_client
+from tests.support.aio import run
+from tests.support.seeders import TODAY, seed_typical_client
 
 
 def tug(diff, trend, mcid):

@@ -158,11 +158,12 @@ def _source_hosts() -> set[str]:
 def test_physician_documents_carry_no_web_address_or_internal_reference(monkeypatch, kind):
     from app import clock, core
     from medex.repository import InMemoryRepository
+    from tests.support.aio import run
+    from tests.support.fakes import FakePlatform
+    from tests.support.pages import Elements
+    from tests.support.seeders import TODAY, seed_typical_client
 
-    from .aio import run
-    from .test_app_screens import Elements, FakePlatform
     from .test_document_screens import open_doc
-    from .test_documents import TODAY, seed_typical_client
 
     core.load_screens()
     monkeypatch.setattr(clock, "today", lambda: TODAY)

@@ -11,11 +11,10 @@ from medex import audit
 from medex.intake import Client
 from medex.navigation import Screen
 from medex.records import PracticeProfile
-from medex.repository import InMemoryRepository, to_documents
+from medex.repository import to_documents
 from medex.services import data
-
-from .aio import run
-from .fake_platform import FakePlatform
+from tests.support.aio import run
+from tests.support.fakes import DataRepo, FilePlatform
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -101,21 +100,6 @@ def test_a_passphrase_needs_ten_characters_typed_twice_the_same(passphrase, conf
 
 
 # -- the Data screen over an in-memory store ----------------------------------------------------
-
-
-class DataRepo(InMemoryRepository):
-    """The one in-memory repository (audited like the IndexedDB one), named for the Data screen."""
-
-    def __init__(self):
-        super().__init__()
-        self.actor = "Dana Reyes"
-
-
-class FilePlatform(FakePlatform):
-    """The device with persistent storage granted; downloads land in ``files``."""
-
-    def __init__(self) -> None:
-        super().__init__(persisted=True)
 
 
 @pytest.fixture

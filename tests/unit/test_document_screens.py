@@ -17,11 +17,10 @@ from medex.inert import inert_html
 from medex.intake import Client
 from medex.repository import InMemoryRepository
 from medex.services.outcomes import record_assessment
-
-from .aio import run
-from .test_app_screens import Elements, FakePlatform
-from .test_documents import TODAY, seed_typical_client
-from .test_session_screens import FormData
+from tests.support.aio import run
+from tests.support.fakes import FakePlatform
+from tests.support.pages import Elements, FormData
+from tests.support.seeders import TODAY, seed_typical_client
 
 
 @pytest.fixture
@@ -85,14 +84,23 @@ def test_every_document_previews_with_its_title_and_the_client(app, kind):
     assert "Reyes Medical Exercise" in els.text["report"]  # letterhead
 
 
-def test_first_preview_records_a_drafted_entry_once(app):
+def print_doc(app, kind: DocKind):
+    client, provider, _ep = app.seeded
+    subject = provider.id if SPECS[kind].per_provider else client.id
+    run(app.dispatch("document-printed", {"kind": kind.value, "subject": subject}))
+
+
+def test_viewing_records_nothing_and_printing_records_a_drafted_entry_once(app):
     _client, provider, _ep = app.seeded
     open_doc(app, DocKind.PROGRESS_REPORT)
-    open_doc(app, DocKind.PROGRESS_REPORT)  # a second look adds nothing
+    open_doc(app, DocKind.SUPERBILL)
+    assert comms(app) == []  # viewing is not drafting
+    print_doc(app, DocKind.PROGRESS_REPORT)
+    print_doc(app, DocKind.PROGRESS_REPORT)  # a second print adds nothing
     (draft,) = comms(app)
     assert (draft.status, draft.drafted_on, draft.provider_id) == ("drafted", TODAY, provider.id)
     assert draft.kind == DocKind.PROGRESS_REPORT and draft.document_id == ""
-    page = Elements(html(app))
+    page = Elements(open_doc(app, DocKind.PROGRESS_REPORT))
     assert "Drafted" in page.text["draft-status"]
     provider_page = Elements(html(app, f"#/provider?id={provider.id}"))
     assert "1 drafted, 0 sent" in provider_page.text["provider-documents"]
@@ -111,6 +119,7 @@ def test_save_as_draft_keeps_the_wording_and_says_so(app):
 def test_mark_as_sent_stores_the_snapshot_and_moves_the_draft_to_sent(app):
     client, provider, _ep = app.seeded
     shown = open_doc(app, DocKind.PROGRESS_REPORT)
+    print_doc(app, DocKind.PROGRESS_REPORT)
     (draft,) = comms(app)
     send(app, DocKind.PROGRESS_REPORT)
     (doc,) = run(app.repo.list(SentDocument))
@@ -172,7 +181,7 @@ def test_scope_check_blocks_sending_until_reviewed(app):
     errors = app.state.forms[f"doc:{kind.value}:{app.seeded[0].id}"].errors
     assert "Review the 2 highlighted word(s)" in errors["_scope_ok"]
     assert app.state.focus == "field-_scope_ok"
-    assert [c.status for c in comms(app)] == ["drafted"]
+    assert comms(app) == []  # a refused send records nothing
     send(app, kind, _scope_ok="yes", **wording)
     (doc,) = run(app.repo.list(SentDocument))
     assert doc.scope_reviewed == ["Plan changes: treat", "Plan changes: therapy"]
@@ -206,6 +215,7 @@ def test_sending_needs_a_channel_and_keeps_the_wording(app):
 def test_documents_screen_lists_drafts_and_links_to_the_caseload(app):
     client = app.seeded[0]
     open_doc(app, DocKind.DISCHARGE_SUMMARY)
+    print_doc(app, DocKind.DISCHARGE_SUMMARY)
     page = Elements(html(app, f"#/documents?client={client.id}"))
     assert "Discharge summary" in page.text["draft-list"]
     assert "open-caseload" in page.text

@@ -1,6 +1,6 @@
 """Physician documents: due rules, scope check, view-models, snapshots and the log."""
 
-from datetime import date, time, timedelta
+from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -21,13 +21,7 @@ from medex.documents import (
     scope_check,
     view_model,
 )
-from medex.exercises import starter_library
-from medex.health import HealthHistory
-from medex.intake import Client, Goals, Referral, ReferringProvider
-from medex.programs import Payment, default_program
-from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
-from medex.safety import BpPosition, Timing, Vitals
 from medex.services.documents import (
     documents_dashboard,
     gather,
@@ -37,151 +31,10 @@ from medex.services.documents import (
     provider_outcomes,
     save_settings,
 )
-from medex.services.outcomes import record_assessment, start_episode
-from medex.session_logs import Attendance, ExerciseEntry, SessionLog, compute_flags
+from tests.support.aio import run
+from tests.support.seeders import FIRST, TODAY, seed_typical_client
 
-from .aio import run
-
-TODAY = date(2025, 3, 20)
-FIRST = date(2025, 1, 6)
 HOSTILE = "<script>alert(1)</script>{{ 7*7 }}\u202eevil\U0001f600 " + "W" * 120
-
-
-# -- a typical client (also used by the e2e test to seed the browser) -------------------------
-
-
-def seed_typical_client(
-    repo, today=TODAY, *, sessions=12, assessments=3, name=("Ann", "Lee"), client_id=None
-):
-    """A 72-year-old woman after a total knee replacement: referral with ICD-10 codes, health
-    history, goals, the post-TKR program with a payment, baseline + reassessments, attended
-    sessions (one cancelled, one with high blood pressure). Returns (client, provider, episode)."""
-    profile = PracticeProfile(
-        practitioner_name="Dana Reyes",
-        credentials="MS, ACSM-CEP",
-        business_name="Reyes Medical Exercise",
-        address="12 Elm Street\nSpringfield, IL 62701",
-        phone="(555) 123-4567",
-        email="dana@example.com",
-        npi="1234567893",
-    )
-    provider = ReferringProvider(
-        name="Dr. Maria Chen",
-        credentials="MD",
-        practice="Springfield Orthopaedics",
-        fax="(555) 987-6543",
-    )
-    client = Client(
-        first_name=name[0],
-        last_name=name[1],
-        date_of_birth=date(1952, 8, 1),
-        sex="female",
-        provider_id=provider.id,
-        status="active",
-        **({"id": client_id} if client_id else {}),
-    )
-    referral = Referral(
-        client_id=client.id,
-        provider_id=provider.id,
-        referred_on=FIRST - timedelta(days=10),
-        diagnoses=[
-            {"code": "Z96.651", "description": "Presence of right artificial knee joint"},
-            {"code": "M17.11", "description": "Unilateral primary osteoarthritis, right knee"},
-        ],
-        reason="Post-PT reconditioning after right TKR",
-        precautions="No kneeling; no impact loading",
-        requested_frequency="2 sessions a week",
-        requested_duration="12 weeks",
-        physician_follow_up=FIRST + timedelta(days=90),
-    )
-    history = HealthHistory(
-        client_id=client.id,
-        conditions=[{"name": "Hypertension"}],
-        surgeries=[{"name": "Right total knee replacement", "performed_on": "2024-10-01"}],
-        medications=[{"name": "Metoprolol", "dose": "25 mg", "frequency": "daily"}],
-    )
-    goals = Goals(
-        client_id=client.id,
-        recorded_on=FIRST,
-        activities=[
-            {"activity": "Climb the stairs at home", "score": 4},
-            {"activity": "Walk to the shops", "score": 5},
-            {"activity": "Get up from a low chair", "score": 3},
-        ],
-        deficits=["Reduced knee strength", "Slow gait"],
-    )
-    run(repo.save(profile, provider, client, referral, history, goals))
-    result, ep = run(
-        start_episode(repo, client.id, default_program("post_tkr").id, FIRST.isoformat(), today)
-    )
-    assert result.ok, result.errors
-    values = [(14.2, 8, 0.78, 38), (12.1, 10, 0.92, 45), (10.4, 12, 1.05, 52)]
-    values += [(9.8, 13, 1.1, 56), (9.5, 13, 1.12, 58), (9.2, 14, 1.15, 60)]
-    for i in range(assessments):
-        tug, chair, gait, lefs = values[i]
-        data = {
-            "client_id": client.id,
-            "episode_id": ep.id,
-            "kind": "baseline" if i == 0 else "reassessment",
-            "assessed_on": (FIRST + timedelta(days=i * 30)).isoformat(),
-            "measurements": [
-                {"measure_id": "tug", "value": tug},
-                {"measure_id": "chair_stand_30s", "value": chair},
-                {"measure_id": "gait_speed", "value": gait},
-                {"measure_id": "lefs", "value": lefs},
-            ],
-        }
-        ok, _a = run(record_assessment(repo, data, today))
-        assert ok.ok, ok.errors
-    lib = starter_library()
-    logs = []
-    for i in range(sessions):
-        day = FIRST + timedelta(days=(i * 7) // 2)
-        high = i == 5
-        log = SessionLog(
-            client_id=client.id,
-            episode_id=ep.id,
-            session_date=day,
-            start_time=time(10, 0),
-            session_number=i + 1,
-            attendance=Attendance.CANCELLED if i == 3 else Attendance.ATTENDED,
-            attendance_reason="Client unwell" if i == 3 else "",
-            pre_vitals=None
-            if i == 3
-            else Vitals(
-                timing=Timing.PRE,
-                heart_rate_bpm=68,
-                systolic_mmhg=205 if high else 128,
-                diastolic_mmhg=92 if high else 78,
-                bp_position=BpPosition.SEATED,
-            ),
-            pain=None if i == 3 else 2,
-            exercises=(
-                []
-                if i == 3
-                else [
-                    ExerciseEntry(
-                        exercise_id=lib[0].id, exercise_name="Sit-to-stand", sets=2, reps=10
-                    ),
-                    ExerciseEntry(
-                        exercise_id=lib[5].id,
-                        exercise_name="Band row",
-                        sets=2,
-                        reps=12,
-                        load=4,
-                        load_unit="kg",
-                    ),
-                ]
-            ),
-            action_taken="Session stopped; client advised to call Dr. Chen" if high else "",
-        )
-        logs.append(log.model_copy(update={"safety_flags": compute_flags(log)}))
-    run(repo.save(*logs))
-    paid = ep.model_copy(
-        update={"payments": [Payment(paid_on=FIRST, amount_cents=45000, method="hsa_fsa")]}
-    )
-    run(repo.save(paid))
-    return client, provider, paid
 
 
 @pytest.fixture

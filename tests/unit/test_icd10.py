@@ -20,34 +20,7 @@ from medex.icd10 import (
     canonical_code,
     normalize_code,
 )
-
-FIXTURE_LINES = [
-    "C8410\t1\tSézary disease, unspecified site",
-    "D519\t1\tVitamin B12 deficiency anemia, unspecified",
-    "E11\t0\tType 2 diabetes mellitus",
-    "E1165\t1\tType 2 diabetes mellitus with hyperglycemia",
-    "E119\t1\tType 2 diabetes mellitus without complications",
-    "G301\t1\tAlzheimer's disease with late onset",
-    "G309\t1\tAlzheimer's disease, unspecified",
-    "I10\t1\tEssential (primary) hypertension",
-    "I1A0\t1\tResistant hypertension",
-    "K766\t1\tPortal hypertension",
-    "M17\t0\tOsteoarthritis of knee",
-    "M170\t1\tBilateral primary osteoarthritis of knee",
-    "M171\t0\tUnilateral primary osteoarthritis of knee",
-    "M1710\t1\tUnilateral primary osteoarthritis, unspecified knee",
-    "M1711\t1\tUnilateral primary osteoarthritis, right knee",
-    "M1712\t1\tUnilateral primary osteoarthritis, left knee",
-    "M173\t0\tUnilateral post-traumatic osteoarthritis of knee",
-    "M1731\t1\tUnilateral post-traumatic osteoarthritis, right knee",
-    "QA0\t0\tNeurodevelopmental disorders related to specific genetic pathogenic variants",
-    "QA00101\t1\tSCN2A-related neurodevelopmental disorder",
-    "S72001\t0\tFracture of unspecified part of neck of right femur",
-    "S72001A\t1\tFracture of unspecified part of neck of right femur, initial encounter for closed fracture",
-    "Z9665\t0\tPresence of artificial knee joint",
-    "Z96651\t1\tPresence of right artificial knee joint",
-]
-FIXTURE = "ICD10CM\t1\ttest fixture (ICD-10-CM April-1-2026)\n" + "\n".join(FIXTURE_LINES) + "\n"
+from tests.support.seeders import FIXTURE, FIXTURE_LINES
 
 
 @pytest.fixture(scope="module")

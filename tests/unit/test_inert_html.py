@@ -10,8 +10,8 @@ import pytest
 
 from medex.documents import DocKind, SentDocument
 from medex.inert import inert_html
+from tests.support.aio import run
 
-from .aio import run
 from .test_document_screens import app, send  # noqa: F401  (the fixture)
 
 

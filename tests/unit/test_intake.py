@@ -46,9 +46,8 @@ from medex.services.intake import (
     save_screening,
     sign_consent,
 )
-
-from .aio import run
-from .test_icd10 import FIXTURE
+from tests.support.aio import run
+from tests.support.seeders import FIXTURE
 
 TODAY = date(2026, 3, 10)
 

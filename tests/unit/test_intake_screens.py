@@ -7,16 +7,15 @@ from datetime import date
 import pytest
 
 from app import clock, core, icd10_picker
-from app.screens import clients as clients_screen
 from medex.health import HR_BLUNTED_ADVICE
 from medex.icd10 import Icd10Index
 from medex.intake import Client, ClientStatus, Consent, Referral, ReferringProvider
 from medex.repository import InMemoryRepository
 from medex.screening import Clearance, ScreeningRecord
-
-from .aio import run
-from .test_app_screens import GOOD, Elements, FakePlatform
-from .test_icd10 import FIXTURE
+from tests.support.aio import run
+from tests.support.fakes import FakePlatform
+from tests.support.pages import Elements
+from tests.support.seeders import FIXTURE, GOOD, add_client, add_provider, full_intake
 
 TODAY = date(2026, 3, 10)
 
@@ -41,24 +40,6 @@ def app(monkeypatch):
 def html(app, location):
     app.navigate(location)
     return run(app.html())
-
-
-def add_provider(app, **extra):
-    run(app.dispatch("save-provider", {"name": "Maria Chen", "credentials": "MD", **extra}))
-    return run(app.repo.list(ReferringProvider))[-1]
-
-
-def add_client(app, **extra):
-    data = {
-        "client_id": "",
-        "first_name": "Ana",
-        "last_name": "López",
-        "date_of_birth": "1958-03-10",
-        "sex": "female",
-        **extra,
-    }
-    run(app.dispatch("save-client", data))
-    return run(app.repo.list(Client))[-1]
 
 
 def test_menu_lists_clients_then_providers_after_home():
@@ -163,54 +144,6 @@ def test_referral_before_birth_is_refused(app):
     )
     page = Elements(run(app.html()))
     assert "before the client's date of birth" in page.text["error-referred_on"]
-
-
-def full_intake(app):
-    provider = add_provider(app)
-    client = add_client(app)
-    for code in ("M17.11", "E11.9"):
-        run(app.dispatch("referral-form", {"client_id": client.id, "add_code": code}))
-    run(
-        app.dispatch(
-            "referral-form",
-            {
-                "client_id": client.id,
-                "provider_id": provider.id,
-                "referred_on": "2026-03-01",
-                "reason": "Knee OA, deconditioning",
-                "requested_frequency": "2 a week",
-                "requested_duration": "8 weeks",
-            },
-        )
-    )
-    run(
-        app.dispatch(
-            "save-history",
-            {
-                "client_id": client.id,
-                "cond_name_0": "Type 2 diabetes",
-                "cond_icd10_0": "E11.9",
-                "surg_name_0": "Arthroscopy right knee",
-                "surg_performed_on_0": "2019-05-02",
-                "med_name_0": "Metoprolol",
-                "med_dose_0": "25 mg",
-                "med_name_1": "Metformin",
-            },
-        )
-    )
-    form = {f"parq_{k}": "no" for k in clients_screen.PARQ_PAGE1_LABELS}
-    form.update(
-        client_id=client.id,
-        parq_heart_condition_or_high_bp="yes",
-        parq_follow_up="no",
-        acsm_exercises_regularly="no",
-        acsm_known_cmr_disease="yes",
-        acsm_has_diabetes="1",
-        acsm_symptomatic="no",
-        acsm_desired_intensity="moderate",
-    )
-    run(app.dispatch("save-screening", form))
-    return provider, client
 
 
 def test_full_intake_flags_beta_blocker_and_recommends_clearance_with_diabetes_note(app):

@@ -12,9 +12,9 @@ from app import core
 from app.render import href
 from medex.navigation import Screen
 from medex.repository import InMemoryRepository
-
-from .aio import run
-from .test_app_screens import GOOD, FakePlatform
+from tests.support.aio import run
+from tests.support.fakes import FakePlatform
+from tests.support.seeders import GOOD
 
 DOMAIN = Path(medex.__file__).resolve().parent  # site/py/medex (the wheel in Pyodide)
 SOURCES = sorted(DOMAIN.rglob("*.py"))

@@ -15,11 +15,10 @@ from medex.intake import Client, ClientStatus, ReferringProvider
 from medex.measures import CustomMeasure
 from medex.programs import Episode, ProgramTemplate, default_program
 from medex.repository import InMemoryRepository
-
-from .aio import run
-from .test_app_screens import GOOD, Elements, FakePlatform
-from .test_icd10 import FIXTURE
-from .test_session_screens import FormData
+from tests.support.aio import run
+from tests.support.fakes import FakePlatform
+from tests.support.pages import Elements, FormData
+from tests.support.seeders import FIXTURE, GOOD
 
 TODAY = date(2026, 3, 10)
 FALLS = default_program("falls_prevention")

@@ -18,8 +18,7 @@ from medex.services.outcomes import (
     start_episode,
 )
 from medex.session_logs import SessionLog
-
-from .aio import run
+from tests.support.aio import run
 
 TODAY = date(2025, 6, 1)
 TKR = default_program("post_tkr")

@@ -1,8 +1,7 @@
 from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository, StorageFullError
 from medex.services.practice import load_practice_profile, save_practice_profile
-
-from .aio import run
+from tests.support.aio import run
 
 GOOD = {
     "practitioner_name": "Dana Reyes",

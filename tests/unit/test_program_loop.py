@@ -11,8 +11,7 @@ from medex.repository import InMemoryRepository
 from medex.services.outcomes import client_outcomes, start_episode
 from medex.services.sessions import save_draft_log, start_session
 from medex.session_logs import Attendance, SessionLog
-
-from .aio import run
+from tests.support.aio import run
 
 START = date(2026, 1, 5)
 

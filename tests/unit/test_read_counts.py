@@ -8,9 +8,9 @@ import pytest
 from app.screens import sessions as sessions_screen
 from medex.repository import InMemoryRepository
 from medex.services import sessions as sessions_service
+from tests.support.aio import run
 
 from . import test_session_screens as screens
-from .aio import run
 
 READS = ("get", "list", "find", "project", "get_meta", "meta_with_prefix")
 

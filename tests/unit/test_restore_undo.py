@@ -24,10 +24,9 @@ from medex.repository import InMemoryRepository
 from medex.services import data
 from medex.services.data import audit_entries_for
 from medex.session_logs import SessionLog, make_addendum
-
-from .aio import run
-from .test_backup import apply, audit_chain, client_doc, log_doc
-from .test_data_safety import FilePlatform
+from tests.support.aio import run
+from tests.support.backups import apply, audit_chain, client_doc, log_doc
+from tests.support.fakes import FilePlatform
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)

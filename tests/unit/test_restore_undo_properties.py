@@ -26,8 +26,7 @@ from medex.backup import (  # noqa: E402
 from medex.migrations import is_signed  # noqa: E402
 from medex.services.data import audit_entries_for  # noqa: E402
 from medex.session_logs import SessionLog, sign_log  # noqa: E402
-
-from .test_backup import NOT_NEEDED, T0, apply, audit_chain, client_doc, log_doc  # noqa: E402
+from tests.support.backups import NOT_NEEDED, T0, apply, audit_chain, client_doc, log_doc  # noqa: E402
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)

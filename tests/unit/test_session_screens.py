@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 
 import pytest
 
@@ -14,66 +13,10 @@ from medex.exercises import Exercise
 from medex.intake import Client
 from medex.repository import InMemoryRepository, SignedRecordError
 from medex.session_logs import Addendum, SessionLog
-
-from .aio import run
-from .test_app_screens import GOOD, Elements, FakePlatform
-from .test_intake_screens import full_intake
-
-
-class FormData(HTMLParser):
-    """What the browser shell would send for one form: text inputs, textareas, selected
-    options, checked radios and checkboxes (checkbox → its value), like browser.form_values."""
-
-    def __init__(self, html, form_id):
-        super().__init__()
-        self.form_id, self.inside, self.data = form_id, False, {}
-        self._textarea = self._select = None
-        self._first_option = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.inside = a.get("id") == self.form_id
-            return
-        if not self.inside:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text")
-            if kind in ("submit", "button", "reset", "file"):
-                return
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    value = a.get("value", "")
-                    self.data[name] = value if kind == "radio" or value not in ("", "on") else True
-            else:
-                self.data[name] = a.get("value", "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.data[name] = ""
-        elif tag == "select" and name:
-            self._select, self._first_option = name, None
-        elif tag == "option" and self._select:
-            value = a.get("value", "")
-            if self._first_option is None:
-                self._first_option = value
-                self.data[self._select] = value
-            if "selected" in a:
-                self.data[self._select] = value
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.data[self._textarea] += data
-
+from tests.support.aio import run
+from tests.support.fakes import FakePlatform
+from tests.support.pages import Elements, FormData
+from tests.support.seeders import GOOD, full_intake
 
 TODAY = date(2026, 3, 10)
 

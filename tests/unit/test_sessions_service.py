@@ -33,8 +33,7 @@ from medex.session_logs import (
     SigningRefused,
     verify_signature,
 )
-
-from .aio import run
+from tests.support.aio import run
 
 CLIENT = "8a3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b"
 OTHER = "9b3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b"

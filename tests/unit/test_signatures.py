@@ -2,7 +2,7 @@
 content hash, and every check concludes verified / mismatch / signed elsewhere / unkeyed.
 
 The browser's ECDSA key (js/signing.js) is replaced by a deterministic HMAC fake with the same
-contract (tests/unit/fake_signer.py), so these run under CPython and inside Pyodide."""
+contract (tests/support/fakes.py), so these run under CPython and inside Pyodide."""
 
 from __future__ import annotations
 
@@ -34,10 +34,10 @@ from medex.signing import (
     conclude,
     signing_message,
 )
+from tests.support.aio import run
+from tests.support.fakes import FakePlatform, FakeSigner
+from tests.support.seeders import GOOD
 
-from .aio import run
-from .fake_signer import FakeSigner
-from .test_app_screens import GOOD, FakePlatform
 from .test_sessions_service import CLIENT, T0, draft, repo_with_client
 
 

@@ -29,8 +29,7 @@ from medex.repository import (  # noqa: E402
     StaleWriteError,
 )
 from medex.revisions import generation, next_revision  # noqa: E402
-
-from .aio import run  # noqa: E402
+from tests.support.aio import run  # noqa: E402
 
 IDS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(3)]
 REV = re.compile(r"^[1-9][0-9]*-[0-9a-f]{32}$")

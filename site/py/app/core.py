@@ -69,7 +69,7 @@ class Platform(Signer, Protocol):
     """What the app needs from the device beyond the records: every ``app.platform`` call.
 
     ``app.browser.BrowserPlatform`` implements it over js/store.js and js/signing.js; the
-    CPython tests use ``tests/unit/fake_platform.FakePlatform`` (checked against this protocol
+    CPython tests use ``tests/support/fakes.FakePlatform`` (checked against this protocol
     by mypy). From ``Signer``: ``sign_message`` and ``verify_signatures`` (the practice
     signing key; what is signed and concluded is ``medex.signing``'s).
     """

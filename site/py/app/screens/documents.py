@@ -138,10 +138,14 @@ async def document(app: App, params: dict[str, str]) -> View:
     except KeyError:
         return "views/documents/missing.html", {}
     spec = SPECS[kind]
-    # Previewing a document for the first time puts it in the provider's log as "drafted".
-    draft = None
-    if not (app.state.read_only_reason or app.state.db_closed):
-        draft = await record_draft(app.repo, vm, clock.today())
+    # Viewing is not drafting: only "Save as draft", printing or sending records the document
+    # in the provider's communication log. The preview shows an existing draft entry.
+    draft = await find_draft(
+        app.repo,
+        kind,
+        client_id=(vm.get("client") or {}).get("id", ""),
+        provider_id=(vm.get("provider") or {}).get("id", ""),
+    )
     findings = (
         scope_check(authored_texts(kind, vm["authored"]), settings.scope_words)
         if spec.scope_checked
@@ -169,6 +173,23 @@ async def document(app: App, params: dict[str, str]) -> View:
         "paper": settings.paper,
         "draft": draft,
     }
+
+
+@action("document-printed")
+async def document_printed(app: App, data: dict[str, Any]) -> None:
+    """Printing (or saving as PDF) records the document in the provider's communication log
+    as drafted, once, as "Save as draft" does; viewing it records nothing."""
+    kind = _kind(str(data.get("kind", "")))
+    subject = str(data.get("subject", ""))
+    if kind is None or not subject:
+        return
+    form = app.state.forms.get(_form_name(kind, subject)) or FormState()
+    authored = {k: str(v) for k, v in form.values.items() if not k.startswith("_")}
+    try:
+        vm, _html = await build(app, kind, subject, authored)
+    except KeyError:
+        return
+    await record_draft(app.repo, vm, clock.today())
 
 
 @action("document-form")

@@ -1,19 +1,78 @@
-"""The device for the CPython (and in-Pyodide) tests: every method of ``app.core.Platform``,
-in memory. mypy checks it against the protocol (``tests/build/test_types.py``), so a method
-added to the protocol must be added here too."""
+"""The fakes the tests use, one per boundary of the app:
+
+- ``FakeSigner``: a deterministic stand-in for the browser's practice signing key
+  (js/signing.js): HMAC-SHA256 under a per-practice secret instead of ECDSA, with the same
+  contract as ``medex.signing.Signer`` (key ids are hex fingerprints; only the keys this
+  "device" holds verify).
+- ``FakePlatform``: the device, every method of ``app.core.Platform``, in memory. mypy checks it
+  against the protocol (``tests/build/test_types.py``), so a method added to the protocol must
+  be added here too.
+- ``FilePlatform`` and ``DataRepo``: the set-up the Data-screen tests name (persistent storage
+  granted; the in-memory repository with an actor).
+
+They run under CPython and inside Pyodide (the in-browser test runner ships this package).
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from medex.backup import FORMAT
+from medex.repository import InMemoryRepository
+from medex.signing import KeyVerdict
 from medex.stores import STORE_LABELS
-
-from .fake_signer import FakeSigner
 
 if TYPE_CHECKING:
     from app.core import Platform
+
+
+class FakeSigner:
+    def __init__(self, secret: bytes = b"this practice") -> None:
+        self.secrets: dict[str, bytes] = {}
+        self.current = self.add_key(secret)
+        self.signed: list[str] = []
+
+    def add_key(self, secret: bytes) -> str:
+        key_id = hashlib.sha256(b"spki:" + secret).hexdigest()
+        self.secrets[key_id] = secret
+        return key_id
+
+    @staticmethod
+    def signature_of(secret: bytes, message: str) -> str:
+        return base64.b64encode(hmac.new(secret, message.encode(), "sha256").digest()).decode()
+
+    async def sign_message(self, message: str) -> dict[str, Any]:
+        self.signed.append(message)
+        secret = self.secrets[self.current]
+        return {
+            "key_id": self.current,
+            "signature": self.signature_of(secret, message),
+            "public_key": {
+                "key_id": self.current,
+                "algorithm": "ECDSA-P256-SHA256",
+                "spki": base64.b64encode(b"public:" + secret).decode(),
+            },
+        }
+
+    async def verify_signatures(self, items: Sequence[dict[str, str]]) -> list[KeyVerdict]:
+        out: list[KeyVerdict] = []
+        for item in items:
+            secret = self.secrets.get(item["key_id"])
+            if secret is None:
+                out.append("unknown_key")
+            elif hmac.compare_digest(self.signature_of(secret, item["message"]), item["signature"]):
+                out.append("valid")
+            else:
+                out.append("invalid")
+        return out
+
+    async def reseal_signing_key(self) -> bool:
+        return False
 
 
 class FakePlatform(FakeSigner):
@@ -107,3 +166,18 @@ if TYPE_CHECKING:
 
     def _is_a_platform(fake: FakePlatform) -> Platform:
         return fake  # mypy: the fake has every method of the protocol, with its types
+
+
+class FilePlatform(FakePlatform):
+    """The device with persistent storage granted; downloads land in ``files``."""
+
+    def __init__(self) -> None:
+        super().__init__(persisted=True)
+
+
+class DataRepo(InMemoryRepository):
+    """The one in-memory repository (audited like the IndexedDB one), named for the Data screen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actor = "Dana Reyes"
