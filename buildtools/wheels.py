@@ -194,7 +194,7 @@ def py_compile_wheels(
     folder.mkdir(parents=True, exist_ok=True)
     key = sha256_bytes((PYCOMPILE_JS + PYCOMPILE_PY + pyodide_version).encode())[:12]
     out: dict[str, bytes] = {}
-    jobs = []
+    jobs: list[list] = []  # [source wheel, compiled wheel, keep .py], as JSON for Node
     for file_name, data in wheels.items():
         target = folder / f"{sha256_bytes(data)[:24]}-{key}.whl"
         if target.exists():
@@ -235,9 +235,7 @@ def py_compile_wheels(
                 "Compiling wheels to bytecode in Pyodide failed:\n"
                 + (proc.stderr or proc.stdout)[-3000:]
             )
-        for (source, target, _), file_name in zip(
-            jobs, [n for n in wheels if n not in out], strict=True
-        ):
-            Path(source).unlink()
-            out[file_name] = Path(target).read_bytes()
+        for (src, dst, _), file_name in zip(jobs, [n for n in wheels if n not in out], strict=True):
+            Path(src).unlink()
+            out[file_name] = Path(dst).read_bytes()
     return {name: out[name] for name in wheels}

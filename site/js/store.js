@@ -947,9 +947,14 @@ export async function storageInfo() {
   return JSON.stringify(info);
 }
 
+// Firefox holds persist()'s promise until the person answers its permission prompt: the
+// answer is awaited for a few seconds at most (the prompt stays; Settings shows the outcome).
+const PERSIST_WAIT_MS = 3000;
+
 export async function requestPersist() {
   if (!navigator.storage || !navigator.storage.persist) return false;
-  const granted = await navigator.storage.persist();
+  const asked = navigator.storage.persist();
+  const granted = await Promise.race([asked, new Promise((resolve) => setTimeout(() => resolve(false), PERSIST_WAIT_MS))]);
   if (granted && live?.bucket && bucketsSupported()) {
     // The records' own bucket (its persistence is its own; the default bucket's is above).
     try {

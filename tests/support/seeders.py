@@ -7,12 +7,14 @@ practice looks like.
   seed the browser with it too);
 - ``seed_report_client``: the progress-report benchmark's client, N sessions and M assessments;
 - ``add_provider``, ``add_client``, ``full_intake``: intake driven through the app's screens
-  (``app.dispatch``), for the screen tests.
+  (``app.dispatch``), for the screen tests;
+- ``repo_with_client``, ``screened``, ``draft``: a screened client (``CLIENT``) and a session-log
+  draft, for the session-log service and signature tests.
 """
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from app.screens import clients as clients_screen
 from medex.assessments import Assessment
@@ -23,6 +25,7 @@ from medex.programs import Episode, Payment, default_program
 from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
 from medex.safety import BpPosition, Timing, Vitals
+from medex.screening import AcsmScreeningInputs, Intensity, ScreeningRecord
 from medex.services.outcomes import record_assessment, start_episode
 from medex.session_logs import Attendance, ExerciseEntry, SessionLog, compute_flags
 
@@ -30,6 +33,8 @@ from .aio import run
 
 TODAY = date(2025, 3, 20)
 FIRST = date(2025, 1, 6)
+CLIENT = "8a3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b"  # the session-log services' client
+T0 = datetime(2025, 3, 10, 15, 0, tzinfo=UTC)
 
 # -- the practice profile and the ICD-10 index -----------------------------------------------
 
@@ -397,3 +402,64 @@ def full_intake(app):
     )
     run(app.dispatch("save-screening", form))
     return provider, client
+
+
+# -- a screened client for the session-log services (no Client record: only its id) -------
+
+
+def screened(repo, needs_clearance: bool, has_diabetes=False):
+    inputs = AcsmScreeningInputs(
+        exercises_regularly=False,
+        known_cmr_disease=needs_clearance or has_diabetes,
+        has_diabetes=has_diabetes,
+        symptomatic=False,
+        desired_intensity=Intensity.MODERATE,
+    )
+    run(repo.save(ScreeningRecord(client_id=CLIENT, screened_on=date(2025, 2, 1), acsm=inputs)))
+
+
+def repo_with_client(needs_clearance=False) -> InMemoryRepository:
+    repo = InMemoryRepository()
+    screened(repo, needs_clearance)
+    run(
+        repo.save(
+            PracticeProfile(
+                practitioner_name="Dana Reyes", credentials="MS, ACSM-CEP", business_name="Reyes"
+            )
+        )
+    )
+    repo.writes = 0
+    return repo
+
+
+def draft(day=10, **kw) -> SessionLog:
+    data = dict(
+        client_id=CLIENT,
+        session_date=date(2025, 3, day),
+        start_time=time(10, 0),
+        pre_vitals=Vitals(
+            timing=Timing.PRE,
+            heart_rate_bpm=70,
+            systolic_mmhg=126,
+            diastolic_mmhg=80,
+            bp_position=BpPosition.SEATED,
+        ),
+        pain=1,
+        exercises=[
+            ExerciseEntry(
+                exercise_id=starter_library()[0].id, exercise_name="Sit-to-stand", sets=2, reps=10
+            ),
+            ExerciseEntry(
+                exercise_id=starter_library()[5].id,
+                exercise_name="Band row",
+                sets=2,
+                reps=12,
+                load=4,
+                load_unit="kg",
+            ),
+        ],
+        created_at=T0,
+        updated_at=T0,
+    )
+    data.update(kw)
+    return SessionLog(**data)

@@ -1,15 +1,14 @@
 """Session-log services: one save per write, the lock on every path, clearance look-up,
 addenda, history and the exercise library."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from medex.exercises import Exercise, ExerciseCategory, starter_library
-from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
-from medex.safety import BpPosition, FlagCode, SafetyOverride, Timing, Vitals
-from medex.screening import AcsmScreeningInputs, Clearance, Intensity, ScreeningRecord
+from medex.safety import FlagCode, SafetyOverride, Vitals
+from medex.screening import Clearance
 from medex.services.sessions import (
     ClearanceContext,
     add_addendum,
@@ -27,76 +26,16 @@ from medex.services.sessions import (
 )
 from medex.session_logs import (
     Attendance,
-    ExerciseEntry,
     LockedLogError,
     SessionLog,
     SigningRefused,
     verify_signature,
 )
 from tests.support.aio import run
+from tests.support.seeders import CLIENT, T0, draft, repo_with_client, screened
 
-CLIENT = "8a3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b"
 OTHER = "9b3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b"
-T0 = datetime(2025, 3, 10, 15, 0, tzinfo=UTC)
 REASON = "Dr Lee cleared by phone at 10:20 today"
-
-
-def screened(repo, needs_clearance: bool, has_diabetes=False):
-    inputs = AcsmScreeningInputs(
-        exercises_regularly=False,
-        known_cmr_disease=needs_clearance or has_diabetes,
-        has_diabetes=has_diabetes,
-        symptomatic=False,
-        desired_intensity=Intensity.MODERATE,
-    )
-    run(repo.save(ScreeningRecord(client_id=CLIENT, screened_on=date(2025, 2, 1), acsm=inputs)))
-
-
-def repo_with_client(needs_clearance=False) -> InMemoryRepository:
-    repo = InMemoryRepository()
-    screened(repo, needs_clearance)
-    run(
-        repo.save(
-            PracticeProfile(
-                practitioner_name="Dana Reyes", credentials="MS, ACSM-CEP", business_name="Reyes"
-            )
-        )
-    )
-    repo.writes = 0
-    return repo
-
-
-def draft(day=10, **kw) -> SessionLog:
-    data = dict(
-        client_id=CLIENT,
-        session_date=date(2025, 3, day),
-        start_time=time(10, 0),
-        pre_vitals=Vitals(
-            timing=Timing.PRE,
-            heart_rate_bpm=70,
-            systolic_mmhg=126,
-            diastolic_mmhg=80,
-            bp_position=BpPosition.SEATED,
-        ),
-        pain=1,
-        exercises=[
-            ExerciseEntry(
-                exercise_id=starter_library()[0].id, exercise_name="Sit-to-stand", sets=2, reps=10
-            ),
-            ExerciseEntry(
-                exercise_id=starter_library()[5].id,
-                exercise_name="Band row",
-                sets=2,
-                reps=12,
-                load=4,
-                load_unit="kg",
-            ),
-        ],
-        created_at=T0,
-        updated_at=T0,
-    )
-    data.update(kw)
-    return SessionLog(**data)
 
 
 def test_save_draft_is_one_write_and_stores_current_flags():

@@ -36,9 +36,7 @@ from medex.signing import (
 )
 from tests.support.aio import run
 from tests.support.fakes import FakePlatform, FakeSigner
-from tests.support.seeders import GOOD
-
-from .test_sessions_service import CLIENT, T0, draft, repo_with_client
+from tests.support.seeders import CLIENT, GOOD, T0, draft, repo_with_client
 
 
 def signed_log(signer=None):

@@ -181,9 +181,16 @@ class App:
     async def load(self) -> None:
         """Everything the first screen needs; the rest is loaded by the screens that use it."""
         self.state.profile = await load_practice_profile(self.repo)
-        if await self.repo.get_meta("persist_requested") is None:
-            await self.platform.request_persistent_storage()
-            await self.repo.set_meta("persist_requested", True)
+        self.state.storage = await self.platform.storage_info()
+
+    async def ask_persistent_storage(self) -> None:
+        """Ask the browser once to keep the records even under storage pressure: from a
+        person's action (the first practice-profile save), never at start-up (Firefox would
+        hold start-up on its permission prompt)."""
+        if await self.repo.get_meta("persist_requested") is not None:
+            return
+        await self.repo.set_meta("persist_requested", True)
+        await self.platform.request_persistent_storage()
         self.state.storage = await self.platform.storage_info()
 
     def forget_everything(self) -> None:

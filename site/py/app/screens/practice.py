@@ -45,5 +45,6 @@ async def save_profile(app: App, data: dict[str, Any]) -> None:
     app.state.forms.pop(FORM, None)
     app.state.flash = "Practice profile saved."
     if first_run:
+        await app.ask_persistent_storage()
         app.navigate("#/")
         app.state.flash = "Practice profile saved. Welcome to MedEx Practice."
