@@ -15,6 +15,8 @@ tools reuse it instead of keeping copies):
 - ``practice`` — the demo practice, every record type built through the screens
                  (``build_practice``; the hostile-input sweep, ``crawl`` over every screen, and
                  tools/make_fixture_backup.py use it);
+- ``screens``  — driving the session-log and document screens (``session_app``,
+                 ``documents_app`` and their steps: ``start``, ``submit``, ``open_doc``, ``send``…);
 - ``backups``  — building backup documents: ``client_doc``, ``log_doc``, ``audit_chain`` and
                  ``apply`` (what the device holds after a restore plan);
 - ``browser``  — the end-to-end helpers (Playwright pages: open the app, fill, export, dump).

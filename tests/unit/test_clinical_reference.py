@@ -161,9 +161,8 @@ def test_physician_documents_carry_no_web_address_or_internal_reference(monkeypa
     from tests.support.aio import run
     from tests.support.fakes import FakePlatform
     from tests.support.pages import Elements
+    from tests.support.screens import open_doc
     from tests.support.seeders import TODAY, seed_typical_client
-
-    from .test_document_screens import open_doc
 
     core.load_screens()
     monkeypatch.setattr(clock, "today", lambda: TODAY)

@@ -11,54 +11,19 @@ from datetime import timedelta
 
 import pytest
 
-from app import clock, core
 from medex.documents import SPECS, Communication, DocKind, SentDocument
 from medex.inert import inert_html
 from medex.intake import Client
-from medex.repository import InMemoryRepository
 from medex.services.outcomes import record_assessment
 from tests.support.aio import run
-from tests.support.fakes import FakePlatform
 from tests.support.pages import Elements, FormData
-from tests.support.seeders import TODAY, seed_typical_client
+from tests.support.screens import documents_app, form, html, open_doc, send
+from tests.support.seeders import TODAY
 
 
 @pytest.fixture
 def app(monkeypatch):
-    core.load_screens()
-    monkeypatch.setattr(clock, "today", lambda: TODAY)
-    a = core.App(InMemoryRepository(), FakePlatform())
-    seeded = seed_typical_client(a.repo, TODAY)
-    run(a.load())
-    a.navigate("#/")
-    a.seeded = seeded
-    return a
-
-
-def html(app, location=None):
-    if location:
-        app.navigate(location)
-    return run(app.html())
-
-
-def open_doc(app, kind: DocKind):
-    client, provider, _ep = app.seeded
-    if SPECS[kind].per_provider:
-        return html(app, f"#/document?provider={provider.id}&kind={kind.value}")
-    return html(app, f"#/document?client={client.id}&kind={kind.value}")
-
-
-def form(app, kind, page):
-    client, provider, _ep = app.seeded
-    subject = provider.id if SPECS[kind].per_provider else client.id
-    return FormData(page, f"doc-{kind.value}-{subject}").data
-
-
-def send(app, kind, **changes):
-    data = {**form(app, kind, open_doc(app, kind)), "_channel": "fax", "op": "send"}
-    data["_sent_on"] = TODAY.isoformat()
-    data.update(changes)
-    run(app.dispatch("document-form", data))
+    return documents_app(monkeypatch)
 
 
 def comms(app):

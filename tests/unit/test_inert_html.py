@@ -11,8 +11,7 @@ import pytest
 from medex.documents import DocKind, SentDocument
 from medex.inert import inert_html
 from tests.support.aio import run
-
-from .test_document_screens import app, send  # noqa: F401  (the fixture)
+from tests.support.screens import documents_app, send
 
 
 class Tokens(HTMLParser):
@@ -50,8 +49,13 @@ class Tokens(HTMLParser):
         self.items.append(("comment", data))
 
 
+@pytest.fixture
+def app(monkeypatch):
+    return documents_app(monkeypatch)
+
+
 @pytest.mark.parametrize("kind", list(DocKind))
-def test_the_apps_own_documents_come_through_unchanged(app, kind):  # noqa: F811
+def test_the_apps_own_documents_come_through_unchanged(app, kind):
     send(app, kind, _scope_ok="yes", _channel="fax")
     (doc,) = [d for d in run(app.repo.list(SentDocument)) if d.kind == kind]
     assert Tokens(inert_html(doc.html)).items == Tokens(doc.html, drop_data=True).items

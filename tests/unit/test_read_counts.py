@@ -8,9 +8,8 @@ import pytest
 from app.screens import sessions as sessions_screen
 from medex.repository import InMemoryRepository
 from medex.services import sessions as sessions_service
+from tests.support import screens
 from tests.support.aio import run
-
-from . import test_session_screens as screens
 
 READS = ("get", "list", "find", "project", "get_meta", "meta_with_prefix")
 
@@ -37,8 +36,7 @@ class CountingRepository(InMemoryRepository):
 
 @pytest.fixture
 def app(monkeypatch):
-    monkeypatch.setattr(screens, "InMemoryRepository", CountingRepository)
-    return screens.app.__wrapped__(monkeypatch)
+    return screens.session_app(monkeypatch, CountingRepository())
 
 
 def test_saving_a_draft_reads_at_most_four_records(app):

@@ -2,80 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import clock, core
 from app.dosage_form import duration_text, parse_duration
-from app.screens import clients as clients_screen
 from medex.exercises import Exercise
-from medex.intake import Client
-from medex.repository import InMemoryRepository, SignedRecordError
+from medex.repository import SignedRecordError
 from medex.session_logs import Addendum, SessionLog
 from tests.support.aio import run
-from tests.support.fakes import FakePlatform
 from tests.support.pages import Elements, FormData
-from tests.support.seeders import GOOD, full_intake
+from tests.support.screens import (
+    SESSIONS_TODAY,
+    add_client,
+    add_exercise,
+    form_of,
+    html,
+    session_app,
+    start,
+    submit,
+)
+from tests.support.seeders import full_intake
 
-TODAY = date(2026, 3, 10)
+TODAY = SESSIONS_TODAY
 
 
 @pytest.fixture
 def app(monkeypatch):
-    core.load_screens()
-    monkeypatch.setattr(clock, "today", lambda: TODAY)
-    a = core.App(InMemoryRepository(), FakePlatform())
-    run(a.load())
-    run(a.dispatch("save-profile", dict(GOOD)))
-    a.navigate("#/")
-    return a
-
-
-def html(app, location=None):
-    if location:
-        app.navigate(location)
-    return run(app.html())
-
-
-def add_client(app, screened=True, dob="1958-03-10"):
-    """A client with a screening that needs no clearance (unless ``screened`` is False)."""
-    data = {"client_id": "", "first_name": "Ana", "last_name": "López", "sex": "female"}
-    run(app.dispatch("save-client", {**data, "date_of_birth": dob}))
-    client = run(app.repo.list(Client))[-1]
-    if screened:
-        form = {f"parq_{k}": "no" for k in clients_screen.PARQ_PAGE1_LABELS}
-        form.update(
-            client_id=client.id,
-            acsm_exercises_regularly="yes",
-            acsm_known_cmr_disease="no",
-            acsm_symptomatic="no",
-            acsm_desired_intensity="moderate",
-        )
-        run(app.dispatch("save-screening", form))
-    return client
-
-
-def start(app, client) -> SessionLog:
-    run(app.dispatch("start-session", {"client": client.id}))
-    assert app.state.route == "session"
-    return run(app.repo.get(SessionLog, app.state.params["id"]))
-
-
-def form_of(app, log) -> dict:
-    return FormData(run(app.html()), f"session-form-{log.id}").data
-
-
-def submit(app, log, intent=None, **changes):
-    data = {**form_of(app, log), **changes}
-    if intent:
-        data["intent"] = intent
-    run(app.dispatch("session-form", data))
-
-
-def add_exercise(app, log, name):
-    ex = next(e for e in run(app.repo.list(Exercise)) if e.name == name)
-    submit(app, log, "add", add_exercise_id=ex.id)
+    return session_app(monkeypatch)
 
 
 ROUTINE = {
