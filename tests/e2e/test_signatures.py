@@ -16,7 +16,7 @@ from tests.support.browser import (
     export_backup,
     fill,
     goto,
-    open_app,
+    set_up_practice_with_a_client,
     wait_ready,
 )
 
@@ -71,16 +71,7 @@ def rehash(doc: dict, **changes) -> dict:
 
 
 def sign_a_session_log(page) -> str:
-    open_app(page)
-    fill(page, {"practitioner_name": "Dana Reyes", "business_name": "Reyes Medical Exercise"})
-    page.get_by_role("button", name="Save practice profile").click()
-    expect(page.get_by_role("heading", name="Reyes Medical Exercise")).to_be_visible()
-    page.get_by_role("link", name="Clients").click()
-    page.locator("#add-client").click()
-    fill(page, {"first_name": "Ana", "last_name": "López", "date_of_birth": "1958-03-10"})
-    page.locator("#field-sex").select_option("female")
-    page.locator("#save-client").click()
-    expect(page.locator("#client-name")).to_have_text("Ana López")
+    set_up_practice_with_a_client(page)
     page.locator("#start-session-top").click()
     expect(page.locator("#log-status")).to_have_text("Draft: not signed")
     fill(
