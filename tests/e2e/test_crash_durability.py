@@ -6,6 +6,7 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import open_app, wait_ready
@@ -31,6 +32,9 @@ def chromium_pids(profile_dir: Path) -> list[int]:
     return pids
 
 
+# Timing-sensitive on a loaded 2-core machine (the first signature also makes the practice's
+# signing key): a run where signing outlasts the 5 s wait is run again.
+@pytest.mark.flaky(reruns=2)
 def test_signed_session_log_survives_the_browser_being_killed(
     browser_type, browser_type_launch_args, base_url, tmp_path
 ):

@@ -6,6 +6,7 @@ tabs; each form's draft is its own."""
 import json
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import (
@@ -149,6 +150,8 @@ def session_logs(page) -> dict:
     return {d["id"]: d for d in dump(page)["stores"].get("session_logs", [])}
 
 
+# Same-moment races on a loaded machine: a run that fails on timing is run again.
+@pytest.mark.flaky(reruns=2)
 def test_signing_and_a_draft_save_in_two_tabs(page, context):
     set_up_practice_with_a_client(page)
     client_page_url = client_url(page)
