@@ -26,10 +26,10 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def served_dist(rebuild: bool = True):
+def served_dist(rebuild: bool = True, handler: type = build.Handler):
     if rebuild or not build.DIST.exists():
         build.build()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), build.Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"

@@ -32,6 +32,7 @@ sys.path[:0] = [str(ROOT / "site" / "py"), str(Path(__file__).resolve().parent)]
 from backup import clients as make_clients  # noqa: E402  (benchmarks/backup.py)
 from backup import session_logs as make_logs  # noqa: E402
 
+from medex import demo  # noqa: E402
 from medex.assessments import Assessment, MeasurementEntry  # noqa: E402
 from medex.records import PracticeProfile  # noqa: E402
 
@@ -71,7 +72,7 @@ def dataset(n_clients: int, n_logs: int) -> tuple[dict[str, list[dict]], str]:
     star.update(first_name="Ruth", last_name="Okafor", date_of_birth="1953-03-14", sex="female")
     ids = [c["id"] for c in clients]
     logs = make_logs([star["id"]], 500, rng) + make_logs(ids[1:], n_logs - 500, rng)
-    profile = PracticeProfile(practitioner_name="Dana Reyes", business_name="Reyes MedEx").to_doc()
+    profile = PracticeProfile(**demo.PROFILE).to_doc()  # the demo practice's (medex.demo)
     stores = {
         "profile": [profile],
         "clients": clients,

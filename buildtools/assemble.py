@@ -18,7 +18,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from buildtools import icd10_index, service_worker
+from buildtools import icd10_index, service_worker, startup
 from buildtools.common import CACHE, ROOT, SITE, BuildError, log, sha256_bytes, zip_write
 from buildtools.vendor import (
     DATA_WHEELS,
@@ -60,6 +60,9 @@ def build(dist: Path) -> dict:
         for rel, data in files.items():
             if pkg is PYODIDE and rel == "pyodide-lock.json":
                 continue  # rewritten below
+            if pkg is PYODIDE and rel == "pyodide.asm.mjs":
+                data = startup.patch_pyodide_loader(data)  # for the start snapshot
+                pyodide_files[rel] = data
             write(dist, f"{pkg.dest}/{rel}", data)
 
     # 2. Wheels: third-party (pinned) + our app wheel (content-hashed local version).
@@ -72,6 +75,8 @@ def build(dist: Path) -> dict:
             test_wheels.add(file_name)
     app_files = app_wheel_files()
     content = sha256_bytes(b"".join(k.encode() + v for k, v in sorted(app_files.items())))[:10]
+    # Which build the app's modules are from: checked after a start snapshot is restored.
+    app_files["app/_build.py"] = f'"""Written by build.py."""\n\nCONTENT = "{content}"\n'.encode()
     app_wheel_name, app_wheel = make_wheel(
         APP_NAME.replace("_", "-"),
         f"{version}+{content}",
@@ -98,6 +103,19 @@ def build(dist: Path) -> dict:
         rewrite_pyodide_lock(pyodide_files["pyodide-lock.json"], wheels),
     )
 
+    # The start snapshot's key: every input of a snapshot (see buildtools/startup.py).
+    snapshot_inputs = [(f"pyodide/{rel}", data) for rel, data in pyodide_files.items()]
+    snapshot_inputs += [(f"wheel/{name}", runtime_wheel) for name, runtime_wheel in wheels.items()]
+    snapshot_inputs += [
+        ("pyodide-lock.json", (dist / PYODIDE.dest / "pyodide-lock.json").read_bytes()),
+        ("vendor.lock.json", json.dumps(lock, sort_keys=True).encode()),
+    ]
+    snapshot_inputs += [
+        (f"site/{rel}", (SITE / rel).read_bytes())
+        for rel in ("js/snapshot.js", "js/snapshot-worker.js", "js/pyodide-boot.mjs", "main.py")
+    ]
+    snapshot_key = startup.snapshot_key(snapshot_inputs)
+
     # 3. App data derived from data packages (ICD-10-CM index), loaded lazily by the app.
     data_files = build_data_files(lock, dist)
 
@@ -114,6 +132,8 @@ def build(dist: Path) -> dict:
         "%ICD10_INDEX%": data_files.get("icd10", ""),
         "%PYSCRIPT_PRELOADS%": pyscript_preloads(dist),
         "%INDEXEDDB_SCHEMA%": indexeddb_schema(),
+        "%SNAPSHOT_KEY%": snapshot_key,
+        "%APP_BUILD%": content,
     }
     for path in sorted(SITE.rglob("*")):
         rel = path.relative_to(SITE).as_posix()
@@ -141,7 +161,11 @@ def build(dist: Path) -> dict:
         "precache_files": len(precache),
         "precache_bytes": sum((dist / rel).stat().st_size for rel, _ in precache),
     }
+    summary["snapshot_key"] = snapshot_key
     write(dist, "build.json", json.dumps(summary, indent=1))
+    # Precompressed siblings last: not precached (the service worker asks for the plain path
+    # and the server picks the encoding), and not inputs of anything above.
+    summary["precompressed"] = startup.precompress(dist)
     log(
         f"dist/ ready: app {version}, {len(precache)} precached files, {summary['precache_bytes'] / 1e6:.1f} MB"
     )
@@ -253,7 +277,7 @@ def pyscript_preloads(dist: Path) -> str:
     they download and compile in parallel with the page instead of one after another."""
     chunks = sorted((dist / PYSCRIPT.dest).glob("*.js"))
     wanted = re.compile(
-        r"^(core|deprecations-manager|donkey|error|py-editor|py-game|py-terminal|toml)-[\w-]+\.js$"
+        r"^(core|error)-[\w-]+\.js$"  # what PyScript imports with the plugins we keep
     )
     links = [
         f'<link rel="modulepreload" href="{PYSCRIPT.dest}/{path.name}">'
@@ -264,7 +288,7 @@ def pyscript_preloads(dist: Path) -> str:
 
 
 def indexeddb_schema() -> str:
-    """The Dexie schema for js/store.js, from the registry of stored record types
+    """The Dexie schema for js/schema.js, from the registry of stored record types
     (site/py/medex/stores.py, standard library only: loaded here without the domain)."""
     import importlib.util
 

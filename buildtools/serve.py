@@ -2,14 +2,53 @@
 
 The right MIME types (.wasm, .mjs, .webmanifest, ...) and caching headers: versioned vendor
 folders and content-hashed data files are immutable; the app shell, the service worker and
-lock files always revalidate. Standard library only.
+lock files always revalidate. A file with a precompressed sibling (`x.wasm.br`, `x.wasm.gz`,
+written by build.py) is sent as that sibling when the request's Accept-Encoding allows it,
+with Content-Encoding, the original's Content-Type and `Vary: Accept-Encoding` (sent with the
+uncompressed file too, so a shared cache keeps the two apart). Standard library only.
 """
 
 from __future__ import annotations
 
+import email.utils
 import http.server
 import os
+from http import HTTPStatus
 from pathlib import Path
+
+# Preferred first: what build.py writes beside a file, as {encoding: suffix}.
+ENCODINGS = {"br": ".br", "gzip": ".gz"}
+
+
+def accepted_encodings(header: str | None) -> set[str]:
+    """The content codings an Accept-Encoding header allows (q=0 refuses; `*` allows any
+    not named)."""
+    allowed: set[str] = set()
+    refused: set[str] = set()
+    star = False
+    for item in (header or "").split(","):
+        name, _, params = item.strip().partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if name == "*":
+            star = q > 0
+        elif q > 0:
+            allowed.add(name)
+        else:
+            refused.add(name)
+    if star:
+        allowed |= set(ENCODINGS) - refused
+    return allowed
+
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -45,7 +84,48 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def folder(self) -> Path:
         raise NotImplementedError
 
+    def send_head(self):
+        """As SimpleHTTPRequestHandler, but a precompressed sibling is sent when accepted."""
+        self._vary = False
+        path = Path(self.translate_path(self.path))
+        if self.path.endswith("/") or not path.is_file():
+            return super().send_head()
+        siblings = {
+            encoding: path.with_name(path.name + suffix)
+            for encoding, suffix in ENCODINGS.items()
+            if path.with_name(path.name + suffix).is_file()
+        }
+        if not siblings:
+            return super().send_head()
+        self._vary = True
+        accepted = accepted_encodings(self.headers.get("Accept-Encoding"))
+        encoding = next((e for e in siblings if e in accepted), None)
+        if encoding is None:
+            return super().send_head()
+        sibling = siblings[encoding]
+        stat = sibling.stat()
+        since = self.headers.get("If-Modified-Since")
+        if since and not self.headers.get("If-None-Match"):
+            try:
+                when = email.utils.parsedate_to_datetime(since)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                when = None
+            if when is not None and int(stat.st_mtime) <= when.timestamp():
+                self.send_response(HTTPStatus.NOT_MODIFIED)
+                self.end_headers()
+                return None
+        handle = sibling.open("rb")
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(stat.st_size))
+        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
+        self.end_headers()
+        return handle
+
     def end_headers(self) -> None:
+        if getattr(self, "_vary", False):
+            self.send_header("Vary", "Accept-Encoding")
         path = self.path.split("?", 1)[0]
         if path.startswith("/vendor/") and not path.endswith(".json"):
             # Versioned paths (name-version/) and content-hashed wheels never change.

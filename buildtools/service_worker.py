@@ -16,8 +16,14 @@ from pathlib import Path
 from buildtools.common import SITE, sha256_bytes, sha256_file
 from buildtools.vendor import PYSCRIPT
 
-# PyScript plugins the app never loads (left in dist/, kept out of the precache).
-UNUSED_PYSCRIPT = re.compile(r"/(codemirror|xterm|py-editor|py-terminal|py-game|mpy|zip)")
+# PyScript's chunks the app never loads (left in dist/, kept out of the precache): the
+# plugins site/pyscript.json turns off (editor, terminal, game, donkey, deprecation notes)
+# and what only they use (CodeMirror, xterm, their TOML parser), MicroPython, the TOML and
+# package-graph helpers of configs we do not write, its storage module and service worker.
+UNUSED_PYSCRIPT = re.compile(
+    r"/(codemirror|xterm|py-editor|py-terminal|py-game|mpy|zip|donkey|deprecations-manager"
+    r"|index-|py-[\w-]{8}\.js|toml-|pyodide_graph|storage\.js|service-worker\.js)"
+)
 
 
 def precache_list(dist: Path, test_wheels: set[str]) -> list[list[str]]:

@@ -39,6 +39,7 @@ function fail(message) {
 function markReady() {
   ready = true;
   if ("serviceWorker" in navigator) registerServiceWorker();
+  scheduleStartSnapshot();
   $("splash").hidden = true;
   $("app").hidden = false;
   html.dataset.readyMs = String(performance.now());
@@ -75,6 +76,18 @@ setTimeout(() => {
 
 $("boot-error-reload").addEventListener("click", () => location.reload());
 step("Loading the Python runtime", 5, "");
+// A stored start snapshot is read now, while PyScript loads (js/pyodide-boot.mjs uses it).
+import("./snapshot.js").then(({ prepare }) => prepare()).catch(() => {});
+
+// The start snapshot that makes the next start fast (js/snapshot.js): made in a worker once
+// the browser is idle after this start; data-start-snapshot says "ready" once it is stored.
+function scheduleStartSnapshot() {
+  const done = (result) => {
+    html.dataset.startSnapshot = result.ok ? "ready" : "not made";
+    if (!result.ok) console.info("Start snapshot not made:", result.error);
+  };
+  import("./snapshot.js").then(({ makeInBackground }) => makeInBackground(done)).catch((err) => done({ ok: false, error: String(err) }));
+}
 
 // Service worker: precaches the app for offline use. An update waits until the practitioner
 // chooses to apply it (after Python has flushed any pending save), never mid-form.

@@ -32,3 +32,67 @@ if (!window.medexPrintWired) {
     else window.print();
   });
 }
+
+// One-page documents: warn in the preview when the content would not fit one printed page.
+// The report is measured as it will print: a copy laid out off screen at the page's content
+// width (paper size less the @page margins of css/reports.css), its height compared with the
+// page's content height. The warning (#fit-warning, in views/documents/document.html) is
+// shown through a constructed stylesheet, which the shell's morph leaves alone; it is checked
+// again after every render.
+if (!window.medexFitWired) {
+  window.medexFitWired = true;
+  const MM = 96 / 25.4; // CSS px per millimetre
+  const IN = 96; // CSS px per inch
+  // Content box of each paper: size less the margins (@page letter/a4: 13mm 14mm 15mm).
+  const PAGES = {
+    letter: { width: 8.5 * IN - 28 * MM, height: 11 * IN - 28 * MM },
+    a4: { width: 210 * MM - 28 * MM, height: 297 * MM - 28 * MM },
+  };
+  const shown = new CSSStyleSheet();
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, shown];
+  const measure = (report) => {
+    const paper = report.classList.contains("paper-a4") ? "a4" : "letter";
+    const box = PAGES[paper];
+    const holder = document.createElement("div");
+    holder.setAttribute("aria-hidden", "true");
+    holder.style.cssText = `position:absolute;left:-30000px;top:0;width:${box.width}px;visibility:hidden;`;
+    const copy = report.cloneNode(true);
+    copy.removeAttribute("id");
+    for (const el of copy.querySelectorAll("[id]")) el.removeAttribute("id");
+    holder.appendChild(copy);
+    document.body.appendChild(holder);
+    const height = copy.getBoundingClientRect().height;
+    holder.remove();
+    return { height, pageHeight: box.height, pages: Math.ceil((height - 2) / box.height) };
+  };
+  const check = () => {
+    const report = document.querySelector(".paper-preview .report.one-page");
+    const warning = document.getElementById("fit-warning");
+    if (!report || !warning) {
+      shown.replaceSync("");
+      return;
+    }
+    const { height, pageHeight, pages } = measure(report);
+    document.documentElement.dataset.reportKind = report.dataset.kind || "";
+    document.documentElement.dataset.reportHeight = String(Math.round(height));
+    document.documentElement.dataset.reportPageHeight = String(Math.round(pageHeight));
+    shown.replaceSync(
+      pages > 1
+        ? `#fit-warning { display: block !important; } #fit-warning .fit-pages::after { content: "about ${pages} pages"; }`
+        : "",
+    );
+  };
+  let queued = 0;
+  const soon = () => {
+    cancelAnimationFrame(queued);
+    queued = requestAnimationFrame(check);
+  };
+  new MutationObserver(soon).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+    characterData: true,
+  });
+  window.addEventListener("resize", soon);
+  document.fonts?.ready.then(soon);
+  soon();
+}

@@ -1,5 +1,6 @@
 """build.py: pinned, verified, offline-capable vendoring and a self-contained dist/."""
 
+import gzip
 import hashlib
 import io
 import json
@@ -125,7 +126,10 @@ def test_dist_references_no_other_origin(dist):
         if path.suffix in (".html", ".json", ".webmanifest"):
             assert not remote.search(path.read_text()), path
     config = json.loads((out / "pyscript.json").read_text())
-    assert config["interpreter"].startswith("./vendor/")
+    # Our own loader (a start snapshot, else Pyodide from vendor/), never a CDN's.
+    assert config["interpreter"] == "./js/pyodide-boot.mjs"
+    boot = (out / "js/pyodide-boot.mjs").read_text()
+    assert f'from "../{build.PYODIDE.dest}/pyodide.mjs"' in boot
 
 
 def test_index_html_has_a_strict_csp(dist):
@@ -142,8 +146,10 @@ def test_index_html_has_a_strict_csp(dist):
 
 def test_store_js_gets_the_indexeddb_schema_from_the_stored_type_registry(dist):
     out, _ = dist
-    js = (out / "js" / "store.js").read_text()
-    assert "%INDEXEDDB_SCHEMA%" not in js and "%DEXIE%" not in js
+    for module in ("store", "schema", "crypto", "database", "storage", "encryption", "files"):
+        text = (out / "js" / f"{module}.js").read_text()
+        assert "%INDEXEDDB_SCHEMA%" not in text and "%DEXIE%" not in text, module
+    js = (out / "js" / "schema.js").read_text()
     schema = json.loads(re.search(r"const SCHEMA = (\{.*?\n\});", js, re.S).group(1))
     assert schema == json.loads(build.indexeddb_schema())
     assert {"meta", "audit", "clients", "session_logs"} <= set(schema["1"])
@@ -182,7 +188,14 @@ def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
         "main.py",
         "pyscript.json",
         "js/boot.js",
+        # the IndexedDB facade and the modules it imports (offline, the service worker serves them)
         "js/store.js",
+        "js/schema.js",
+        "js/crypto.js",
+        "js/database.js",
+        "js/storage.js",
+        "js/encryption.js",
+        "js/files.js",
         "css/app.css",
         "manifest.webmanifest",
         "icons/icon-192.png",
@@ -195,6 +208,28 @@ def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
     for path, digest in precache:
         assert hashlib.sha256((out / path).read_bytes()).hexdigest().startswith(digest)
     assert summary["cache_version"] in sw
+
+
+def test_start_up_files_are_precompressed_keyed_and_lean(dist):
+    out, summary = dist
+    pyodide = out / build.PYODIDE.dest
+    wasm = (pyodide / "pyodide.asm.wasm").read_bytes()
+    assert gzip.decompress((pyodide / "pyodide.asm.wasm.gz").read_bytes()) == wasm
+    assert (out / "index.html.gz").exists() and summary["precompressed"] > 10
+    sw = (out / "sw.js").read_text()
+    assert ".gz" not in sw.replace("txt.gz", "")  # the server picks the encoding, not the worker
+    # The start snapshot: the patched loader, this build's key, the app's content hash.
+    assert "_beforeRestore" in (pyodide / "pyodide.asm.mjs").read_text()
+    snapshot_js = (out / "js/snapshot.js").read_text()
+    assert f'KEY = "{summary["snapshot_key"]}"' in snapshot_js
+    content = summary["app_wheel"].split("+")[1].split("-")[0]
+    assert f'APP_BUILD = "{content}"' in snapshot_js
+    app = zipfile.ZipFile(pyodide / summary["app_wheel"])
+    assert f'CONTENT = "{content}"' in app.read("app/_build.py").decode()
+    # Nothing PyScript would load for a screen we do not have (editor, terminal, game).
+    html = (out / "index.html").read_text()
+    for unused in ("py-editor", "py-terminal", "py-game", "codemirror", "xterm", "toml"):
+        assert unused not in html.replace("!" + unused, "") and unused not in sw, unused
 
 
 def test_serve_sends_mime_types_and_cache_headers(dist):

@@ -15,6 +15,7 @@ import pytest
 from buildtools import icd10_index
 from buildtools.icd10_index import build_index, cached_wheel_path, main, sha256_of
 from medex.icd10 import Icd10Index
+from medex.icd10_terms import LAY_TERMS
 
 # Billable codes in the ICD-10-CM release the pinned wheel carries. FY2026 (October 1, 2025)
 # has 74,719 codes (FY2025's 74,260 + 487 new - 28 deleted, CMS FY2026 ICD-10-CM addenda);
@@ -171,6 +172,51 @@ def test_full_index_search_finds_the_code(index, query, expected):
     assert expected in [c.code for c in index.search(query)]
 
 
+def test_every_everyday_word_code_is_a_billable_code(index):
+    """The lay-term table names only codes of this release, each one that can go on a claim."""
+    for phrases, codes in LAY_TERMS:
+        for code in codes:
+            found = index.lookup(code)
+            assert found is not None, (phrases[0], code)
+            assert found.billable, (phrases[0], code)
+
+
+@pytest.mark.parametrize(
+    ("query", "first", "also"),
+    [
+        ("knee replacement", "Z96.651", ["Z96.652", "Z96.653", "Z96.659", "Z47.1"]),
+        ("total knee replacement", "Z96.651", ["Z47.1"]),
+        ("left knee replacement", "Z96.652", ["Z96.651"]),
+        ("hip replacement", "Z96.641", ["Z96.642", "Z96.649", "Z47.1"]),
+        ("heart attack", "I25.2", ["I21.9", "I21.4"]),
+        ("stroke", "I69.30", ["I69.351", "Z86.73", "I63.9"]),
+        ("CVA", "I69.30", []),
+        ("low back pain", "M54.50", ["M54.59", "M54.51"]),
+        ("type 2 diabetes", "E11.9", ["E11.65"]),
+        ("Parkinson's", "G20.A1", ["G20.A2", "G20.B1"]),
+        ("parkinsons disease", "G20.A1", []),
+        ("COPD", "J44.9", ["J44.1", "J43.9"]),
+        ("osteoporosis", "M81.0", ["M81.8"]),
+        ("history of falls", "Z91.81", ["R29.6"]),
+        ("falls", "R29.6", ["Z91.81", "R26.81"]),
+        ("osteoarthritis of knee", "M17.9", ["M17.11", "M17.12", "M17.0"]),
+    ],
+)
+def test_full_index_everyday_words_find_the_referral_codes(index, query, first, also):
+    found = [c.code for c in index.search(query)]
+    assert found[0] == first
+    assert set(also) <= set(found)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["knee replacement", "osteoarthritis of knee", "stroke", "low back pain", "osteoporosis"],
+)
+def test_full_index_billable_codes_come_first(index, query):
+    flags = [c.billable for c in index.search(query, limit=25)]
+    assert flags == sorted(flags, reverse=True)
+
+
 def test_full_index_parse_and_search_fast_enough(built):
     """Generous bounds (CPython; measured ~50 ms parse, ~80 ms prepare, <15 ms per query)."""
     text = built.decode("utf-8")
@@ -182,6 +228,7 @@ def test_full_index_parse_and_search_fast_enough(built):
     assert parsed - start < 1.0
     assert prepared - parsed < 1.5
     queries = ["M17", "hypertension", "low back pain", "fracture knee", "fracture burn", "zzz"]
+    queries += ["knee replacement", "right knee replacement", "heart attack", "Z96.6"]
     slowest = 0.0
     for query in queries:
         t0 = time.perf_counter()

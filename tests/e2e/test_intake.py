@@ -95,6 +95,8 @@ def test_referral_and_intake_journey(page, console_errors):
     page.locator("#field-acsm_has_diabetes").check()
     page.locator("#field-acsm_symptomatic-no").check()
     page.locator("#field-acsm_desired_intensity").check()
+    # Screened before the clearance it asks for arrives (an older clearance would not count).
+    page.locator("#field-screened_on").fill("2026-01-18")
     page.locator("#save-screening").click()
     expect(page.locator("#screening-decision")).to_have_text("Medical clearance recommended")
     expect(page.locator("#diabetes-note")).to_contain_text("American Diabetes Association")

@@ -100,7 +100,7 @@ def test_session_log_journey(page, console_errors):
     expect(page.locator("#timeline")).to_contain_text("Signed")
 
     # The next session, from the dashboard: BP 210/100 is a hard stop.
-    page.get_by_role("link", name="Home").click()
+    page.get_by_role("link", name="Home", exact=True).click()
     page.locator("#log-session").click()
     page.get_by_role("button", name="Start session").click()
     expect(page.locator("#exercise-rows")).to_contain_text("Sit-to-stand")  # same as last time

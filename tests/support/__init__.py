@@ -12,6 +12,9 @@ tools reuse it instead of keeping copies):
                  (``FIXTURE``), the typical client (``seed_typical_client``), the report-sized
                  client of the benchmarks, intake through the screens (``full_intake``),
                  and the session-log services' screened client (``repo_with_client``, ``draft``);
+                 their practice, provider and post-TKR client are the app's demo practice
+                 (``medex.demo``, the one seed of the first run's demo, the tests and the
+                 benchmarks; ``seed_demo_practice`` builds all of it);
 - ``practice`` — the demo practice, every record type built through the screens
                  (``build_practice``; the hostile-input sweep, ``crawl`` over every screen, and
                  tools/make_fixture_backup.py use it);

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from medex.backup import FORMAT
-from medex.repository import InMemoryRepository
+from medex.repository import InMemoryRepository, MemoryStore
 from medex.signing import KeyVerdict
 from medex.stores import STORE_LABELS
 
@@ -88,6 +88,10 @@ class FakePlatform(FakeSigner):
         self.passphrase = ""
         self.recovery_key = ""
         self.idle_minutes: int | None = None
+        # The demo practice (open_practice): the repository whose database is switched.
+        self.repo: InMemoryRepository | None = None
+        self.practice_db: MemoryStore | None = None
+        self.demo_db: MemoryStore | None = None
 
     # -- storage of this browser ----------------------------------------------------------------
     async def storage_info(self) -> dict[str, Any]:
@@ -160,6 +164,22 @@ class FakePlatform(FakeSigner):
 
     def set_idle_lock(self, minutes: int) -> None:
         self.idle_minutes = minutes
+
+    # -- which practice is open -----------------------------------------------------------------
+    async def open_practice(self, demo: bool) -> None:
+        """As js/store.js: the demo has a database of its own; leaving it deletes that one.
+        ``repo`` (an InMemoryRepository) must be attached to follow the switch."""
+        if self.repo is None:
+            raise AssertionError("attach the repository: platform.repo = repo")
+        if self.practice_db is None:
+            self.practice_db = self.repo.db
+        if demo:
+            self.demo_db = self.demo_db or MemoryStore()
+            self.repo.db = self.demo_db
+        else:
+            self.repo.db = self.practice_db
+            self.demo_db = None
+        self.repo.forget()
 
 
 if TYPE_CHECKING:

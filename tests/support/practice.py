@@ -19,15 +19,19 @@ from typing import Any
 
 from app import clock, core, icd10_picker
 from app.screens import clients as clients_screen
+from medex import demo
 from medex.documents import SPECS, DocKind, SentDocument
 from medex.exercises import Exercise
+from medex.home_programs import HomeProgram, home_program_id
 from medex.icd10 import Icd10Index
 from medex.intake import Client, ReferringProvider
 from medex.programs import Episode, ProgramTemplate
+from medex.screening import PARQ_PAGE1_LABELS
 from medex.session_logs import SessionLog
 
 from .aio import run
 from .fakes import DataRepo, FakePlatform
+from .images import TINY_JPEG
 from .pages import Form, Page, assert_inert
 from .seeders import FIXTURE
 
@@ -126,15 +130,7 @@ class Sweep:
         return form
 
 
-GOOD_PROFILE = {
-    "practitioner_name": "Dana Reyes",
-    "credentials": "MS",
-    "business_name": "Reyes Medical Exercise",
-    "address": "",
-    "phone": "(555) 123-4567",
-    "email": "dana@example.com",
-    "npi": "",
-}
+GOOD_PROFILE = dict(demo.PROFILE)  # the demo practice's profile (medex.demo)
 
 
 _INDEX = Icd10Index.from_text(FIXTURE)
@@ -178,6 +174,7 @@ def build_practice(app: core.App, hostile: str) -> Sweep:
     s.submit("#/", "save-profile", GOOD_PROFILE)
     s.submit("#/provider", "save-provider", {"name": "Maria Chen", "npi": ""})
     provider = run(app.repo.list(ReferringProvider))[-1]
+    s.submit(f"#/provider?id={provider.id}", "log-outreach", {"method": "visit"})
     s.submit(
         "#/client-new",
         "save-client",
@@ -208,7 +205,7 @@ def build_practice(app: core.App, hostile: str) -> Sweep:
         "save-history",
         {"cond_icd10_0": "E11.9", "med_name_1": "Metoprolol", "surg_performed_on_0": "2019-05-02"},
     )
-    screening = {f"parq_{k}": "no" for k in clients_screen.PARQ_PAGE1_LABELS}
+    screening = {f"parq_{k}": "no" for k in PARQ_PAGE1_LABELS}
     screening.update(
         parq_heart_condition_or_high_bp="yes",
         parq_follow_up="no",
@@ -217,6 +214,7 @@ def build_practice(app: core.App, hostile: str) -> Sweep:
         acsm_has_diabetes="1",
         acsm_symptomatic="no",
         acsm_desired_intensity="moderate",
+        screened_on="2026-03-02",  # the clearance it asks for is received after it
     )
     s.submit(at + "screening", "save-screening", screening)
     s.submit(
@@ -281,6 +279,18 @@ def build_practice(app: core.App, hostile: str) -> Sweep:
     s.submit(None, "session-form", ROUTINE, extra={"intent": "sign"})
     assert run(app.repo.get(SessionLog, log_id)).is_signed
     s.submit(None, "add-addendum", {"kind": "late_entry"})
+    home = f"#/home-program?client={client.id}"
+    run(
+        app.dispatch(
+            "home-program-form",
+            {"client_id": client.id, "op": "add", "add_exercise_id": exercise.id},
+        )
+    )
+    row = run(app.repo.get(HomeProgram, home_program_id(client.id))).exercises[0].key
+    s.submit(
+        home, "home-program-form", {f"r_{row}_photo_data_url": TINY_JPEG}, extra={"op": "save"}
+    )
+    run(app.dispatch("home-program-printed", {"client": client.id}))
     for kind in DocKind:
         subject = provider.id if SPECS[kind].per_provider else client.id
         where = "provider" if SPECS[kind].per_provider else "client"

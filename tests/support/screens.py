@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import date
 
 from app import clock, core
-from app.screens import clients as clients_screen
 from medex.documents import SPECS, DocKind
 from medex.exercises import Exercise
 from medex.intake import Client
 from medex.repository import InMemoryRepository
+from medex.screening import PARQ_PAGE1_LABELS
 from medex.session_logs import SessionLog
 
 from .aio import run
@@ -56,7 +56,7 @@ def add_client(app, screened=True, dob="1958-03-10"):
     run(app.dispatch("save-client", {**data, "date_of_birth": dob}))
     client = run(app.repo.list(Client))[-1]
     if screened:
-        form = {f"parq_{k}": "no" for k in clients_screen.PARQ_PAGE1_LABELS}
+        form = {f"parq_{k}": "no" for k in PARQ_PAGE1_LABELS}
         form.update(
             client_id=client.id,
             acsm_exercises_regularly="yes",

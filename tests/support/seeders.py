@@ -3,8 +3,9 @@ practice looks like.
 
 - ``GOOD``: the practice-profile form as the first run fills it in;
 - ``FIXTURE``: a small ICD-10-CM index in the built format (the full index never ships to tests);
-- ``seed_typical_client``: the typical client, saved through the domain services (the e2e tests
-  seed the browser with it too);
+- ``seed_typical_client``: the typical client (the demo practice's post-TKR client,
+  ``medex.demo``), saved at fixed dates (the e2e tests seed the browser with it too);
+- ``seed_demo_practice``: the whole demo practice (``medex.demo.build_demo_practice``);
 - ``seed_report_client``: the progress-report benchmark's client, N sessions and M assessments;
 - ``add_provider``, ``add_client``, ``full_intake``: intake driven through the app's screens
   (``app.dispatch``), for the screen tests;
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from app.screens import clients as clients_screen
+from medex import demo
 from medex.assessments import Assessment
 from medex.exercises import starter_library
 from medex.health import HealthHistory
@@ -25,8 +26,13 @@ from medex.programs import Episode, Payment, default_program
 from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
 from medex.safety import BpPosition, Timing, Vitals
-from medex.screening import AcsmScreeningInputs, Intensity, ScreeningRecord
-from medex.services.outcomes import record_assessment, start_episode
+from medex.screening import PARQ_PAGE1_LABELS, AcsmScreeningInputs, Intensity, ScreeningRecord
+from medex.services.outcomes import (
+    RecordAssessment,
+    StartEpisode,
+    record_assessment,
+    start_episode,
+)
 from medex.session_logs import Attendance, ExerciseEntry, SessionLog, compute_flags
 
 from .aio import run
@@ -80,32 +86,48 @@ FIXTURE = "ICD10CM\t1\ttest fixture (ICD-10-CM April-1-2026)\n" + "\n".join(FIXT
 # -- a typical client (also used by the e2e tests to seed the browser) ---------------------
 
 
+# The realistic battery (``seed_typical_client(full=True)``): 10 measures, 4 goals, 4 deficits,
+# what a one-page document must hold. Six more measures at baseline and each reassessment: two
+# change beyond their MCID (6MWT +90 m ≥ 20 m; NPRS −3 ≥ 2), the others do not.
+FULL_MEASURES = (
+    "six_minute_walk",
+    "nprs",
+    "five_times_sts",
+    "grip_strength",
+    "arm_curl",
+    "resting_hr",
+)
+FULL_VALUES = [
+    (320, 6, 16.5, 18, 11, 72),
+    (365, 4, 15.1, 18.5, 12, 70),
+    (410, 3, 14.2, 19, 13, 70),
+    (420, 3, 13.9, 19.5, 13, 69),
+    (425, 2, 13.5, 19.5, 14, 68),
+    (430, 2, 13.2, 20, 14, 68),
+]
+FULL_GOALS = [("Kneel in the garden", 2)]
+FULL_DEFICITS = ["Poor single-leg balance", "Low walking endurance"]
+
+
 def seed_typical_client(
-    repo, today=TODAY, *, sessions=12, assessments=3, name=("Ann", "Lee"), client_id=None
+    repo,
+    today=TODAY,
+    *,
+    sessions=12,
+    assessments=3,
+    name=("Ann", "Lee"),
+    client_id=None,
+    full=False,
 ):
     """A 72-year-old woman after a total knee replacement: referral with ICD-10 codes, health
     history, goals, the post-TKR program with a payment, baseline + reassessments, attended
-    sessions (one cancelled, one with high blood pressure). Returns (client, provider, episode)."""
-    profile = PracticeProfile(
-        practitioner_name="Dana Reyes",
-        credentials="MS, ACSM-CEP",
-        business_name="Reyes Medical Exercise",
-        address="12 Elm Street\nSpringfield, IL 62701",
-        phone="(555) 123-4567",
-        email="dana@example.com",
-        npi="1234567893",
-    )
-    provider = ReferringProvider(
-        name="Dr. Maria Chen",
-        credentials="MD",
-        practice="Springfield Orthopaedics",
-        fax="(555) 987-6543",
-    )
+    sessions (one cancelled, one with high blood pressure). ``full``: the realistic battery of
+    10 measures, 4 goals and 4 deficits (``FULL_*``). Returns (client, provider, episode)."""
+    # The demo practice's post-TKR client (medex.demo), saved directly at fixed dates.
+    profile = PracticeProfile(**demo.PROFILE)
+    provider = ReferringProvider(**demo.PROVIDERS["chen"])
     client = Client(
-        first_name=name[0],
-        last_name=name[1],
-        date_of_birth=date(1952, 8, 1),
-        sex="female",
+        **{**demo.TKR_CLIENT, "first_name": name[0], "last_name": name[1]},
         provider_id=provider.id,
         status="active",
         **({"id": client_id} if client_id else {}),
@@ -114,55 +136,48 @@ def seed_typical_client(
         client_id=client.id,
         provider_id=provider.id,
         referred_on=FIRST - timedelta(days=10),
-        diagnoses=[
-            {"code": "Z96.651", "description": "Presence of right artificial knee joint"},
-            {"code": "M17.11", "description": "Unilateral primary osteoarthritis, right knee"},
-        ],
-        reason="Post-PT reconditioning after right TKR",
-        precautions="No kneeling; no impact loading",
-        requested_frequency="2 sessions a week",
-        requested_duration="12 weeks",
+        diagnoses=demo.TKR_DIAGNOSES,
+        **demo.TKR_REFERRAL,
         physician_follow_up=FIRST + timedelta(days=90),
     )
-    history = HealthHistory(
-        client_id=client.id,
-        conditions=[{"name": "Hypertension"}],
-        surgeries=[{"name": "Right total knee replacement", "performed_on": "2024-10-01"}],
-        medications=[{"name": "Metoprolol", "dose": "25 mg", "frequency": "daily"}],
-    )
+    history = HealthHistory(client_id=client.id, **demo.TKR_HISTORY)
     goals = Goals(
         client_id=client.id,
         recorded_on=FIRST,
         activities=[
-            {"activity": "Climb the stairs at home", "score": 4},
-            {"activity": "Walk to the shops", "score": 5},
-            {"activity": "Get up from a low chair", "score": 3},
+            {"activity": a, "score": n} for a, n in [*demo.TKR_GOALS, *(FULL_GOALS if full else [])]
         ],
-        deficits=["Reduced knee strength", "Slow gait"],
+        deficits=[*demo.TKR_DEFICITS, *(FULL_DEFICITS if full else [])],
     )
     run(repo.save(profile, provider, client, referral, history, goals))
-    result, ep = run(
-        start_episode(repo, client.id, default_program("post_tkr").id, FIRST.isoformat(), today)
+    ep = run(
+        start_episode(
+            repo,
+            StartEpisode(
+                client_id=client.id,
+                today=today,
+                program_id=default_program("post_tkr").id,
+                start_date=FIRST.isoformat(),
+            ),
+        )
     )
-    assert result.ok, result.errors
-    values = [(14.2, 8, 0.78, 38), (12.1, 10, 0.92, 45), (10.4, 12, 1.05, 52)]
-    values += [(9.8, 13, 1.1, 56), (9.5, 13, 1.12, 58), (9.2, 14, 1.15, 60)]
     for i in range(assessments):
-        tug, chair, gait, lefs = values[i]
         data = {
             "client_id": client.id,
             "episode_id": ep.id,
             "kind": "baseline" if i == 0 else "reassessment",
             "assessed_on": (FIRST + timedelta(days=i * 30)).isoformat(),
             "measurements": [
-                {"measure_id": "tug", "value": tug},
-                {"measure_id": "chair_stand_30s", "value": chair},
-                {"measure_id": "gait_speed", "value": gait},
-                {"measure_id": "lefs", "value": lefs},
+                {"measure_id": m, "value": v}
+                for m, v in zip(demo.TKR_MEASURES, demo.TKR_VALUES[i], strict=True)
+            ]
+            + [
+                {"measure_id": m, "value": v}
+                for m, v in zip(FULL_MEASURES, FULL_VALUES[i], strict=True)
+                if full
             ],
         }
-        ok, _a = run(record_assessment(repo, data, today))
-        assert ok.ok, ok.errors
+        run(record_assessment(repo, RecordAssessment(**data, today=today)))
     lib = starter_library()
     logs = []
     for i in range(sessions):
@@ -222,23 +237,9 @@ def seed_report_client(
     cancelled, one with a blood-pressure stop) and ``assessments`` assessments of the program's
     measures, saved directly (no services). Returns (client id, today)."""
     today = FIRST + timedelta(days=(sessions * 7) // 2 + 1)
-    profile = PracticeProfile(
-        practitioner_name="Dana Reyes",
-        credentials="MS, ACSM-CEP",
-        business_name="Reyes Medical Exercise",
-        address="12 Elm Street\nSpringfield, IL 62701",
-        phone="(555) 123-4567",
-        email="dana@example.com",
-    )
-    provider = ReferringProvider(name="Dr. Maria Chen", credentials="MD", fax="(555) 987-6543")
-    client = Client(
-        first_name="Ann",
-        last_name="Lee",
-        date_of_birth=date(1952, 8, 1),
-        sex="female",
-        provider_id=provider.id,
-        status="active",
-    )
+    profile = PracticeProfile(**demo.PROFILE)
+    provider = ReferringProvider(**demo.PROVIDERS["chen"])
+    client = Client(**demo.TKR_CLIENT, provider_id=provider.id, status="active")
     referral = Referral(
         client_id=client.id,
         provider_id=provider.id,
@@ -389,7 +390,7 @@ def full_intake(app):
             },
         )
     )
-    form = {f"parq_{k}": "no" for k in clients_screen.PARQ_PAGE1_LABELS}
+    form = {f"parq_{k}": "no" for k in PARQ_PAGE1_LABELS}
     form.update(
         client_id=client.id,
         parq_heart_condition_or_high_bp="yes",
@@ -399,6 +400,7 @@ def full_intake(app):
         acsm_has_diabetes="1",
         acsm_symptomatic="no",
         acsm_desired_intensity="moderate",
+        screened_on="2026-03-02",  # a clearance received after it counts
     )
     run(app.dispatch("save-screening", form))
     return provider, client
@@ -463,3 +465,13 @@ def draft(day=10, **kw) -> SessionLog:
     )
     data.update(kw)
     return SessionLog(**data)
+
+
+# -- the demo practice (the same seed the app's "Try it with a demo practice" builds) --------
+
+
+def seed_demo_practice(repo, today=TODAY, signer=None, render_document=None):
+    """The demo practice of the app's first run, dated relative to ``today``."""
+    return run(
+        demo.build_demo_practice(repo, today, signer=signer, render_document=render_document)
+    )

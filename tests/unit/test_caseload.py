@@ -25,7 +25,7 @@ from medex.intake import Diagnosis
 from medex.repository import InMemoryRepository
 from medex.services.caseload import caseload_entries, caseload_report, provider_caseload
 from medex.services.documents import gather
-from medex.services.outcomes import client_outcomes, discharge_episode
+from medex.services.outcomes import DischargeEpisode, client_outcomes, discharge_episode
 from tests.support.aio import run
 from tests.support.seeders import TODAY, seed_typical_client
 
@@ -189,8 +189,17 @@ def test_entries_one_per_client_with_their_provider_and_program(two_clients):
 
 def test_discharged_program_counts_as_discharged(two_clients):
     repo, ann, _p, ep, *_ = two_clients
-    result, _ = run(discharge_episode(repo, ep.id, TODAY.isoformat(), "client_request", TODAY))
-    assert result.ok, result.errors
+    run(
+        discharge_episode(
+            repo,
+            DischargeEpisode(
+                episode_id=ep.id,
+                discharge_date=TODAY.isoformat(),
+                discharge_reason="client_request",
+                today=TODAY,
+            ),
+        )
+    )
     (entry,) = [e for e in run(caseload_entries(repo, TODAY)) if e.client_id == ann.id]
     assert entry.status == "discharged" and entry.criteria in ("met", "not_met", "unknown")
     report = run(caseload_report(repo, TODAY, by="program"))

@@ -14,7 +14,7 @@ import pytest
 from medex.documents import SPECS, Communication, DocKind, SentDocument
 from medex.inert import inert_html
 from medex.intake import Client
-from medex.services.outcomes import record_assessment
+from medex.services.outcomes import RecordAssessment, record_assessment
 from tests.support.aio import run
 from tests.support.pages import Elements, FormData
 from tests.support.screens import documents_app, form, html, open_doc, send
@@ -123,8 +123,7 @@ def test_a_sent_document_reopens_identically_after_the_records_change(app):
         "assessed_on": (TODAY - timedelta(days=1)).isoformat(),
         "measurements": [{"measure_id": "tug", "value": 8.1}],
     }
-    result, _a = run(record_assessment(app.repo, data, TODAY))
-    assert result.ok, result.errors
+    run(record_assessment(app.repo, RecordAssessment(**data, today=TODAY)))
     run(app.repo.save(renamed))
     after = html(app, f"#/document?id={doc.id}")
     assert after == before

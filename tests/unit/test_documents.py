@@ -21,8 +21,12 @@ from medex.documents import (
     scope_check,
     view_model,
 )
+from medex.forms import Refused
 from medex.repository import InMemoryRepository
 from medex.services.documents import (
+    MarkAcknowledged,
+    MarkSent,
+    SaveDocumentSettings,
     documents_dashboard,
     gather,
     mark_acknowledged,
@@ -232,8 +236,9 @@ def test_superbill_icd10_from_referral_fees_and_payments(seeded):
     )
     vm = view_model(inp)
     bill = vm["bill"]
-    assert len(bill["lines"]) == 11  # 12 booked, 1 cancelled
-    assert bill["total"] == "$935.00" and bill["paid"] == "$450.00" and bill["balance"] == "$485.00"
+    # 12 booked, 1 cancelled, 1 stopped for high blood pressure (not billed by default)
+    assert len(bill["lines"]) == 10
+    assert bill["total"] == "$850.00" and bill["paid"] == "$450.00" and bill["balance"] == "$400.00"
     assert bill["payments"][0]["method"] == "HSA/FSA"
     assert bill["npi"] == "1234567893"
     assert "do not bill therapy CPT codes" in bill["cpt_note"]
@@ -268,19 +273,30 @@ def test_mark_sent_stores_an_immutable_snapshot_and_log_entry(seeded):
     repo, client, provider, _e = seeded
     vm = view_model(run(gather(repo, DocKind.PROGRESS_REPORT, TODAY, client_id=client.id)))
     html = "<article>as sent</article>"
-    result = run(mark_sent(repo, vm, html, channel="fax", sent_on="2025-03-20", today=TODAY))
-    assert result.ok, result.errors
-    doc = run(repo.get(SentDocument, result.document.id))
+    sent, logged = run(
+        mark_sent(
+            repo, MarkSent(document=vm, html=html, channel="fax", sent_on="2025-03-20", today=TODAY)
+        )
+    )
+    doc = run(repo.get(SentDocument, sent.id))
     assert doc.html == html and doc.data == vm and doc.provider_id == provider.id
     with pytest.raises(ValidationError):
         doc.html = "changed"  # frozen
     tampered = {**doc.model_dump(mode="json"), "html": "<article>edited</article>"}
     with pytest.raises(ValidationError, match="changed since it was sent"):
         SentDocument.model_validate(tampered)
-    comm = run(repo.get(Communication, result.communication.id))
+    comm = run(repo.get(Communication, logged.id))
     assert (comm.status, comm.channel, comm.sent_on) == ("sent", "fax", TODAY)
-    err, acked = run(mark_acknowledged(repo, comm.id, "2025-03-20", TODAY))
-    assert err == "" and acked.status == "acknowledged"
+    early = MarkAcknowledged(communication_id=comm.id, on="2025-03-21", today=TODAY)
+    with pytest.raises(Refused) as exc:
+        run(mark_acknowledged(repo, early))
+    assert exc.value.errors == {"acknowledged_on": "The date acknowledged cannot be in the future"}
+    acked = run(
+        mark_acknowledged(
+            repo, MarkAcknowledged(communication_id=comm.id, on="2025-03-20", today=TODAY)
+        )
+    )
+    assert acked.status == "acknowledged"
     with pytest.raises(ValueError, match="Only a sent document"):
         acknowledge(acked, TODAY)
 
@@ -288,8 +304,10 @@ def test_mark_sent_stores_an_immutable_snapshot_and_log_entry(seeded):
 def test_mark_sent_needs_channel_and_a_past_date(seeded):
     repo, client, _p, _e = seeded
     vm = view_model(run(gather(repo, DocKind.INTRO_LETTER, TODAY, client_id=client.id)))
-    r = run(mark_sent(repo, vm, "<p>x</p>", channel="", sent_on="2025-03-21", today=TODAY))
-    assert r.errors == {
+    command = MarkSent(document=vm, html="<p>x</p>", sent_on="2025-03-21", today=TODAY)
+    with pytest.raises(Refused) as exc:
+        run(mark_sent(repo, command))
+    assert exc.value.errors == {
         "channel": "Choose how it was sent",
         "sent_on": "The date sent cannot be in the future",
     }
@@ -322,32 +340,28 @@ def test_dashboard_lists_owed_documents_and_drops_them_once_sent(seeded):
     intro = next(i for i in items if i.title.startswith("Introductory letter"))
     assert "Dr. Maria Chen, MD" in intro.title and "overdue since Jan 7, 2025" in intro.title
     vm = view_model(run(gather(repo, DocKind.INTRO_LETTER, TODAY, client_id=client.id)))
-    run(mark_sent(repo, vm, "<p>x</p>", channel="email", sent_on=TODAY.isoformat(), today=TODAY))
+    sent = MarkSent(
+        document=vm, html="<p>x</p>", channel="email", sent_on=TODAY.isoformat(), today=TODAY
+    )
+    run(mark_sent(repo, sent))
     assert DocKind.INTRO_LETTER not in {o.kind for o in run(owed_documents(repo, TODAY))}
 
 
 def test_document_settings_round_trip():
     repo = InMemoryRepository()
-    form = {
-        "paper": "a4",
-        "scope_statement": "We are exercise professionals and do not diagnose.",
-        "scope_words": "treat: no\ncure",
-        "cpt_code": "97110",
-        "service_description": "Exercise session",
-    }
-    result, saved = run(save_settings(repo, form))
-    assert (
-        result.ok
-        and saved.paper == "a4"
-        and [w.stem for w in saved.scope_words]
-        == [
-            "treat",
-            "cure",
-        ]
+    form = SaveDocumentSettings(
+        paper="a4",
+        scope_statement="We are exercise professionals and do not diagnose.",
+        scope_words="treat: no\ncure",
+        cpt_code="97110",
+        service_description="Exercise session",
     )
+    saved = run(save_settings(repo, form))
+    assert saved.paper == "a4" and [w.stem for w in saved.scope_words] == ["treat", "cure"]
     assert saved.show_npi_on_superbill is False
-    bad, _ = run(save_settings(repo, {**form, "cpt_code": "9711"}))
-    assert bad.errors == {
+    with pytest.raises(Refused) as exc:
+        run(save_settings(repo, form.model_copy(update={"cpt_code": "9711"})))
+    assert exc.value.errors == {
         "cpt_code": "A CPT code is 5 characters, e.g. 97110 (leave blank for none)"
     }
 

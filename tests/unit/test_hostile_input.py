@@ -204,6 +204,11 @@ NOT_SWEPT = {
     "custom_measures.short_name",
     "documents.data",
     "documents.title",
+    "exercise_pictures.data_url",  # made by the device from a picked image
+    "home_program_prints.content_sha256",
+    "home_program_prints.program",  # the program as printed (swept in home_programs)
+    "home_programs.exercises.drawing",  # the starter library's key
+    "home_programs.exercises.key",
     "health_histories.conditions.icd10",
     "programs.notes",
     "session_logs.action_taken",

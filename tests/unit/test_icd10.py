@@ -18,8 +18,11 @@ from medex.icd10 import (
     Icd10Code,
     Icd10Index,
     canonical_code,
+    lay_codes,
+    lay_words,
     normalize_code,
 )
+from medex.icd10_terms import LAY_TERMS
 from tests.support.seeders import FIXTURE, FIXTURE_LINES
 
 
@@ -254,16 +257,19 @@ def test_search_words_match_word_starts_only(index):
 
 
 def test_search_shorter_description_first(index):
+    """After the everyday-word match ("hypertension" means essential hypertension, I10)."""
     assert codes(index.search("hypertension")) == [
+        "I10",  # the code practitioners mean by "hypertension"
         "K76.6",  # "Portal hypertension" (19)
         "I1A.0",  # "Resistant hypertension" (22)
-        "I10",  # "Essential (primary) hypertension" (32)
     ]
+    # A word beyond the everyday name: descriptions with every word first, then the usual code.
+    assert codes(index.search("resistant hypertension")) == ["I1A.0", "I10"]
 
 
 def test_search_ignores_punctuation_in_the_query(index):
     assert codes(index.search("(primary) hypertension")) == ["I10"]
-    assert codes(index.search("type 2 diabetes")) == ["E11.65", "E11.9", "E11"]
+    assert codes(index.search("type 2 diabetes mellitus with")) == ["E11.65", "E11.9"]
 
 
 @pytest.mark.parametrize("typed", ["sezary", "Sézary", "SEZARY disease"])
@@ -391,3 +397,101 @@ def test_diagnosis_is_replaced_not_edited():
 def test_diagnosis_round_trips_through_json(index):
     diagnosis = Diagnosis.model_validate({"code": "M17"}, context={ICD10_CONTEXT_KEY: index})
     assert Diagnosis.model_validate(diagnosis.model_dump(mode="json")) == diagnosis
+
+
+# -- everyday words (lay terms) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed", ["knee replacement", "Total knee replacement", "TKR", "knee repl", "artificial knee"]
+)
+def test_search_everyday_words_for_a_knee_replacement(index, typed):
+    """No description says "replacement": the lay term finds the artificial-knee codes."""
+    assert codes(index.search(typed))[0] == "Z96.651"
+
+
+def test_search_everyday_words_list_billable_codes_before_categories(index):
+    found = index.search("type 2 diabetes")
+    assert codes(found)[:2] == ["E11.9", "E11.65"]  # the usual code first, then by use
+    flags = [c.billable for c in found]
+    assert flags == sorted(flags, reverse=True)  # no category above a billable code
+
+
+def test_search_linking_words_are_ignored(index):
+    """'of' is not in "Unilateral primary osteoarthritis, right knee"; it must still match."""
+    found = codes(index.search("osteoarthritis of knee"))
+    assert "M17.11" in found and "M17.12" in found
+    assert found.index("M17.11") < found.index("M17")  # billable one-sided before the parent
+
+
+def test_search_a_linking_word_alone_still_searches(index):
+    assert "M17" in codes(index.search("of knee"))
+
+
+def test_search_code_prefix_still_first(index):
+    assert codes(index.search("Z96.65")) == ["Z96.65", "Z96.651"]
+    assert codes(index.search("E11"))[0] == "E11"
+
+
+@pytest.mark.parametrize(
+    ("words", "first"),
+    [
+        (["knee", "replacement"], "Z96.651"),
+        (["hip", "replacement"], "Z96.641"),
+        (["thr"], "Z96.641"),
+        (["heart", "attack"], "I25.2"),
+        (["mi"], "I25.2"),
+        (["stroke"], "I69.30"),
+        (["cva"], "I69.30"),
+        (["low", "back", "pain"], "M54.50"),
+        (["back", "pain"], "M54.50"),
+        (["type", "2", "diabetes"], "E11.9"),
+        (["t2dm"], "E11.9"),
+        (["parkinsons"], "G20.A1"),
+        (["parkinson"], "G20.A1"),
+        (["copd"], "J44.9"),
+        (["osteoporosis"], "M81.0"),
+        (["falls"], "Z91.81"),
+        (["history", "falling"], "Z91.81"),
+    ],
+)
+def test_lay_codes_for_the_common_referral_conditions(words, first):
+    assert lay_codes(words)[0] == first
+
+
+def test_lay_codes_knee_replacement_includes_aftercare():
+    assert lay_codes(["knee", "replacement"]) == [
+        "Z96.651",
+        "Z96.652",
+        "Z96.653",
+        "Z96.659",
+        "Z47.1",
+    ]
+
+
+def test_lay_codes_the_most_specific_condition_wins():
+    """'type 2 diabetes' names type 2 diabetes, not every diabetes: no type 1 code."""
+    assert "E10.9" not in lay_codes(["type", "2", "diabetes"])
+    assert "E10.9" in lay_codes(["diabetes"])
+
+
+@pytest.mark.parametrize("words", [["knee"], ["heart"], ["pain"], ["k"], ["he"], [], ["zzz"]])
+def test_lay_codes_need_the_whole_name(words):
+    """One word of a two-word name is not enough; a partial last word needs 3 letters."""
+    assert lay_codes(words) == []
+
+
+def test_lay_codes_extra_words_still_match_and_are_counted():
+    assert lay_codes(["right", "knee", "replacement"])[0] == "Z96.651"
+    assert lay_words(["right", "knee", "replacement"]) == 2
+    assert lay_words(["knee", "replacement"]) == 2
+
+
+def test_every_lay_phrase_is_in_search_form():
+    for phrases, found in LAY_TERMS:
+        assert found, phrases
+        for phrase in phrases:
+            assert phrase == " ".join(phrase.split()) == phrase.lower()
+            assert phrase.replace(" ", "").isalnum() and phrase.isascii()
+        for code in found:
+            assert canonical_code(code) == code

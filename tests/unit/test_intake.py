@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from medex.forms import field_errors
+from medex.forms import Refused, field_errors
 from medex.health import HealthHistory
 from medex.icd10 import Diagnosis, Icd10Index
 from medex.intake import (
@@ -30,8 +30,22 @@ from medex.navigation import Screen
 from medex.repository import InMemoryRepository
 from medex.screening import AcsmScreeningInputs, Clearance, ScreeningRecord
 from medex.services.intake import (
+    PARQ_KEYS,
+    AcsmAnswers,
+    ChangeStatus,
+    ChosenDiagnosis,
     ClientFile,
     ClientIndex,
+    MedicationRow,
+    PsfsEntry,
+    RecordReferral,
+    RecordScreening,
+    SaveClient,
+    SaveGoals,
+    SaveHealthHistory,
+    SaveProvider,
+    SignConsent,
+    SurgeryRow,
     add_diagnosis,
     change_status,
     intake_dashboard_items,
@@ -128,10 +142,11 @@ def test_provider_npi_valid_with_spaces_and_optional():
 
 def test_save_provider_edit_keeps_id_and_creation_time():
     repo = InMemoryRepository()
-    result, first = run(save_provider(repo, {"name": "Maria Chen"}))
-    assert result.ok
-    result, second = run(
-        save_provider(repo, {"name": "Maria Chen", "fax": "555 111 2222"}, first.id)
+    first = run(save_provider(repo, SaveProvider(name="Maria Chen")))
+    second = run(
+        save_provider(
+            repo, SaveProvider(provider_id=first.id, name="Maria Chen", fax="555 111 2222")
+        )
     )
     assert (second.id, second.created_at) == (first.id, first.created_at)
     assert len(run(repo.list(ReferringProvider))) == 1
@@ -139,10 +154,28 @@ def test_save_provider_edit_keeps_id_and_creation_time():
 
 def test_save_provider_refuses_bad_fax_and_stores_nothing():
     repo = InMemoryRepository()
-    result, saved = run(save_provider(repo, {"name": "Maria Chen", "fax": "12"}))
-    assert saved is None and "at least 7 digits" in result.errors["fax"]
-    assert result.values["fax"] == "12"
+    with pytest.raises(Refused) as exc:
+        run(save_provider(repo, SaveProvider(name="Maria Chen", fax="12")))
+    assert "at least 7 digits" in exc.value.errors["fax"]
     assert run(repo.list(ReferringProvider)) == []
+
+
+def test_a_rule_over_two_fields_is_refused_next_to_the_field_to_fix():
+    repo = InMemoryRepository()
+    command = SaveClient(
+        today=TODAY,
+        first_name="Ana",
+        last_name="López",
+        date_of_birth="1958-03-10",
+        sex="female",
+        emergency_contact_name="Luis",
+    )
+    with pytest.raises(Refused) as exc:
+        run(save_client(repo, command))
+    assert exc.value.errors == {
+        "emergency_contact_phone": "Add a phone number for the emergency contact"
+    }
+    assert run(repo.list(Client)) == []
 
 
 # -- status transitions -----------------------------------------------------------------------
@@ -179,25 +212,39 @@ def test_activation_refused_while_clearance_outstanding_then_allowed():
     )
     clearance = Clearance(client_id=c.id, requested_on=TODAY)
     run(repo.save(c, screening, clearance))
-    ok, message, _ = run(change_status(repo, c, ClientStatus.ACTIVE, TODAY))
-    assert not ok and "has not been received" in message
+    activate = ChangeStatus(client_id=c.id, status=ClientStatus.ACTIVE, today=TODAY)
+    with pytest.raises(Refused) as exc:
+        run(change_status(repo, activate))
+    assert "has not been received" in exc.value.errors["status"]
     run(repo.save(clearance.model_copy(update={"received_on": TODAY})))
-    ok, _, updated = run(change_status(repo, c, ClientStatus.ACTIVE, TODAY))
-    assert ok and updated.status is ClientStatus.ACTIVE
+    updated = run(change_status(repo, activate))
+    assert updated.status is ClientStatus.ACTIVE
+    assert run(repo.get(Client, c.id)).status is ClientStatus.ACTIVE
+
+
+def test_a_transition_the_table_forbids_is_refused_on_the_status():
+    repo = InMemoryRepository()
+    c = client(status="discharged")
+    run(repo.save(c))
+    with pytest.raises(Refused) as exc:
+        run(change_status(repo, ChangeStatus(client_id=c.id, status="active", today=TODAY)))
+    assert "cannot be made active" in exc.value.errors["status"]
 
 
 def test_save_client_edit_keeps_status_and_provider():
     repo = InMemoryRepository()
     c = client(status="active", provider_id="p1")
     run(repo.save(c))
-    form = {
-        "first_name": "Ana",
-        "last_name": "Lopez",
-        "date_of_birth": "1958-03-10",
-        "sex": "female",
-    }
-    result, saved = run(save_client(repo, form, TODAY, c.id))
-    assert result.ok and saved.status is ClientStatus.ACTIVE and saved.provider_id == "p1"
+    command = SaveClient(
+        client_id=c.id,
+        today=TODAY,
+        first_name="Ana",
+        last_name="Lopez",
+        date_of_birth="1958-03-10",
+        sex="female",
+    )
+    saved = run(save_client(repo, command))
+    assert saved.status is ClientStatus.ACTIVE and saved.provider_id == "p1"
 
 
 # -- referrals --------------------------------------------------------------------------------
@@ -244,17 +291,23 @@ def test_record_referral_checks_codes_against_the_index_and_points_client_at_pro
     repo = InMemoryRepository()
     index = Icd10Index.from_text(FIXTURE)
     c = client()
-    _, provider = run(save_provider(repo, {"name": "Maria Chen"}))
+    provider = run(save_provider(repo, SaveProvider(name="Maria Chen")))
     run(repo.save(c))
-    form = {"provider_id": provider.id, "referred_on": "2026-03-01"}
-    result, _ = run(
-        record_referral(repo, c, form, [{"code": "M17.99", "description": ""}], TODAY, index)
-    )
-    assert not result.ok and "'M17.99' is not an ICD-10-CM code" in result.errors["diagnoses"]
-    result, saved = run(
-        record_referral(repo, c, form, [{"code": "M17.11", "description": ""}], TODAY, index)
-    )
-    assert result.ok
+
+    def command(code: str) -> RecordReferral:
+        return RecordReferral(
+            client_id=c.id,
+            today=TODAY,
+            provider_id=provider.id,
+            referred_on="2026-03-01",
+            diagnoses=[ChosenDiagnosis(code=code)],
+        )
+
+    with pytest.raises(Refused) as exc:
+        run(record_referral(repo, command("M17.99"), index))
+    assert "'M17.99' is not an ICD-10-CM code" in exc.value.errors["diagnoses"]
+    assert run(repo.list(Referral)) == []
+    saved = run(record_referral(repo, command("M17.11"), index))
     assert saved.diagnoses[0] == Diagnosis(
         code="M17.11", description="Unilateral primary osteoarthritis, right knee", billable=True
     )
@@ -264,9 +317,17 @@ def test_record_referral_checks_codes_against_the_index_and_points_client_at_pro
 def test_record_referral_refuses_a_provider_no_longer_in_the_directory():
     repo = InMemoryRepository()
     c = client()
-    form = {"provider_id": "gone", "referred_on": "2026-03-01"}
-    result, _ = run(record_referral(repo, c, form, [{"code": "I10", "description": ""}], TODAY))
-    assert "no longer in the directory" in result.errors["provider_id"]
+    run(repo.save(c))
+    command = RecordReferral(
+        client_id=c.id,
+        today=TODAY,
+        provider_id="gone",
+        referred_on="2026-03-01",
+        diagnoses=[ChosenDiagnosis(code="I10")],
+    )
+    with pytest.raises(Refused) as exc:
+        run(record_referral(repo, command))
+    assert "no longer in the directory" in exc.value.errors["provider_id"]
 
 
 def test_add_diagnosis_warns_for_categories_and_refuses_unknown_and_duplicates():
@@ -282,41 +343,48 @@ def test_add_diagnosis_warns_for_categories_and_refuses_unknown_and_duplicates()
 # -- health history, screening, goals ---------------------------------------------------------
 
 
-def test_health_history_rows_map_errors_back_to_their_fields():
+def test_health_history_refusals_name_the_row_and_its_field():
     repo = InMemoryRepository()
     c = client()
-    form = {"med_name_0": "Atenolol", "surg_name_0": "Knee", "surg_performed_on_0": "2027-01-01"}
-    result, _ = run(save_health_history(repo, c, form, TODAY))
-    assert result.errors == {"surg_performed_on_0": "A surgery date cannot be in the future"}
-    form["surg_performed_on_0"] = "2019-01-01"
-    form.update(med_name_1="", med_dose_1="")  # a blank row is dropped
-    result, history = run(save_health_history(repo, c, form, TODAY))
-    assert result.ok and history.hr_response_altered and len(history.medications) == 1
-
-
-def screening_form(**extra):
-    form = {
-        "parq_heart_condition_or_high_bp": "no",
-        "parq_chest_pain": "no",
-        "parq_dizziness_or_fainting": "no",
-        "parq_other_chronic_condition": "no",
-        "parq_chronic_condition_medication": "no",
-        "parq_bone_joint_soft_tissue": "no",
-        "parq_supervised_activity_only": "no",
-        "acsm_exercises_regularly": "no",
-        "acsm_known_cmr_disease": "no",
-        "acsm_symptomatic": "no",
-        "acsm_desired_intensity": "moderate",
+    run(repo.save(c))
+    command = SaveHealthHistory(
+        client_id=c.id,
+        today=TODAY,
+        medications=[MedicationRow(name="Atenolol")],
+        surgeries=[SurgeryRow(name="Knee", performed_on="2027-01-01")],
+    )
+    with pytest.raises(Refused) as exc:
+        run(save_health_history(repo, command))
+    assert exc.value.errors == {
+        "surgeries.0.performed_on": "A surgery date cannot be in the future"
     }
-    return {**form, **extra}
+    assert run(repo.list(HealthHistory)) == []
+    command.surgeries[0].performed_on = "2019-01-01"
+    history = run(save_health_history(repo, command))
+    assert history.hr_response_altered and len(history.medications) == 1
+
+
+def screening(c: Client, **acsm) -> RecordScreening:
+    answers = {
+        "exercises_regularly": False,
+        "known_cmr_disease": False,
+        "symptomatic": False,
+        "desired_intensity": "moderate",
+    }
+    return RecordScreening(
+        client_id=c.id,
+        today=TODAY,
+        parq=dict.fromkeys(PARQ_KEYS, False),
+        acsm=AcsmAnswers(**{**answers, **acsm}),
+    )
 
 
 def test_screening_not_needing_clearance_keeps_client_referred_without_request():
     repo = InMemoryRepository()
     c = client()
     run(repo.save(c))
-    result, record = run(save_screening(repo, c, screening_form(), TODAY))
-    assert result.ok and not record.outcome.needs_clearance
+    record = run(save_screening(repo, screening(c)))
+    assert not record.outcome.needs_clearance and record.screened_on == TODAY
     assert run(repo.list(Clearance)) == []
     assert run(repo.get(Client, c.id)).status is ClientStatus.REFERRED
 
@@ -325,9 +393,9 @@ def test_screening_needing_clearance_opens_a_request_and_sets_pending():
     repo = InMemoryRepository()
     c = client()
     run(repo.save(c))
-    form = screening_form(acsm_symptomatic="yes", symptom_ankle_oedema="1")
-    result, record = run(save_screening(repo, c, form, TODAY))
-    assert result.ok and record.outcome.needs_clearance
+    command = screening(c, symptomatic=True, symptoms=["ankle_oedema", "not_a_symptom"])
+    record = run(save_screening(repo, command))
+    assert record.outcome.needs_clearance
     assert record.acsm.symptoms == ["ankle_oedema"]
     (clearance,) = run(repo.list(Clearance))
     assert clearance.requested_on == TODAY and clearance.received_on is None
@@ -337,8 +405,29 @@ def test_screening_needing_clearance_opens_a_request_and_sets_pending():
 def test_screening_inconsistent_answers_are_explained():
     repo = InMemoryRepository()
     c = client()
-    result, _ = run(save_screening(repo, c, screening_form(acsm_has_diabetes="1"), TODAY))
-    assert "diabetes is a known metabolic disease" in result.errors["screening"]
+    run(repo.save(c))
+    with pytest.raises(Refused) as exc:
+        run(save_screening(repo, screening(c, has_diabetes=True)))
+    assert "diabetes is a known metabolic disease" in exc.value.errors["screening"]
+
+
+def test_screening_refuses_unanswered_questions_one_by_one_and_a_future_date():
+    repo = InMemoryRepository()
+    c = client()
+    run(repo.save(c))
+    command = screening(c, symptomatic=None, desired_intensity="")
+    command.parq["chest_pain"] = None
+    with pytest.raises(Refused) as exc:
+        run(save_screening(repo, command))
+    assert exc.value.errors == {
+        "parq.chest_pain": "Answer Yes or No",
+        "acsm.symptomatic": "Answer Yes or No",
+        "acsm.desired_intensity": "Choose the intensity the client wants to reach",
+    }
+    with pytest.raises(Refused) as exc:
+        run(save_screening(repo, screening(c).model_copy(update={"screened_on": "2026-03-11"})))
+    assert exc.value.errors == {"screened_on": "The screening date cannot be in the future"}
+    assert run(repo.list(ScreeningRecord)) == []
 
 
 @pytest.mark.parametrize(("count", "ok"), [(2, False), (3, True), (5, True)])
@@ -362,12 +451,33 @@ def test_psfs_six_activities_cannot_be_entered():
 @pytest.mark.parametrize(("score", "ok"), [("-1", False), ("0", True), ("10", True), ("11", False)])
 def test_psfs_scores_are_0_to_10(score, ok):
     repo = InMemoryRepository()
-    form = {f"psfs_activity_{i}": f"Task {i}" for i in range(3)}
-    form.update({f"psfs_score_{i}": "5" for i in range(3)}, psfs_score_0=score)
-    result, _ = run(save_goals(repo, client(), form, TODAY))
-    assert result.ok is ok
-    if not ok:
-        assert "psfs_score_0" in result.errors
+    c = client()
+    run(repo.save(c))
+    entries = [PsfsEntry(activity=f"Task {i}", score="5") for i in range(3)]
+    entries[0].score = score
+    command = SaveGoals(client_id=c.id, today=TODAY, activities=entries)
+    if ok:
+        assert run(save_goals(repo, command)).activities[0].score == int(score)
+    else:
+        with pytest.raises(Refused) as exc:
+            run(save_goals(repo, command))
+        assert set(exc.value.errors) == {"activities.0.score"}
+
+
+def test_psfs_refusals_name_the_form_line_blank_lines_counted():
+    repo = InMemoryRepository()
+    c = client()
+    run(repo.save(c))
+    entries = [
+        PsfsEntry(activity="Stairs", score="4"),
+        PsfsEntry(),  # a blank line, skipped
+        PsfsEntry(activity="Walk", score="12"),
+        PsfsEntry(score="3"),
+        PsfsEntry(activity="Garden", score="6"),
+    ]
+    with pytest.raises(Refused) as exc:
+        run(save_goals(repo, SaveGoals(client_id=c.id, today=TODAY, activities=entries)))
+    assert set(exc.value.errors) == {"activities.2.score", "activities.3.activity"}
 
 
 def test_deficits_are_one_a_line_blank_lines_dropped():
@@ -403,14 +513,24 @@ def test_consent_texts_fill_in_the_practice_name():
 def test_sign_consent_needs_agreement_and_a_typed_name():
     repo = InMemoryRepository()
     c = client()
-    result, _ = run(sign_consent(repo, c, ConsentKind.AUTHORISATION, {}, "Reyes", TODAY))
-    assert set(result.errors) == {"agree", "signed_name"}
-    result, consent = run(
-        sign_consent(
-            repo, c, ConsentKind.AUTHORISATION, {"agree": "1", "signed_name": "Ana"}, "Reyes", TODAY
-        )
+    run(repo.save(c))
+    command = SignConsent(
+        client_id=c.id, kind=ConsentKind.AUTHORISATION, today=TODAY, practice_name="Reyes"
     )
-    assert result.ok and consent.signed_on == TODAY and "Reyes" in consent.text
+    with pytest.raises(Refused) as exc:
+        run(sign_consent(repo, command))
+    assert set(exc.value.errors) == {"agree", "signed_name"}
+    signed = command.model_copy(update={"agree": True, "signed_name": "Ana"})
+    consent = run(sign_consent(repo, signed))
+    assert consent.signed_on == TODAY and "Reyes" in consent.text
+
+
+def test_a_use_case_for_a_client_no_longer_on_file_is_refused():
+    repo = InMemoryRepository()
+    command = SaveGoals(client_id=client().id, today=TODAY)
+    with pytest.raises(Refused) as exc:
+        run(save_goals(repo, command))
+    assert exc.value.errors == {"__all__": "This client could not be found."}
 
 
 # -- search -----------------------------------------------------------------------------------

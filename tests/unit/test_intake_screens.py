@@ -10,6 +10,7 @@ from app import clock, core, icd10_picker
 from medex.health import HR_BLUNTED_ADVICE
 from medex.icd10 import Icd10Index
 from medex.intake import Client, ClientStatus, Consent, Referral, ReferringProvider
+from medex.programs import default_program
 from medex.repository import InMemoryRepository
 from medex.screening import Clearance, ScreeningRecord
 from tests.support.aio import run
@@ -18,6 +19,7 @@ from tests.support.pages import Elements
 from tests.support.seeders import FIXTURE, GOOD, add_client, add_provider, full_intake
 
 TODAY = date(2026, 3, 10)
+TKR_ID = default_program("post_tkr").id
 
 
 @pytest.fixture
@@ -176,8 +178,11 @@ def test_clearance_received_unblocks_activation_and_dashboard(app):
     assert "Medical clearance pending: Ana López" in home
     assert "1 client(s) not ready for a first session" in home
     app.navigate(f"#/client?id={client.id}&section=details")
+    # Activation is not a button: it follows the start of a program or a signed session.
+    assert "Make active" not in html(app, f"#/client?id={client.id}&section=details")
     run(app.dispatch("client-status", {"client_id": client.id, "status": "active"}))
-    assert "has not been received" in app.state.flash
+    assert "status follows their care" in app.state.flash
+    assert run(app.repo.get(Client, client.id)).status is ClientStatus.PENDING_CLEARANCE
     run(
         app.dispatch(
             "save-clearance",
@@ -185,7 +190,8 @@ def test_clearance_received_unblocks_activation_and_dashboard(app):
         )
     )
     assert run(app.repo.get(Client, client.id)).status is ClientStatus.REFERRED
-    run(app.dispatch("client-status", {"client_id": client.id, "status": "active"}))
+    start = {"client_id": client.id, "program_id": TKR_ID, "start_date": TODAY.isoformat()}
+    run(app.dispatch("start-program", start))
     assert run(app.repo.get(Client, client.id)).status is ClientStatus.ACTIVE
 
 

@@ -199,11 +199,20 @@ def test_questionnaire_items_are_short_labels_with_the_published_ranges(
 
 
 def test_licensed_instruments_carry_only_numbered_item_labels():
-    """QuickDASH and LEFS item topics would paraphrase the instrument: numbers only."""
-    for measure_id in ("quickdash", "lefs"):
-        for i, item in enumerate(get_measure(measure_id).items, start=1):
-            assert item.label == f"item {i}"
+    """QuickDASH needs a licence: its item topics would paraphrase it, so numbers only."""
+    for i, item in enumerate(get_measure("quickdash").items, start=1):
+        assert item.label == f"item {i}"
     assert "Category B" in get_measure("quickdash").licence_note
+
+
+def test_lefs_items_are_labelled_with_their_activity_in_the_published_order():
+    """The practitioner scores each box knowing which activity it is (Binkley 1999 order)."""
+    labels = [item.label for item in get_measure("lefs").items]
+    assert len(labels) == 20 and len(set(labels)) == 20
+    assert labels[0] == "work, housework or school"
+    assert labels[10:13] == ["walking 2 blocks", "walking a mile", "up or down 10 stairs"]
+    assert labels[-1] == "rolling over in bed"
+    assert all(not label.startswith("item") for label in labels)
 
 
 def test_mdc_and_mcid_are_separate_fields():
@@ -318,7 +327,7 @@ def test_gait_speed_decade_means_are_reference_values_not_ranges():
 
 
 @pytest.mark.parametrize(
-    "measure_id", ["tug", "single_leg_stance", "grip_strength", "six_minute_walk", "quickdash"]
+    "measure_id", ["single_leg_stance", "grip_strength", "six_minute_walk", "quickdash"]
 )
 def test_unconfirmed_norms_are_left_out(measure_id):
     assert get_measure(measure_id).norms == ()

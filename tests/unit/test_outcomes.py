@@ -123,8 +123,10 @@ def test_no_norm_without_age_or_sex_for_sex_specific_tables():
 
 
 def test_no_norm_for_measures_without_confirmed_tables():
-    r = norm_band("tug", 9.0, 72, "female")
+    r = norm_band("single_leg_stance", 9.0, 72, "female")
     assert r.status == "no_norm" and r.sentence == "No published norm on file."
+    # The TUG age norm (Bohannon 2006) starts at 60: younger clients have none.
+    assert norm_band("tug", 9.0, 59, "female").status == "no_norm"
 
 
 def test_norm_sentence_names_band_range_and_source():
@@ -204,7 +206,10 @@ def test_gait_speed_shows_reference_mean_but_never_classifies():
     assert r.status == "no_norm"
     assert r.reference is not None and r.reference.value == 1.13
     assert "mean for women 70–79 is 1.13 m/s" in r.sentence
-    assert norm_band("gait_speed", 0.9, 90, "female").reference is None
+    # The paper's oldest stratum is 80–99 (confirmed abstract), not 80–89.
+    assert norm_band("gait_speed", 0.9, 90, "female").reference.value == 0.94
+    assert norm_band("gait_speed", 0.9, 99, "male").reference.value == 0.97
+    assert norm_band("gait_speed", 0.9, 100, "female").reference is None
 
 
 def test_six_minute_walk_reference_mean_for_55_to_75():
@@ -637,7 +642,8 @@ def test_interpret_flags_and_notes_for_latest_value():
     row = interpret("tug", [("2024-01-01", 14.2)], 80, "male")
     assert row.change is None and row.previous is None and row.baseline_norm is None
     assert [f.meaning for f in row.flags] == ["At risk for falling"]
-    assert row.norm.status == "no_norm"
+    # 14.2 s is above 12.7 s, Bohannon 2006's upper limit for ages 80–99.
+    assert row.norm.status == "below" and row.norm.words == "Slower than average for age"
 
 
 def test_interpret_two_assessments_has_no_since_previous():

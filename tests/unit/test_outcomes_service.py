@@ -3,13 +3,19 @@ discharge and the progress-report data."""
 
 from datetime import date
 
+import pytest
+
 from medex.assessments import Assessment
+from medex.forms import Refused
 from medex.intake import Client, ClientStatus
 from medex.programs import Episode, default_program
 from medex.repository import InMemoryRepository, StorageFullError
 from medex.services.outcomes import (
+    DischargeEpisode,
+    RecordAssessment,
+    RecordPayment,
+    StartEpisode,
     client_outcomes,
-    discharge_client_after_program,
     discharge_episode,
     list_programs,
     reassessment_dashboard,
@@ -32,8 +38,11 @@ def setup():
 
 
 def _start(repo, client, when="2025-01-06"):
-    result, ep = run(start_episode(repo, client.id, TKR.id, when, TODAY))
-    assert result.ok, result.errors
+    ep = run(
+        start_episode(
+            repo, StartEpisode(client_id=client.id, program_id=TKR.id, start_date=when, today=TODAY)
+        )
+    )
     return ep
 
 
@@ -50,9 +59,7 @@ def _assess(repo, client, ep, when, tug, chair, gait, lefs, kind="reassessment")
             {"measure_id": "lefs", "value": lefs},
         ],
     }
-    result, a = run(record_assessment(repo, data, TODAY))
-    assert result.ok, result.errors
-    return a
+    return run(record_assessment(repo, RecordAssessment(**data, today=TODAY)))
 
 
 def test_record_assessment_saves_and_reports_field_errors():
@@ -62,20 +69,21 @@ def test_record_assessment_saves_and_reports_field_errors():
         "assessed_on": "2025-05-01",
         "measurements": [{"measure_id": "tug", "value": "abc"}],
     }
-    result, a = run(record_assessment(repo, bad, TODAY))
-    assert not result.ok and a is None
-    assert result.errors == {"measurements.0.value": "Enter a number for Timed Up and Go"}
+    with pytest.raises(Refused) as exc:
+        run(record_assessment(repo, RecordAssessment(**bad, today=TODAY)))
+    assert exc.value.errors == {"measurements.0.value": "Enter a number for Timed Up and Go"}
     assert repo.writes == 1  # only the client saved in setup
     good = {**bad, "measurements": [{"measure_id": "tug", "value": "9.8"}]}
-    result, a = run(record_assessment(repo, good, TODAY))
-    assert result.ok and run(repo.get(Assessment, a.id)).measurements[0].value == 9.8
+    a = run(record_assessment(repo, RecordAssessment(**good, today=TODAY)))
+    assert run(repo.get(Assessment, a.id)).measurements[0].value == 9.8
 
 
 def test_assessment_before_birth_refused():
     repo, client = setup()
     data = {"client_id": client.id, "assessed_on": "1950-01-01", "vitals": {"resting_hr": 70}}
-    result, _ = run(record_assessment(repo, data, TODAY))
-    assert result.errors == {
+    with pytest.raises(Refused) as exc:
+        run(record_assessment(repo, RecordAssessment(**data, today=TODAY)))
+    assert exc.value.errors == {
         "assessed_on": "The assessment date cannot be before the client's date of birth"
     }
 
@@ -91,16 +99,18 @@ def test_second_baseline_in_an_episode_refused():
         "assessed_on": "2025-01-07",
         "measurements": [{"measure_id": "tug", "value": 13}],
     }
-    result, _ = run(record_assessment(repo, data, TODAY))
-    assert "already has a baseline" in result.errors["kind"]
+    with pytest.raises(Refused) as exc:
+        run(record_assessment(repo, RecordAssessment(**data, today=TODAY)))
+    assert "already has a baseline" in exc.value.errors["kind"]
 
 
-def test_storage_full_reported_and_nothing_saved():
+def test_storage_full_is_the_repository_s_refusal_and_nothing_is_saved():
     repo, client = setup()
     repo.fail_next_write = StorageFullError()
     data = {"client_id": client.id, "assessed_on": "2025-05-01", "vitals": {"resting_hr": 70}}
-    result, a = run(record_assessment(repo, data, TODAY))
-    assert not result.ok and a is None and "out of storage" in result.errors["__all__"]
+    with pytest.raises(StorageFullError):
+        run(record_assessment(repo, RecordAssessment(**data, today=TODAY)))
+    assert run(repo.list(Assessment)) == []
 
 
 def test_start_episode_snapshots_the_template_and_refuses_a_second_active_one():
@@ -108,8 +118,16 @@ def test_start_episode_snapshots_the_template_and_refuses_a_second_active_one():
     ep = _start(repo, client)
     assert ep.program.name == "Post total knee replacement"
     assert ep.program.discharge_criteria == TKR.discharge_criteria
-    result, second = run(start_episode(repo, client.id, TKR.id, "2025-02-01", TODAY))
-    assert second is None and "already on the program" in result.errors["program_id"]
+    with pytest.raises(Refused) as exc:
+        run(
+            start_episode(
+                repo,
+                StartEpisode(
+                    client_id=client.id, program_id=TKR.id, start_date="2025-02-01", today=TODAY
+                ),
+            )
+        )
+    assert "already on the program" in exc.value.errors["program_id"]
 
 
 def test_list_programs_defaults_replaced_by_saved_edits():
@@ -121,19 +139,21 @@ def test_list_programs_defaults_replaced_by_saved_edits():
     assert progs[TKR.id].price_cents == 150000 and len(progs) == 7
 
 
+def _pay(repo, ep, paid_on, amount, **kw):
+    return run(
+        record_payment(
+            repo,
+            RecordPayment(episode_id=ep.id, today=TODAY, paid_on=paid_on, amount=amount, **kw),
+        )
+    )
+
+
 def test_record_payment_totals():
     repo, client = setup()
     ep = _start(repo, client)
-    result, ep = run(
-        record_payment(
-            repo, ep.id, {"paid_on": "2025-01-06", "amount": "600", "method": "card"}, TODAY
-        )
-    )
-    assert result.ok
-    result, ep = run(
-        record_payment(repo, ep.id, {"paid_on": "2025-02-06", "amount": "$250.50"}, TODAY)
-    )
-    assert result.ok and ep.paid_cents == 85050
+    _pay(repo, ep, "2025-01-06", "600", method="card")
+    ep = _pay(repo, ep, "2025-02-06", "$250.50")
+    assert ep.paid_cents == 85050
     stored = run(repo.get(Episode, ep.id))
     assert [p.amount_cents for p in stored.payments] == [60000, 25050]
 
@@ -141,10 +161,58 @@ def test_record_payment_totals():
 def test_record_payment_errors_next_to_the_field():
     repo, client = setup()
     ep = _start(repo, client)
-    result, _ = run(record_payment(repo, ep.id, {"paid_on": "2025-01-06", "amount": "-5"}, TODAY))
-    assert result.errors == {"amount": "An amount cannot be negative"}
-    result, _ = run(record_payment(repo, ep.id, {"paid_on": "2025-07-01", "amount": "5"}, TODAY))
-    assert result.errors == {"paid_on": "A payment date cannot be in the future"}
+    with pytest.raises(Refused) as exc:
+        _pay(repo, ep, "2025-01-06", "-5")
+    assert exc.value.errors == {"amount": "An amount cannot be negative"}
+    with pytest.raises(Refused) as exc:
+        _pay(repo, ep, "2025-07-01", "5")
+    assert exc.value.errors == {"paid_on": "A payment date cannot be in the future"}
+    assert run(repo.get(Episode, ep.id)).payments == []  # nothing written
+
+
+def test_payments_and_refunds_after_discharge_settle_the_balance():
+    """The package is $1,500; $1,000 paid during the program, the rest after discharge, then
+    $100 refunded for a session not given."""
+    repo, client = setup()
+    run(repo.save(TKR.model_copy(update={"price_cents": 150000})))
+    ep = _start(repo, client)
+    assert ep.program.price_cents == 150000
+    _pay(repo, ep, "2025-01-06", "1000")
+    run(
+        discharge_episode(
+            repo,
+            DischargeEpisode(
+                episode_id=ep.id,
+                discharge_date="2025-03-02",
+                discharge_reason="client_request",
+                today=TODAY,
+            ),
+        )
+    )
+    ep = _pay(repo, ep, "2025-03-10", "500", method="check", reference="1043")
+    assert not ep.is_active and ep.balance_cents == 0
+    ep = _pay(repo, ep, "2025-03-12", "100", kind="refund")
+    assert ep.paid_cents == 140000 and ep.balance_cents == 10000
+    assert ep.payments[-1].is_refund and ep.payments[-1].amount_text == "-$100.00"
+
+
+def test_a_refund_cannot_exceed_what_was_paid():
+    repo, client = setup()
+    ep = _start(repo, client)
+    _pay(repo, ep, "2025-01-06", "200")
+    with pytest.raises(Refused) as exc:
+        _pay(repo, ep, "2025-01-07", "200.01", kind="refund")
+    assert exc.value.errors == {
+        "amount": "A refund cannot be more than what has been paid ($200.00)"
+    }
+    assert run(repo.get(Episode, ep.id)).paid_cents == 20000
+
+
+def test_payment_on_a_missing_program_is_refused():
+    repo, _client = setup()
+    with pytest.raises(Refused) as exc:
+        run(record_payment(repo, RecordPayment(episode_id="nope", today=TODAY, amount="5")))
+    assert exc.value.errors == {"__all__": "This program no longer exists"}
 
 
 def test_client_outcomes_rows_criteria_due_and_sessions():
@@ -184,16 +252,58 @@ def test_discharge_refused_when_criteria_not_met_unless_another_reason():
     ep = _start(repo, client)
     _assess(repo, client, ep, "2025-01-06", 14.0, 8, 0.8, 40, kind="baseline")
     _assess(repo, client, ep, "2025-02-17", 11.5, 11, 1.0, 46)
-    result, done = run(discharge_episode(repo, ep.id, "2025-03-01", "criteria_met", TODAY))
-    assert done is None and "1 not yet met" in result.errors["discharge_reason"]
-    result, done = run(discharge_episode(repo, ep.id, "2025-03-01", None, TODAY))
-    assert result.errors == {"discharge_reason": "Choose the reason for discharge"}
-    result, done = run(discharge_episode(repo, ep.id, "2025-03-01", "other", TODAY))
-    assert result.errors == {"discharge_note": "Describe the reason for discharge"}
-    result, done = run(
-        discharge_episode(repo, ep.id, "2025-03-01", "other", TODAY, note="Moved away")
+    with pytest.raises(Refused) as exc:
+        run(
+            discharge_episode(
+                repo,
+                DischargeEpisode(
+                    episode_id=ep.id,
+                    discharge_date="2025-03-01",
+                    discharge_reason="criteria_met",
+                    today=TODAY,
+                ),
+            )
+        )
+    assert "1 not yet met" in exc.value.errors["discharge_reason"]
+    with pytest.raises(Refused) as exc:
+        run(
+            discharge_episode(
+                repo,
+                DischargeEpisode(
+                    episode_id=ep.id,
+                    discharge_date="2025-03-01",
+                    discharge_reason=None,
+                    today=TODAY,
+                ),
+            )
+        )
+    assert exc.value.errors == {"discharge_reason": "Choose the reason for discharge"}
+    with pytest.raises(Refused) as exc:
+        run(
+            discharge_episode(
+                repo,
+                DischargeEpisode(
+                    episode_id=ep.id,
+                    discharge_date="2025-03-01",
+                    discharge_reason="other",
+                    today=TODAY,
+                ),
+            )
+        )
+    assert exc.value.errors == {"discharge_note": "Describe the reason for discharge"}
+    done = run(
+        discharge_episode(
+            repo,
+            DischargeEpisode(
+                episode_id=ep.id,
+                discharge_date="2025-03-01",
+                discharge_reason="other",
+                today=TODAY,
+                discharge_note="Moved away",
+            ),
+        )
     )
-    assert result.ok and done.status == "discharged"
+    assert done.status == "discharged"
     assert done.discharge_reason_text == "Other: Moved away"
 
 
@@ -202,24 +312,56 @@ def test_discharge_when_criteria_met():
     ep = _start(repo, client)
     _assess(repo, client, ep, "2025-01-06", 14.0, 8, 0.8, 40, kind="baseline")
     _assess(repo, client, ep, "2025-03-31", 10.2, 12, 1.1, 52, kind="discharge")
-    result, _ = run(discharge_episode(repo, ep.id, "2025-03-31", "criteria_met", TODAY))
-    assert result.ok, result.errors
+    run(
+        discharge_episode(
+            repo,
+            DischargeEpisode(
+                episode_id=ep.id,
+                discharge_date="2025-03-31",
+                discharge_reason="criteria_met",
+                today=TODAY,
+            ),
+        )
+    )
     assert run(repo.get(Episode, ep.id)).discharge_reason == "criteria_met"
-    result, _ = run(discharge_episode(repo, ep.id, "2025-04-01", "client_request", TODAY))
-    assert result.errors == {"__all__": "This program is already discharged"}
+    with pytest.raises(Refused) as exc:
+        run(
+            discharge_episode(
+                repo,
+                DischargeEpisode(
+                    episode_id=ep.id,
+                    discharge_date="2025-04-01",
+                    discharge_reason="client_request",
+                    today=TODAY,
+                ),
+            )
+        )
+    assert exc.value.errors == {"__all__": "This program is already discharged"}
 
 
-def test_client_is_discharged_with_the_last_program_in_progress():
-    """A program still running keeps the client in care; ending it discharges them."""
+def test_status_follows_the_episode_in_the_same_save():
+    """Enrolment makes the client active and discharge discharges them, each in the one
+    transaction that saves the episode."""
     repo, client = setup()
+    assert client.status is ClientStatus.REFERRED
+    writes = repo.writes
     episode = _start(repo, client)
-    assert run(discharge_client_after_program(repo, client.id, TODAY)) == ""
-    assert run(repo.get(Client, client.id)).status is ClientStatus.REFERRED
-    run(discharge_episode(repo, episode.id, "2025-03-02", "client_request", TODAY))
-    message = run(discharge_client_after_program(repo, client.id, TODAY))
-    assert message == "Ann Lee is now discharged."
+    assert repo.writes == writes + 1
+    assert run(repo.get(Client, client.id)).status is ClientStatus.ACTIVE
+    writes = repo.writes
+    run(
+        discharge_episode(
+            repo,
+            DischargeEpisode(
+                episode_id=episode.id,
+                discharge_date="2025-03-02",
+                discharge_reason="client_request",
+                today=TODAY,
+            ),
+        )
+    )
+    assert repo.writes == writes + 1
     assert run(repo.get(Client, client.id)).status is ClientStatus.DISCHARGED
-    assert run(discharge_client_after_program(repo, client.id, TODAY)) == ""
 
 
 def test_reassessment_dashboard_lists_overdue_programs_only():

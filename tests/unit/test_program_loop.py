@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from medex.intake import Client
 from medex.programs import Episode, default_program, episode_on, in_episode
 from medex.repository import InMemoryRepository
-from medex.services.outcomes import client_outcomes, start_episode
+from medex.services.outcomes import StartEpisode, client_outcomes, start_episode
 from medex.services.sessions import save_draft_log, start_session
 from medex.session_logs import Attendance, SessionLog
 from tests.support.aio import run
@@ -55,10 +55,17 @@ def test_four_attended_sessions_are_four_sessions_used_of_the_package():
     repo = InMemoryRepository()
     client = Client(first_name="Ana", last_name="López", date_of_birth="1958-03-10", sex="female")
     run(repo.save(client))
-    result, ep = run(
-        start_episode(repo, client.id, default_program("post_tkr").id, START.isoformat(), START)
+    ep = run(
+        start_episode(
+            repo,
+            StartEpisode(
+                client_id=client.id,
+                program_id=default_program("post_tkr").id,
+                start_date=START.isoformat(),
+                today=START,
+            ),
+        )
     )
-    assert ep is not None, result
     for week in range(4):
         draft = run(start_session(repo, client.id, START + timedelta(days=7 * week)))
         assert draft.episode_id == ep.id  # the session belongs to the running episode

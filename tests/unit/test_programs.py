@@ -99,7 +99,9 @@ def test_criterion_must_use_a_program_measure():
     [
         ({"measure_id": "tug", "comparator": "<"}, "needs a comparison and a number"),
         ({"measure_id": "tug", "comparator": "<", "value": 400}, "outside the valid range"),
-        ({"measure_id": "tug", "kind": "norm", "norm": "within_norm"}, "no published norm"),
+        # Gait speed has reference means only, never a norm band (the TUG has one since
+        # Bohannon 2006 was encoded).
+        ({"measure_id": "gait_speed", "kind": "norm", "norm": "within_norm"}, "no published norm"),
         ({"measure_id": "tug", "kind": "mcid_improvement"}, "no MCID on file"),
         (
             {"measure_id": "tug", "kind": "no_flag", "flag_kind": "health_risk"},

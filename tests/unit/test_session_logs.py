@@ -411,6 +411,7 @@ CHANGES = {
     "symptoms": [Symptom.UNUSUAL_FATIGUE],
     "msk_red_flags": [MskRedFlag.HISTORY_OF_CANCER],
     "has_diabetes": True,
+    "bp_check_needed": True,
     "severe_hypo_last_24h": True,
     "pain": 3,
     "pain_previous": 1,
@@ -426,12 +427,15 @@ CHANGES = {
     "adverse_events": "x",
     "action_taken": "x",
     "plan_next": "x",
+    "home_program_days": 3,
     "safety_flags": [make_flag(FlagCode.PAIN_WORSE, "Pain 4/10 now, 2/10 last time")],
     "safety_override": SafetyOverride(
         flag_codes=frozenset({FlagCode.HYPERTENSIVE_CRISIS}), reason=REASON
     ),
     "clearance_status": "x",
     "clearance_override_reason": REASON,
+    "package_use": "not_counted",
+    "billing": "billed",
     "signature": None,
     "created_at": T0 - timedelta(days=1),
     "schema_version": 2,
@@ -781,8 +785,12 @@ def test_filter_logs_by_date_range_and_attendance_newest_first():
     ],
 )
 def test_unsigned_logs_are_listed_only_when_older_than_24_hours(age, listed):
+    """24 h after the session (10 March, 10:00 on the device's clock), not after the draft."""
     log = full_log(created_at=T0)
-    assert (unsigned_older_than([log], T0 + age) == [log]) is listed
+    session = datetime(2025, 3, 10, 10, 0)
+    assert (unsigned_older_than([log], T0 + age + timedelta(days=5), session + age) == [log]) is (
+        listed
+    )
 
 
 def test_signed_logs_never_show_as_unsigned():

@@ -145,8 +145,10 @@ def test_bp_210_over_100_shows_the_hard_stop_and_needs_action_and_reason(app):
     log = start(app, add_client(app))
     add_exercise(app, log, "Sit-to-stand")
     submit(app, log, pre_systolic_mmhg="210", pre_diastolic_mmhg="100", pre_heart_rate_bpm="70")
-    assert "stop flags: see Safety below" in app.state.flash
+    assert "Draft saved with 2 stop flags" in app.state.flash
+    assert app.state.flash.kind == "stop"  # the stop's colours, not a green confirmation
     page = html(app)
+    assert 'class="flash flash-stop"' in page and "stop-banner" in page
     flags = Elements(page).text["flags"]
     assert "Stop" in flags and "Do not exercise today" in flags
     assert 'name="action_taken"' in page and 'name="override_reason"' in page

@@ -1,15 +1,17 @@
 """Session-log services: one save per write, the lock on every path, clearance look-up,
 addenda, history and the exercise library."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from medex.exercises import Exercise, ExerciseCategory, starter_library
-from medex.repository import InMemoryRepository
+from medex.forms import Refused
+from medex.repository import InMemoryRepository, SignedRecordError
 from medex.safety import FlagCode, SafetyOverride, Vitals
 from medex.screening import Clearance
 from medex.services.sessions import (
+    AddAddendum,
     ClearanceContext,
     add_addendum,
     client_history,
@@ -73,6 +75,17 @@ def test_sign_is_one_write_signs_as_the_practitioner_and_locks():
     with pytest.raises(LockedLogError, match="already signed"):
         run(sign_session_log(repo, stored.model_copy(update={"signature": None, "pain": 5})))
     assert repo.writes == 2
+
+
+def test_changing_a_signed_log_is_the_storage_s_signed_record_refusal():
+    """The domain's lock and the storage's check are one refusal: the shell handles a
+    ``SignedRecordError`` (what was typed kept and listed), whichever of the two refused."""
+    repo = repo_with_client()
+    signed = run(sign_session_log(repo, draft(), now=T0))
+    with pytest.raises(SignedRecordError) as exc:
+        run(save_draft_log(repo, signed.model_copy(update={"pain": 5})))
+    assert (exc.value.store, exc.value.record_id) == (SessionLog.store, signed.id)
+    assert issubclass(SigningRefused, Refused)
 
 
 def test_an_identical_re_save_of_a_signed_log_writes_nothing():
@@ -166,7 +179,11 @@ def test_addendum_is_one_write_and_leaves_the_log_untouched():
     signed = run(sign_session_log(repo, draft(), now=T0))
     before = repo.stores["session_logs"][signed.id]
     a = run(
-        add_addendum(repo, signed.id, "Band row was 5 kg, not 4 kg.", now=T0 + timedelta(days=1))
+        add_addendum(
+            repo,
+            AddAddendum(log_id=signed.id, text="Band row was 5 kg, not 4 kg."),
+            now=T0 + timedelta(days=1),
+        )
     )
     assert repo.writes == 2
     assert repo.stores["session_logs"][signed.id] == before
@@ -180,9 +197,11 @@ def test_addendum_refused_for_a_draft_or_a_missing_log():
     repo = repo_with_client()
     log = run(save_draft_log(repo, draft()))
     with pytest.raises(ValueError, match="not signed yet"):
-        run(add_addendum(repo, log.id, "x"))
+        run(add_addendum(repo, AddAddendum(log_id=log.id, text="x")))
     with pytest.raises(ValueError, match="no longer exists"):
-        run(add_addendum(repo, "0b3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b", "x"))
+        run(
+            add_addendum(repo, AddAddendum(log_id="0b3f0c1e-2b4d-4e6f-8a1b-3c5d7e9f1a2b", text="x"))
+        )
 
 
 def test_client_history_timeline_filters_and_totals():
@@ -197,8 +216,16 @@ def test_client_history_timeline_filters_and_totals():
     )
     third = run(save_draft_log(repo, draft(day=7)))
     run(save_draft_log(repo, draft(day=7, client_id=OTHER)))
-    run(add_addendum(repo, first.id, "Second addendum", now=T0 + timedelta(days=2)))
-    run(add_addendum(repo, first.id, "First addendum", now=T0 + timedelta(days=1)))
+    run(
+        add_addendum(
+            repo, AddAddendum(log_id=first.id, text="Second addendum"), now=T0 + timedelta(days=2)
+        )
+    )
+    run(
+        add_addendum(
+            repo, AddAddendum(log_id=first.id, text="First addendum"), now=T0 + timedelta(days=1)
+        )
+    )
 
     h = run(client_history(repo, CLIENT, planned=4, verify=True))
     assert [e.log.session_date.day for e in h.entries] == [7, 5, 3]
@@ -230,9 +257,14 @@ def test_start_session_prefills_from_the_latest_attended_session_before_the_date
 
 def test_unsigned_dashboard_lists_old_drafts():
     repo = repo_with_client()
-    run(save_draft_log(repo, draft()))
-    assert run(unsigned_logs_dashboard(repo, T0 + timedelta(hours=24))) == []
-    items = run(unsigned_logs_dashboard(repo, T0 + timedelta(hours=25), {CLIENT: "Ana Lopez"}))
+    run(save_draft_log(repo, draft()))  # the session: 10 March 10:00 (device time)
+    local = datetime(2025, 3, 11, 10, 0)
+    assert run(unsigned_logs_dashboard(repo, T0, local_now=local)) == []
+    items = run(
+        unsigned_logs_dashboard(
+            repo, T0, {CLIENT: "Ana Lopez"}, local_now=local + timedelta(minutes=1)
+        )
+    )
     assert [i.title for i in items] == ["Unsigned session log: Ana Lopez, 2025-03-10"]
 
 

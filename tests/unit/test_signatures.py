@@ -15,9 +15,14 @@ from medex.backup import checksum_of, make_backup, parse_backup
 from medex.intake import Client, ConsentKind
 from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
-from medex.services.intake import check_consent_signatures, sign_consent
-from medex.services.practice import save_practice_profile
-from medex.services.sessions import add_addendum, check_log_signatures, sign_session_log
+from medex.services.intake import SignConsent, check_consent_signatures, sign_consent
+from medex.services.practice import SaveProfile, save_practice_profile
+from medex.services.sessions import (
+    AddAddendum,
+    add_addendum,
+    check_log_signatures,
+    sign_session_log,
+)
 from medex.services.signatures import check_backup_signature, sign_backup
 from medex.session_logs import (
     SIGNING_KIND,
@@ -231,8 +236,7 @@ def test_verification_is_cached_by_record_and_hash_and_only_covers_what_is_shown
 
 def test_saving_the_practice_profile_keeps_its_signing_key():
     repo, signer, _ = signed_log()
-    result, profile = run(save_practice_profile(repo, {**GOOD, "phone": "555 123 4567"}))
-    assert result.ok
+    profile = run(save_practice_profile(repo, SaveProfile(**{**GOOD, "phone": "555 123 4567"})))
     assert profile.signing_key == SigningPublicKey(
         key_id=signer.current,
         spki=run(signer.sign_message("x"))["public_key"]["spki"],
@@ -293,7 +297,11 @@ def test_the_signed_view_of_a_log_from_another_practice_says_signed_elsewhere(ap
 
 def test_addenda_are_signed_with_the_key_and_checked_like_the_log(app):
     log = run(sign_session_log(app.repo, draft(), now=T0, signer=app.platform))
-    addendum = run(add_addendum(app.repo, log.id, "Knee sore that evening", signer=app.platform))
+    addendum = run(
+        add_addendum(
+            app.repo, AddAddendum(log_id=log.id, text="Knee sore that evening"), signer=app.platform
+        )
+    )
     assert addendum.key_id == app.platform.current
     html = page(app, log)
     assert 'data-check="verified"' in html
@@ -310,18 +318,21 @@ def test_addenda_are_signed_with_the_key_and_checked_like_the_log(app):
 
 def test_consents_are_signed_with_the_key_and_a_rewrite_shows_on_the_client_file(app):
     client = run(app.repo.get(Client, CLIENT))
-    result, consent = run(
+    consent = run(
         sign_consent(
             app.repo,
-            client,
-            ConsentKind.INFORMED_CONSENT,
-            {"signed_name": "Ana López", "agree": "1"},
-            "Reyes",
-            T0.date(),
+            SignConsent(
+                client_id=client.id,
+                kind=ConsentKind.INFORMED_CONSENT,
+                today=T0.date(),
+                practice_name="Reyes",
+                agree=True,
+                signed_name="Ana López",
+            ),
             signer=app.platform,
         )
     )
-    assert result.ok and consent.key_id == app.platform.current
+    assert consent.key_id == app.platform.current
     cache = VerificationCache()
     assert run(check_consent_signatures(app.platform, cache, [consent])) == {
         consent.id: SignatureCheck.VERIFIED
@@ -335,17 +346,22 @@ def test_consents_are_signed_with_the_key_and_a_rewrite_shows_on_the_client_file
     assert 'role="alert" id="consent-check-informed_consent" data-check="mismatch"' in html
     # A consent from another practice's backup; one from before signature keys.
     other = FakeSigner(b"another practice")
+    elsewhere = InMemoryRepository()
+    run(elsewhere.save(Client.model_validate(client.model_dump())))
     foreign = run(
         sign_consent(
-            InMemoryRepository(),
-            client,
-            ConsentKind.AUTHORISATION,
-            {"signed_name": "Ana López", "agree": "1"},
-            "Reyes",
-            T0.date(),
+            elsewhere,
+            SignConsent(
+                client_id=client.id,
+                kind=ConsentKind.AUTHORISATION,
+                today=T0.date(),
+                practice_name="Reyes",
+                agree=True,
+                signed_name="Ana López",
+            ),
             signer=other,
         )
-    )[1]
+    )
     app.repo.stores["consents"][foreign.id] = json.dumps(foreign.to_doc())
     html = run(app.html())
     assert 'id="consent-check-authorisation" data-check="foreign"' in html

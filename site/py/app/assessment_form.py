@@ -3,14 +3,14 @@
 Field names: ``m_<measure>_value``, ``m_<measure>_p_<protocol key>``, ``m_<measure>_i_<item
 key>`` (item grids), ``m_<measure>_h_<helper>`` (inputs a value is computed from, e.g. gait
 speed from the walk time: ``medex.measures.HELPER_INPUTS``), ``pick_<measure>`` (measures
-chosen), ``v_<vital>``. Errors from the service (``measurements.2.value``) are mapped back to
+chosen), ``v_<vital>``. Refusals of the service (``measurements.2.value``) are mapped back to
 the exact field::
 
-    entries, order, errors = measurements_from_form(data, customs)
-    ...
-    result, assessment = await record_assessment(repo, payload, day)
-    if not result.ok:
-        fail(app, name, data, map_errors(result.errors, order))
+    bound = bind_assessment(data, customs, client_id, episode_id, performed_by, day)
+    await record_assessment(repo, bound.command)   # Refused → refuse(..., bound.field)
+
+A value that cannot even be computed from its inputs (a walk time of 0 s, say) is refused by
+``bind_assessment`` itself, already with the form's field names.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from medex.assessments import Assessment
+from medex.forms import Refused
 from medex.measures import (
     CATALOGUE,
     HELPER_INPUTS,
@@ -28,8 +29,11 @@ from medex.measures import (
     ProtocolField,
     value_from_helpers,
 )
+from medex.services.assessment_entry import VITAL_IDS
+from medex.services.outcomes import RecordAssessment
 
-VITAL_IDS = ("resting_hr", "bp_systolic", "bp_diastolic")
+from .forms import Bound, text
+
 _ERR = re.compile(r"^measurements\.(\d+)(?:\.(\w+))?")
 
 
@@ -63,6 +67,19 @@ class MeasureInput:
     @property
     def field_key(self) -> str:
         return self.m.id.replace(":", "_").replace("-", "_")
+
+    @property
+    def placeholder(self) -> str:
+        """What the empty value field may be left blank for: its items, its stages, or the
+        inputs it is computed from (``HELPER_INPUTS``)."""
+        if self.m.items:
+            return "or items"
+        if self.m.id == "four_stage_balance":
+            return "from stages"
+        if self.m.id == "physical_activity":
+            return "days × minutes"
+        shorts = [h.short or h.label for h in HELPER_INPUTS.get(self.m.id, ())]
+        return "from " + "/".join(shorts) if shorts else ""
 
 
 def measure_input(m: MeasureDefinition, psfs_labels: list[str] | None = None) -> MeasureInput:
@@ -138,6 +155,8 @@ def entry_from_form(mi: MeasureInput, data: dict[str, Any]) -> tuple[dict | None
     stages = (
         [protocol.get(f"stage{i}_s") for i in range(1, 5)] if mi.id == "four_stage_balance" else []
     )
+    if mi.id == "physical_activity":  # the total is days × minutes
+        stages = [protocol.get("days_per_week"), protocol.get("minutes_per_day")]
     helpers = {name.rsplit("_h_", 1)[1]: data.get(name, "") for name, _l, _h in mi.helpers}
     entered = (
         not blank(value)
@@ -216,3 +235,42 @@ def vitals_from_form(data: dict[str, Any]) -> dict[str, Any] | None:
     }
     has_vitals = any(not blank(vitals[k]) for k in ("resting_hr", "systolic", "diastolic"))
     return vitals if has_vitals else None
+
+
+def bind_assessment(
+    data: dict[str, Any],
+    customs: dict,
+    client_id: str,
+    episode_id: str | None,
+    performed_by: str,
+    today: date,
+) -> Bound[RecordAssessment]:
+    """The assessment form → ``RecordAssessment`` (for the program in progress, if any).
+    Raises ``Refused`` (form field names) for a value that cannot be computed."""
+    entries, order, errors = measurements_from_form(data, customs)
+    if errors:
+        raise Refused(errors)
+    command = RecordAssessment(
+        client_id=client_id,
+        today=today,
+        episode_id=episode_id,
+        kind=text(data, "kind") or "baseline",
+        assessed_on=text(data, "assessed_on"),
+        performed_by=performed_by,
+        vitals=vitals_from_form(data),
+        measurements=entries,
+        notes=text(data, "notes"),
+    )
+    return Bound(command, lambda key: next(iter(map_errors({key: ""}, order))))
+
+
+def protocol_lines(m: MeasureDefinition | None, entry: Any) -> list[tuple[str, str]]:
+    """How a measurement was taken, as (label, value) lines: yes/no, numbers as typed."""
+    specs = {p.key: p.label for p in m.protocol} if m else {}
+
+    def shown(v: Any) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return number_text(v) if isinstance(v, float) else str(v)
+
+    return [(specs.get(k, k), shown(v)) for k, v in (entry.protocol.items() if entry else [])]

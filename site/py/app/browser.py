@@ -27,6 +27,8 @@ from medex.repository import (
 from medex.signing import KeyVerdict, SigningKeyError
 
 LOGO_MAX_PX = 600
+PHOTO_MAX_PX = 800  # an exercise photo, printed about 1.5 in wide
+PHOTO_QUALITY = 0.82
 
 
 # The facade calls that write: any of their failures that means full or failing storage
@@ -120,6 +122,7 @@ class IndexedDbRepository(AuditedRepository):
         """Drop cached records (of ``stores``, or all: on lock, nothing stays in memory)."""
         if stores is None:
             self._cache.clear()
+            self._last_loaded = False  # the audit chain too (another practice may be open now)
             super().forget()
             return
         for key in [k for k in self._cache if k[0] in stores]:
@@ -319,6 +322,10 @@ class BrowserPlatform:
     def print_page(self) -> None:
         js.window.print()
 
+    # -- which practice is open (js/store.js openPractice) -------------------------------------
+    async def open_practice(self, demo: bool) -> None:
+        await _call(medex_store.openPractice, demo)
+
     # -- practice signing key (js/signing.js; what is signed and concluded: medex.signing) -----
     async def sign_message(self, message: str) -> dict[str, Any]:
         from pyscript.js_modules import medex_signing
@@ -343,11 +350,21 @@ class BrowserPlatform:
         return bool(await medex_signing.resealKey())
 
 
+# A folding part marked ``data-keep-open`` stays as the person left it (open or folded) when
+# the screen re-renders: the server's ``open`` only sets how it first appears.
+_KEEP_OPEN = js.Function.new(
+    "attr",
+    "el",
+    "kind",
+    "return !(attr === 'open' && el.hasAttribute && el.hasAttribute('data-keep-open'));",
+)
+
+
 def patch(root, html: str) -> None:
-    """Morph the new HTML into the page so focus, caret and scroll survive a re-render."""
-    idiomorph.Idiomorph.morph(
-        root, html, to_js({"morphStyle": "innerHTML"}, dict_converter=js.Object.fromEntries)
-    )
+    """Morph the new HTML into the page so focus, caret, scroll and folded parts survive a
+    re-render."""
+    options = {"morphStyle": "innerHTML", "callbacks": {"beforeAttributeUpdated": _KEEP_OPEN}}
+    idiomorph.Idiomorph.morph(root, html, to_js(options, dict_converter=js.Object.fromEntries))
 
 
 def form_values(form) -> dict[str, Any]:
@@ -392,7 +409,8 @@ async def picked_texts(form) -> dict[str, str]:
 
 async def picked_images(form) -> dict[str, str]:
     """Images chosen in the form's ``input[type=file][data-image]`` fields, scaled down, as
-    ``{"<name>_data_url": "data:image/png;base64,…"}``; an unreadable file gives
+    ``{"<name>_data_url": "data:image/png;base64,…"}`` (a JPEG for ``data-image="photo"``,
+    a photo of an exercise); an unreadable file gives
     ``{"<name>_error": message}`` for the action to show next to its field."""
     found: dict[str, str] = {}
     for field in form.querySelectorAll("input[type=file][data-image]"):
@@ -400,9 +418,16 @@ async def picked_images(form) -> dict[str, str]:
             continue
         name = str(field.name)
         try:
-            found[f"{name}_data_url"] = str(
-                await medex_store.imageToDataUrl(field.files.item(0), LOGO_MAX_PX)
-            )
+            if str(field.dataset.image) == "photo":  # a photo of an exercise: JPEG
+                url = await medex_store.imageToDataUrl(
+                    field.files.item(0), PHOTO_MAX_PX, "image/jpeg", PHOTO_QUALITY
+                )
+                # Read once: the form keeps the photo (a hidden field) until it is saved, so
+                # the next submit does not store it again.
+                field.value = ""
+            else:
+                url = await medex_store.imageToDataUrl(field.files.item(0), LOGO_MAX_PX)
+            found[f"{name}_data_url"] = str(url)
         except JsException:
             found[f"{name}_error"] = "This image could not be read. Choose a PNG or JPEG file."
     return found

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from medex import APP_VERSION
+from medex.demo_marker import DEMO_META_KEY
 from medex.records import PracticeProfile
 from medex.repository import Repository
 from medex.services.practice import load_practice_profile
@@ -129,6 +130,12 @@ class Platform(Signer, Protocol):
         """Lock after ``minutes`` without use in any tab (0: never)."""
         ...
 
+    # -- which practice is open -------------------------------------------------------------
+    async def open_practice(self, demo: bool) -> None:
+        """Open the demo practice's own database (True), or the practice's records again
+        (False: the demo's database is deleted). The repository then reads and writes there."""
+        ...
+
     # -- the practice signing key ------------------------------------------------------------
     async def reseal_signing_key(self) -> bool:
         """After encryption was turned on or off: put the signing key in the form that fits
@@ -140,6 +147,18 @@ class Platform(Signer, Protocol):
 class FormState:
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+
+
+class Flash(str):
+    """A notice with a kind the page shows it in ("stop": a safety stop's colours, never the
+    green of a plain confirmation). A plain ``str`` flash is a confirmation."""
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str = "") -> Flash:
+        made = super().__new__(cls, text)
+        made.kind = kind
+        return made
 
 
 @dataclass
@@ -166,6 +185,8 @@ class State:
     # False until the shell has loaded what the first paint did not need (see screens/home).
     # Under CPython tests the App is warm from the start.
     warm: bool = True
+    # The demo practice is open (its own database, marked DEMO on every screen and printout).
+    demo: bool = False
 
 
 class App:
@@ -182,6 +203,7 @@ class App:
         """Everything the first screen needs; the rest is loaded by the screens that use it."""
         self.state.profile = await load_practice_profile(self.repo)
         self.state.storage = await self.platform.storage_info()
+        self.state.demo = bool(await self.repo.get_meta(DEMO_META_KEY))
 
     async def ask_persistent_storage(self) -> None:
         """Ask the browser once to keep the records even under storage pressure: from a

@@ -10,6 +10,10 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from medex.letters import local_time_text
+
+from . import clock
+
 
 def templates_dir() -> Path:
     here = Path(__file__).resolve().parent
@@ -23,6 +27,19 @@ def _date(value: date | datetime | str | None, fmt: str = "%b %-d, %Y") -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.strftime(fmt)
+
+
+def _local_time(moment: datetime | None) -> str:
+    """A stored UTC moment on the device's clock: "Mar 10, 2026 at 09:20 (UTC−5)"."""
+    if moment is None:
+        return ""
+    return local_time_text(moment, clock.utc_offset(moment))
+
+
+def _sentence(text: str | None) -> str:
+    """Typed text ending in exactly one full stop ("Stopped at 09:20." stays as it is)."""
+    text = (text or "").rstrip()
+    return text if not text or text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def _bytes(value: float | int | None) -> str:
@@ -59,6 +76,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["date"] = _date
+    env.filters["local_time"] = _local_time
+    env.filters["sentence"] = _sentence
     env.filters["bytes"] = _bytes
     env.filters["href"] = href
     env.globals["href"] = href

@@ -13,23 +13,43 @@ draft can never be restored into the row that took its place::
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 
-from medex.forms import field_errors
-from medex.heart_rate import RpeRating, RpeScale
-from medex.safety import BpPosition, Ketones, MskRedFlag, SafetyOverride, Symptom, Timing, Vitals
+from medex.exercises import CATEGORY_LABELS, Exercise
+from medex.forms import Refused, field_errors
+from medex.heart_rate import RPE_SCALE_LABELS, RpeRating, RpeScale
+from medex.safety import (
+    MSK_RED_FLAG_LABELS,
+    SEVERITY_LABELS,
+    SYMPTOM_LABELS,
+    BpPosition,
+    Ketones,
+    MskRedFlag,
+    SafetyOverride,
+    Symptom,
+    Timing,
+    Vitals,
+)
 from medex.session_logs import (
+    ASSISTANCE_LABELS,
+    ATTENDANCE_LABELS,
+    TOLERANCE_LABELS,
     Attendance,
     ExerciseEntry,
     SessionLog,
+    billed_as_service,
+    compute_flags,
+    counts_against_package,
     log_errors,
     override_needed,
     pre_exercise_hard_stops,
 )
 
 from .dosage_form import blank_to_none, dosage_values, map_dosage_errors, num_text, parse_dosage
+from .forms import form_errors
 
 POSITION_LABELS = {p.value: p.value.capitalize() for p in BpPosition}
 KETONE_LABELS = {k.value: k.value.capitalize() for k in Ketones}
@@ -93,6 +113,7 @@ def log_values(log: SessionLog) -> dict[str, Any]:
         "attendance": log.attendance.value,
         "pain": num_text(log.pain),
         "tolerance": log.tolerance.value if log.tolerance else "",
+        "home_program_days": num_text(log.home_program_days),
         "has_diabetes": log.has_diabetes,
         "severe_hypo_last_24h": log.severe_hypo_last_24h,
         "override_reason": log.safety_override.reason if log.safety_override else "",
@@ -190,7 +211,14 @@ def log_from_form(base: SessionLog, data: dict[str, Any]) -> tuple[SessionLog | 
         "msk_red_flags": _checked(data, "msk_", MskRedFlag),
         "target_hr_text": str(data.get("target_hr_text") or base.target_hr_text),
     }
-    for name in ("session_date", "start_time", "session_number", "pain", "tolerance"):
+    for name in (
+        "session_date",
+        "start_time",
+        "session_number",
+        "pain",
+        "tolerance",
+        "home_program_days",
+    ):
         value = blank_to_none(data.get(name))
         fields[name] = value
     if fields["session_date"] is None:
@@ -226,4 +254,130 @@ def log_from_form(base: SessionLog, data: dict[str, Any]) -> tuple[SessionLog | 
             errors["override_reason"] = next(iter(field_errors(exc).values()))
     if errors:
         return None, errors
-    return log, {}
+    return _with_package_choice(log, data), {}
+
+
+def typed_flags(base: SessionLog, data: dict[str, Any]) -> list:
+    """The safety flags of what is typed so far, while it is typed: the readings, symptoms,
+    warning signs and pain that read as valid, even when another field does not yet (the
+    domain's ``compute_flags`` decides, as on saving)."""
+    typed, _ = log_from_form(base, data)
+    if typed is not None:
+        return compute_flags(typed)
+    ignored: dict[str, str] = {}
+    during = _parse_vitals("dur_", Timing.DURING, data, ignored)
+    has_diabetes = bool(data.get("has_diabetes"))
+    try:
+        pain = int(str(data.get("pain") or "").strip())
+    except ValueError:
+        pain = None
+    update: dict[str, Any] = {
+        "pre_vitals": _parse_vitals("pre_", Timing.PRE, data, ignored),
+        "during_vitals": [during] if during else [],
+        "post_vitals": _parse_vitals("post_", Timing.POST, data, ignored),
+        "symptoms": _checked(data, "sym_", Symptom),
+        "symptoms_during": _checked(data, "symd_", Symptom),
+        "msk_red_flags": _checked(data, "msk_", MskRedFlag),
+        "has_diabetes": has_diabetes,
+        "severe_hypo_last_24h": bool(data.get("severe_hypo_last_24h")) and has_diabetes,
+        "pain": pain if pain is not None and 0 <= pain <= 10 else None,
+    }
+    return compute_flags(base.model_copy(update=update))
+
+
+def package_defaults(log: SessionLog) -> tuple[str, str]:
+    """(package_use, billing) as the form shows them: the stored choice, else the default
+    rule for this log's readings (a session stopped for safety counts but is not billed)."""
+    flagged = log.model_copy(update={"safety_flags": compute_flags(log)})
+    use = log.package_use or ("counted" if counts_against_package(flagged) else "not_counted")
+    billing = log.billing or ("billed" if billed_as_service(flagged) else "not_billed")
+    return use, billing
+
+
+def _with_package_choice(log: SessionLog, data: dict[str, Any]) -> SessionLog:
+    """Keep the practitioner's package/billing choice only when they changed what the form
+    showed (``package_shown`` / ``billing_shown``: the default when it was drawn), so an
+    untouched default keeps following the readings until the log is signed."""
+    plain = log.model_copy(update={"package_use": None, "billing": None})
+    if log.attendance is not Attendance.ATTENDED:
+        return plain
+    default_use, default_billing = package_defaults(plain)
+    use = str(data.get("package_use") or "")
+    billing = str(data.get("billing") or "")
+    use_shown = str(data.get("package_shown") or default_use)
+    billing_shown = str(data.get("billing_shown") or default_billing)
+    keep_use = use in ("counted", "not_counted") and use != use_shown and use != default_use
+    keep_billing = (
+        billing in ("billed", "not_billed")
+        and billing != billing_shown
+        and billing != default_billing
+    )
+    stored_use = log.package_use if use == use_shown else None
+    stored_billing = log.billing if billing == billing_shown else None
+    return log.model_copy(
+        update={
+            "package_use": use if keep_use else stored_use,
+            "billing": billing if keep_billing else stored_billing,
+        }
+    )
+
+
+_SIGN_FIELDS = {"safety_override": "override_reason", "signed_by": "__all__"}
+
+
+def sign_errors(exc: Refused) -> dict[str, str]:
+    """A refused signature's messages by form field: a log field's (``pre_vitals.heart_rate``
+    → ``pre_vitals``), the override reason, or the whole form for the signer's name."""
+    errors = form_errors(exc, lambda name: _SIGN_FIELDS.get(name, name.split(".")[0]))
+    if errors.get("__all__") == "Type your name to sign":
+        errors["__all__"] = "Set your name in Settings (practice profile) to sign logs."
+    return errors
+
+
+# -- the session screens' choices and filters -------------------------------------------------
+
+SESSION_LABELS: dict[str, dict[str, str]] = {
+    "attendance_labels": {a.value: label for a, label in ATTENDANCE_LABELS.items()},
+    "tolerance_labels": {t.value: label for t, label in TOLERANCE_LABELS.items()},
+    "assistance_labels": {a.value: label for a, label in ASSISTANCE_LABELS.items()},
+    "symptom_labels": {s.value: label for s, label in SYMPTOM_LABELS.items()},
+    # The form ticks and the flag name each warning sign in safety's own words.
+    "msk_labels": {s.value: label for s, label in MSK_RED_FLAG_LABELS.items()},
+    "severity_labels": {s.value: label for s, label in SEVERITY_LABELS.items()},
+    "rpe_scales": {s.value: label for s, label in RPE_SCALE_LABELS.items()},
+}
+
+
+def holds(values: dict[str, Any], errors: dict[str, str], prefix: str) -> bool:
+    """Whether a folded part of the form holds something (then it is shown open)."""
+    return any(k.startswith(prefix) and v for k, v in values.items()) or any(
+        k.startswith(prefix) for k in errors
+    )
+
+
+def library_groups(exercises: list[Exercise]) -> list[tuple[str, list[Exercise]]]:
+    """The exercise library by category, for the "add an exercise" list."""
+    groups: dict[str, list[Exercise]] = {}
+    for e in exercises:
+        groups.setdefault(CATEGORY_LABELS[e.category], []).append(e)
+    return list(groups.items())
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def history_filters(params: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The sessions timeline's filters: (as typed, for the form; as ``client_history``
+    takes them). A date or attendance that cannot be read filters nothing."""
+    typed = {k: params.get(k, "") for k in ("attendance", "from", "to")}
+    attendance = typed["attendance"] if typed["attendance"] in set(Attendance) else None
+    chosen = {
+        "date_from": _day(typed["from"]),
+        "date_to": _day(typed["to"]),
+        "attendance": Attendance(attendance) if attendance else None,
+    }
+    return typed, chosen

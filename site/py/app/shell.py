@@ -323,9 +323,28 @@ def on_click(event) -> None:
     _spawn(run_action(str(target.dataset.action), data))
 
 
+LIVE_DEBOUNCE_S = 0.35
+_live_task: asyncio.Future | None = None
+
+
 def on_input(event) -> None:
+    form = event.target.closest("form")
     if drafts is not None:
-        drafts.typed(event.target.closest("form"))
+        drafts.typed(form)
+    # A form with data-live="<action>" sends what is typed to that action once typing
+    # pauses (nothing is saved): e.g. the session form shows a safety stop while it is typed.
+    if not _absent(form) and str(form.getAttribute("data-live") or ""):
+        global _live_task
+        if _live_task is not None:
+            _live_task.cancel()
+        _live_task = asyncio.ensure_future(_live_check(form))
+
+
+async def _live_check(form) -> None:
+    await asyncio.sleep(LIVE_DEBOUNCE_S)
+    if not form.isConnected:
+        return
+    await run_action(str(form.getAttribute("data-live")), browser.form_values(form), form, False)
 
 
 def on_hashchange(event=None) -> None:

@@ -38,6 +38,7 @@ from .measures import (
     check_value,
     score,
     score_four_stage_balance,
+    score_physical_activity,
 )
 from .outcomes import Observation, ReportRow, interpret
 from .records import LongText, Record, RequiredText, Text
@@ -251,6 +252,16 @@ class MeasurementEntry(BaseModel):
                 stages.pop()
             if stages:
                 return score_four_stage_balance(stages).value
+        activity = [protocol.get("days_per_week"), protocol.get("minutes_per_day")]
+        if mid == "physical_activity" and any(v is not None for v in activity):
+            # Days × minutes (docs/clinical.md §4.5): the total follows what the client said.
+            computed = score_physical_activity(*activity).value
+            if value is not None and value != computed:
+                raise ValueError(
+                    f"{activity[0]:g} days × {activity[1]:g} min is {computed:g} min/week: "
+                    "correct the total, or leave it blank"
+                )
+            return computed
         if value is None:
             raise ValueError(f"Enter a value for {m.name}")
         x = check_value(m, value)

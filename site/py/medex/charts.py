@@ -72,12 +72,49 @@ def nice_ticks(lo: float, hi: float, count: int = 5, whole: bool = False) -> lis
     return ticks
 
 
+# A change looks as large as the axis makes it. The axis spans at least this many times the
+# measure's smallest important change (its MCID, else its MDC), and at least this share of
+# the values' size when no such change is on file: resting HR 62 → 60 bpm is then a small
+# step, not a cliff.
+SPAN_CHANGE_MULTIPLE = 4
+SPAN_SHARE_OF_VALUE = 0.2
+
+
+def minimum_span(m: MeasureDefinition, values: Iterable[float]) -> float:
+    """The least the y axis may span for ``m`` (never more than its valid range)."""
+    changes = [t.value for t in (*m.mcid, *m.mdc) if not t.alternate]
+    size = max((abs(v) for v in values), default=0.0)
+    span = SPAN_SHARE_OF_VALUE * size
+    if changes:
+        span = max(span, SPAN_CHANGE_MULTIPLE * min(changes))
+    if m.valid_min is not None and m.valid_max is not None:
+        span = min(span, m.valid_max - m.valid_min)
+    return span
+
+
+def _widen_to_minimum_span(
+    m: MeasureDefinition, lo: float, hi: float, values: list[float]
+) -> tuple[float, float]:
+    """lo..hi widened around its middle to the minimum span, kept inside the valid range."""
+    span = minimum_span(m, values)
+    if hi - lo >= span or span <= 0:
+        return lo, hi
+    mid = (lo + hi) / 2
+    new_lo, new_hi = mid - span / 2, mid + span / 2
+    if m.valid_min is not None and new_lo < m.valid_min:
+        new_lo, new_hi = m.valid_min, m.valid_min + span
+    if m.valid_max is not None and new_hi > m.valid_max:
+        new_lo, new_hi = m.valid_max - span, m.valid_max
+    return min(new_lo, lo), max(new_hi, hi)
+
+
 def _tick_label(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
 
 
 def _date_label(d: date, with_year: bool) -> str:
-    return f"{d.day} {MONTHS[d.month - 1]}" + (f" {d.year}" if with_year else "")
+    """'Jan 6' or 'Jan 6, 2025': the documents' one date format ("%b %-d, %Y")."""
+    return f"{MONTHS[d.month - 1]} {d.day}" + (f", {d.year}" if with_year else "")
 
 
 def _slug(text: str) -> str:
@@ -185,7 +222,10 @@ def measure_chart(
         nr = norm_band(m, obs[-1].value, a, s) if m.norms else None
         if nr is not None and nr.has_norm:
             band_lo, band_hi = nr.low, nr.high
-            band_text = f"Normal range|{nr.label or band_label(s, a, a)}"
+            # A one-sided published limit is labelled in its source's words (Bohannon 2006:
+            # "not slower than average for age"), a range as a normal range.
+            head = nr.band.not_worse_words.capitalize() if nr.band and nr.band.worse_words else ""
+            band_text = f"{head or 'Normal range'}|{nr.label or band_label(s, a, a)}"
     cutoffs = _cutoff_lines(m, a, s, conds)
 
     values = [o.value for o in obs]
@@ -194,10 +234,13 @@ def measure_chart(
     if not extent:
         extent = [m.valid_min or 0.0, m.valid_max if m.valid_max is not None else 1.0]
     lo, hi = min(extent), max(extent)
+    lo, hi = _widen_to_minimum_span(m, lo, hi, values)
     pad = (hi - lo) * 0.08 or (abs(hi) * 0.1 or 1.0)
     y_lo, y_hi = lo - pad, hi + pad
     if m.valid_min is not None and lo >= m.valid_min:
         y_lo = max(y_lo, m.valid_min)
+    if m.valid_max is not None and hi <= m.valid_max:
+        y_hi = min(y_hi, m.valid_max)
     ticks = nice_ticks(y_lo, y_hi, whole=m.decimals == 0)
     y_lo, y_hi = min(ticks[0], y_lo), max(ticks[-1], y_hi)
 
@@ -223,7 +266,9 @@ def measure_chart(
     if obs:
         desc_parts.append(
             "Values: "
-            + "; ".join(f"{o.when.isoformat()} {format_number(o.value, m.decimals)}" for o in obs)
+            + "; ".join(
+                f"{_date_label(o.when, True)} {format_number(o.value, m.decimals)}" for o in obs
+            )
             + "."
         )
     else:

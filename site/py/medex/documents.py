@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -32,8 +33,11 @@ from pydantic import (
 )
 
 from .dashboard import DashboardItem
+from .home_programs import adherence
+from .letters import long_date, program_duration, program_phrase, salutation, unique_lines
 from .navigation import Screen
 from .records import LongText, Record, RequiredText, Text, _no_control_chars
+from .session_logs import billed_as_service
 
 # ---------------------------------------------------------------------------------------------
 # The document set
@@ -127,6 +131,7 @@ SPECS: dict[DocKind, DocSpec] = {
         DocSpec(
             DocKind.CHANGE_IN_STATUS,
             "Change in status report",
+            one_page=True,
             fields=(
                 AuthoredField("what_happened", "What happened", 3),
                 AuthoredField("what_was_done", "What was done", 2),
@@ -144,6 +149,7 @@ SPECS: dict[DocKind, DocSpec] = {
         DocSpec(
             DocKind.LMN_DRAFT,
             "Letter of medical necessity (draft for the physician to sign)",
+            one_page=True,
             scope_checked=False,
             fields=(
                 AuthoredField("why_needed", "Why the program is needed for the condition", 3),
@@ -176,6 +182,59 @@ SPECS: dict[DocKind, DocSpec] = {
         ),
     )
 }
+
+
+CHARTS_FIELD = "charts"  # the authored value: the measure ids ticked for charts
+# The documents that draw charts, and how many a document charts by default (one page: 2).
+CHARTED_KINDS = frozenset(
+    {DocKind.PROGRESS_REPORT, DocKind.DISCHARGE_SUMMARY, DocKind.PROGRESS_CARD}
+)
+DEFAULT_CHARTS = {True: 2, False: 4}  # one_page → at most
+
+
+def chartable(rows: list[Any]) -> list[Any]:
+    """The report rows a chart can show: at least two values over time."""
+    return [r for r in rows if len(r.history) >= 2]
+
+
+def charted_measures(kind: DocKind, rows: list[Any], chosen: str | None = None) -> list[str]:
+    """The measures a document charts: those the practitioner ticked (``chosen``, measure
+    ids separated by commas; "" = none), or by default those whose change since baseline
+    reached the MCID, better or worse (a trivial change gets no chart), at most 2 on a
+    one-page document and 4 otherwise. Documents without charts: none."""
+    if kind not in CHARTED_KINDS:
+        return []
+    rows = chartable(rows)
+    if chosen is not None:
+        ticked = {c.strip() for c in chosen.split(",") if c.strip()}
+        return [r.measure_id for r in rows if r.measure_id in ticked]
+    mattered = [
+        r.measure_id
+        for r in rows
+        if r.change is not None
+        and (
+            r.change.since_baseline.meaningful_improvement
+            or r.change.since_baseline.meaningful_worsening
+        )
+    ]
+    return mattered[: DEFAULT_CHARTS[SPECS[kind].one_page]]
+
+
+def client_documents(screening_outcome: Any = None) -> list[DocSpec]:
+    """The documents offered for one client. A medical clearance request only when the
+    screening asks for clearance (or there is no screening yet): a client whose screening
+    found clearance not necessary is not sent one by default."""
+    return [
+        s
+        for s in SPECS.values()
+        if not s.per_provider
+        and not (
+            s.kind == DocKind.CLEARANCE_REQUEST
+            and screening_outcome is not None
+            and not screening_outcome.needs_clearance
+        )
+    ]
+
 
 CPT_NOTE = (  # docs/clinical.md §8.4
     "Exercise professionals generally do not bill therapy CPT codes (e.g. 97110): Medicare "
@@ -735,7 +794,7 @@ def _decimals(row: Any) -> int:
 def _norm_text(norm: Any) -> str:
     if norm is None:
         return ""
-    word = NORM_WORDS.get(norm.status, "")
+    word = getattr(norm, "words", "") or NORM_WORDS.get(norm.status, "")
     if norm.status != "no_norm" and norm.label:
         return f"{word} ({norm.label})"
     return word
@@ -756,14 +815,16 @@ def measure_row(row: Any) -> dict[str, Any]:
         change_text = f"{sign}{_num(abs(c.difference), dec)}"
         trend = c.trend
         sentence = c.sentence
+        # Short, so that a row stays one line on a one-page document: the MCID in brackets;
+        # "—" when none is on file (the table's note says so).
         if c.exceeds_mcid is None:
-            mcid, mcid_text = "none", "None on file"
+            mcid, mcid_text = "none", "—"
         elif c.meaningful_improvement:
-            mcid, mcid_text = "improved", f"Yes: ≥ MCID {_num(c.mcid.value, dec)}"
+            mcid, mcid_text = "improved", f"Yes (≥ {_num(c.mcid.value, dec)})"
         elif c.meaningful_worsening:
-            mcid, mcid_text = "worse", f"Worse: ≥ MCID {_num(c.mcid.value, dec)}"
+            mcid, mcid_text = "worse", f"Worse (≥ {_num(c.mcid.value, dec)})"
         else:
-            mcid, mcid_text = "no", f"No: MCID {_num(c.mcid.value, dec)}"
+            mcid, mcid_text = "no", f"No ({_num(c.mcid.value, dec)})"
     norm_now = _norm_text(row.norm)
     norm_then = _norm_text(row.baseline_norm)
     return {
@@ -784,10 +845,28 @@ def measure_row(row: Any) -> dict[str, Any]:
         "norm_now": norm_now,
         "norm_now_status": row.norm.status if row.norm else "",
         "norm_then": norm_then,
-        "norm_then_word": NORM_WORDS.get(row.baseline_norm.status, "") if row.baseline_norm else "",
+        "norm_then_word": (
+            (row.baseline_norm.words or NORM_WORDS.get(row.baseline_norm.status, ""))
+            if row.baseline_norm
+            else ""
+        ),
         "norm_moved": bool(row.norm_moved),
         "flags": [f.meaning for f in row.flags],
     }
+
+
+def common_dates(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """The date most rows share in each column (baseline, previous, now): printed once in the
+    column's heading, so that a row shows a date only where it differs."""
+    out: dict[str, str] = {}
+    for col in ("baseline", "previous", "now"):
+        dates = [r[col]["date"] for r in rows if r.get(col)]
+        if dates:
+            best = max(set(dates), key=lambda d: (dates.count(d), d))
+            out[col] = best if dates.count(best) * 2 >= len(dates) else ""
+        else:
+            out[col] = ""
+    return out
 
 
 def plain_row(row: dict[str, Any]) -> str:
@@ -839,6 +918,13 @@ class DocumentInputs:
     provider_clients: list[dict[str, Any]] = field(default_factory=list)  # outcomes letter
     caseload: dict[str, Any] | None = None  # outcomes letter: caseload.CaseloadGroup.as_dict()
     number: str = ""  # receipt number
+    # The device's offset from UTC at a moment (the platform's clock): signing times are
+    # printed in the device's time zone. None: UTC.
+    utc_offset: Callable[[datetime], timedelta] | None = None
+    # The client's home exercise program (services.home_programs.program_summary) and its
+    # printed versions (home_programs.HomeProgramPrint), for adherence.
+    home_program: dict[str, Any] | None = None
+    home_prints: list[Any] = field(default_factory=list)
 
 
 def letterhead(profile: Any) -> dict[str, Any]:
@@ -892,6 +978,7 @@ def _provider(p: Any) -> dict[str, Any] | None:
         "id": p.id,
         "name": p.name,
         "display_name": p.display_name,
+        "salutation": salutation(p.name, p.credentials),
         "practice": p.practice,
         "phone": p.phone,
         "fax": p.fax,
@@ -977,7 +1064,7 @@ def _vitals_text(v: Any) -> str:
     return " · ".join(parts)
 
 
-def _log_row(log: Any) -> dict[str, Any]:
+def _log_row(log: Any, utc_offset: Callable[[datetime], timedelta] | None = None) -> dict[str, Any]:
     exercises = []
     for e in log.exercises:
         dose = e.dosage.text if hasattr(e.dosage, "text") else ""
@@ -997,7 +1084,11 @@ def _log_row(log: Any) -> dict[str, Any]:
         "adverse": log.adverse_events,
         "flags": [f.title for f in log.safety_flags if f.severity.value != "info"],
         "action": log.action_taken,
-        "signature": log.signature.text if log.signature else "Not signed",
+        "signature": (
+            log.signature.local_text(utc_offset(log.signature.signed_at) if utc_offset else None)
+            if log.signature
+            else "Not signed"
+        ),
     }
 
 
@@ -1010,12 +1101,13 @@ def _goals(goals: Any) -> list[dict[str, Any]]:
 def _default_authored(inp: DocumentInputs, vm: dict[str, Any]) -> dict[str, str]:
     """Sensible starting text for each authored field, from the records."""
     ep = inp.outcomes.episode if inp.outcomes is not None else None
-    program = ep.program.name if ep else "an individual exercise program"
+    program = program_phrase(ep.program.name) if ep else "an individual exercise program"
     ref = inp.referral
     freq = (ref.requested_frequency if ref else "") or "2–3 sessions a week"
-    dur = (ref.requested_duration if ref else "") or (
-        f"{ep.program.expected_weeks} weeks" if ep and ep.program.expected_weeks else ""
-    )
+    # The program the client is on sets the duration; the referral's request only without one.
+    dur = (
+        program_duration(ep.program.expected_weeks, ep.program.expected_sessions) if ep else ""
+    ) or (ref.requested_duration if ref else "")
     name = inp.client.first_name if inp.client else "The client"
     d: dict[str, str] = {}
     k = inp.kind
@@ -1027,7 +1119,7 @@ def _default_authored(inp: DocumentInputs, vm: dict[str, Any]) -> dict[str, str]
         )
         d["request"] = (
             "Please let us know of any precautions, restrictions or concerns we should "
-            "observe, and of any change in medical status or medications."
+            "observe, and of any change in the client's health or in the medicines they take."
         )
     elif k == DocKind.ASSESSMENT_SUMMARY:
         d["exercise_types"] = "Strength, balance, mobility and aerobic conditioning"
@@ -1043,13 +1135,15 @@ def _default_authored(inp: DocumentInputs, vm: dict[str, Any]) -> dict[str, str]
         d["plan_changes"] = ""
     elif k == DocKind.DISCHARGE_SUMMARY:
         d["home_program"] = (
-            "Continue the home exercises reviewed at the last session, 3 times a week."
+            "Continue the home exercise program below, as given to the client."
+            if inp.home_program
+            else "Continue the home exercises reviewed at the last session, 3 times a week."
         )
         d["follow_up"] = "Reassessment offered in 3 months; routine follow-up with you."
     elif k == DocKind.CHANGE_IN_STATUS:
         flagged = vm.get("safety") or []
         d["what_happened"] = "; ".join(
-            f"{s['date']}: "
+            f"{long_date(date.fromisoformat(s['date']))}: "
             + ", ".join(s["titles"])
             + (f" ({'; '.join(s['details'])})" if s["details"] else "")
             for s in flagged[-3:]
@@ -1064,7 +1158,9 @@ def _default_authored(inp: DocumentInputs, vm: dict[str, Any]) -> dict[str, str]
         )
     elif k == DocKind.CLEARANCE_REQUEST:
         d["planned_program"] = (
-            f"{program}: supervised exercise, {freq}" + (f", for {dur}" if dur else "") + "."
+            f"{program[:1].upper()}{program[1:]}: supervised exercise, {freq}"
+            + (f", for {dur}" if dur else "")
+            + "."
         )
         d["intensity"] = "Light to moderate (RPE 11–13 on the 6–20 scale), progressing as tolerated"
     elif k == DocKind.LMN_DRAFT:
@@ -1108,11 +1204,9 @@ def _cents(text: str) -> int | None:
 
 def _superbill(inp: DocumentInputs, vm: dict[str, Any], authored: dict[str, str]) -> dict[str, Any]:
     ep = inp.outcomes.episode if inp.outcomes is not None else None
-    attended = [
-        lg
-        for lg in inp.logs
-        if lg.attendance.value == "attended" and _in_period(lg.session_date, inp)
-    ]
+    # Dates of service: attended sessions, except one stopped for safety unless the
+    # practitioner chose to bill it (session_logs.billed_as_service).
+    attended = [lg for lg in inp.logs if billed_as_service(lg) and _in_period(lg.session_date, inp)]
     fee = _cents(authored.get("fee_per_session", ""))
     lines = []
     for lg in attended:
@@ -1188,18 +1282,50 @@ def view_model(inp: DocumentInputs) -> dict[str, Any]:
         ),
         "period": {"from": _iso(inp.period_from), "to": _iso(inp.period_to)},
         "measures": rows,
+        "measure_dates": common_dates(rows),
         "charts": [
             {"id": r["id"], "name": r["name"], "svg": inp.charts[r["id"]]}
             for r in rows
             if r["id"] in inp.charts
         ],
+        # The measures a chart can show, and whether it is charted (the form's checkboxes).
+        "chart_options": (
+            [
+                {"id": r.measure_id, "name": r.measure_name, "checked": r.measure_id in inp.charts}
+                for r in chartable(out.rows)
+            ]
+            if out is not None and inp.kind in CHARTED_KINDS
+            else []
+        ),
         "attendance": _attendance(logs_in_period),
+        # Home-program days done of those planned, beside attendance (docs/clinical.md §9.2).
+        "adherence": (
+            adherence(inp.logs, inp.home_prints, inp.period_from, inp.period_to).as_dict()
+            if inp.home_prints
+            else None
+        ),
+        "home_program": inp.home_program,
         "safety": _safety(logs_in_period),
         "goals": _goals(inp.goals),
+        "goal_progress": [
+            {
+                "activity": g.activity,
+                "start": g.baseline,
+                "now": g.now,
+                "change": g.change,
+                "status": g.status,
+                "status_label": g.status_label,
+            }
+            for g in (out.goals if out is not None else [])
+        ],
         "deficits": list(inp.goals.deficits) if inp.goals else [],
         "program": (
             {
                 "name": ep.program.name,
+                "phrase": program_phrase(ep.program.name),  # "a post–total knee … program"
+                "duration": program_duration(
+                    ep.program.expected_weeks, ep.program.expected_sessions
+                ),
                 "start": _iso(ep.start_date),
                 "expected_weeks": ep.program.expected_weeks,
                 "expected_sessions": ep.program.expected_sessions,
@@ -1237,7 +1363,10 @@ def view_model(inp: DocumentInputs) -> dict[str, Any]:
         h = inp.history
         vm["history"] = {
             "conditions": [c.name for c in h.conditions],
-            "surgeries": [f"{s.name} ({_iso(s.performed_on)})" for s in h.surgeries],
+            "surgeries": [
+                f"{s.name} ({long_date(s.performed_on)})" if s.performed_on else s.name
+                for s in h.surgeries
+            ],
             "medications": [
                 {
                     "name": " ".join(x for x in (m.name, m.dose, m.frequency) if x),
@@ -1274,7 +1403,7 @@ def view_model(inp: DocumentInputs) -> dict[str, Any]:
         else None
     )
     if inp.kind == DocKind.SESSION_LOG:
-        vm["logs"] = [_log_row(lg) for lg in logs_in_period]
+        vm["logs"] = [_log_row(lg, inp.utc_offset) for lg in logs_in_period]
     if inp.kind == DocKind.PROGRESS_CARD:
         vm["plain"] = [plain_row(r) for r in rows if r["now"] is not None]
     if inp.kind == DocKind.OUTCOMES_LETTER:
@@ -1284,8 +1413,9 @@ def view_model(inp: DocumentInputs) -> dict[str, Any]:
     # Typed wording is printed: drop stray control characters as the records do.
     typed = {k: _no_control_chars(v) if isinstance(v, str) else v for k, v in inp.authored.items()}
     authored = {**_default_authored(inp, vm), **typed}
-    names = {f.name for f in spec.fields}
-    vm["authored"] = {k: v for k, v in authored.items() if k in names}
+    # Every field of the document's spec, blank unless defaulted or typed (a new document
+    # needs no default wording to render).
+    vm["authored"] = {f.name: authored.get(f.name, "") for f in spec.fields}
     if inp.kind == DocKind.SUPERBILL:
         vm["bill"] = _superbill(inp, vm, vm["authored"])
     if inp.kind == DocKind.PROGRESS_REPORT:
@@ -1293,6 +1423,9 @@ def view_model(inp: DocumentInputs) -> dict[str, Any]:
         vm["recommendation"] = RECOMMENDATIONS.get(rec, RECOMMENDATIONS["continue"])
     if inp.kind == DocKind.LMN_DRAFT:
         vm["lmn_note"] = LMN_NOTE
+        # The deficits of intake and of the program's baseline, each once.
+        program_deficits = (vm["program"] or {}).get("deficits") or ""
+        vm["deficits_all"] = unique_lines(vm["deficits"], program_deficits)
     return vm
 
 

@@ -1,11 +1,12 @@
-"""Turning form input into records, and pydantic errors into plain words next to fields."""
+"""The one refusal of every use case (``Refused``), and pydantic's errors in plain words
+next to the field they are about."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 _PLAIN = {
     "string_too_short": "This field is required",
@@ -59,9 +60,29 @@ def clean_form(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class FormResult(BaseModel):
-    """Outcome of validating a form: either a record or field errors (and what was typed)."""
+class Refused(ValueError):
+    """A use case refused its command: nothing was written. ``errors`` maps a field of the
+    command (a dotted path for a nested one, e.g. ``medications.0.name``; ``__all__`` for the
+    whole command) to what is wrong, in plain words. The app layer's binder turns the fields
+    back into the form's own names; the domain never sees those::
 
-    ok: bool
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
+        try:
+            history = await save_health_history(repo, command)
+        except Refused as exc:
+            exc.errors  # {"surgeries.0.performed_on": "A surgery date cannot be in the future"}
+    """
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors: dict[str, str] = dict(errors) or {"__all__": "This was not saved"}
+        super().__init__(" ".join(self.errors.values()))
+
+    @classmethod
+    def invalid(cls, exc: ValidationError, general: Mapping[str, str] | None = None) -> Refused:
+        """A record that did not validate: its fields' messages. A model-wide message (a
+        rule over several fields) goes next to the field ``general`` names for it, if any."""
+        errors = field_errors(exc)
+        message = errors.get("__all__")
+        if message is not None and general and message in general:
+            errors.pop("__all__")
+            errors.setdefault(general[message], message)
+        return cls(errors)

@@ -303,3 +303,44 @@ def suggests_diabetes(history: HealthHistory) -> bool:
         or ("diabet" in c.name.lower() and not any(w in c.name.lower() for w in _NOT_DIABETES))
         for c in history.conditions
     )
+
+
+# ICD-10 I05–I52: rheumatic, hypertensive, ischaemic, pulmonary and other heart disease.
+_HEART_WORDS = (
+    "hypertension",
+    "high blood pressure",
+    "heart",
+    "cardiac",
+    "coronary",
+    "angina",
+    "myocardial",
+    "atrial fibrillation",
+    "arrhythmia",
+    "cardiomyopathy",
+    "valve",
+)
+_NOT_HEART = ("heartburn",)
+
+
+def _heart_code(code: str | None) -> bool:
+    if not code or code[0] != "I" or not code[1:3].isdigit():
+        return False
+    return 5 <= int(code[1:3]) <= 52
+
+
+def bp_check_needed(history: HealthHistory | None) -> bool:
+    """Whether the session log should prompt for a resting blood pressure before exercise:
+    high blood pressure or heart disease in the history (by ICD-10 code or name), or a
+    medication that changes the heart-rate/blood-pressure response (docs/clinical.md §7.1,
+    §8.1)."""
+    if history is None:
+        return False
+    if hr_response_altered(history.medications):
+        return True
+    for c in history.conditions:
+        name = c.name.lower()
+        if _heart_code(c.icd10):
+            return True
+        if any(w in name for w in _HEART_WORDS) and not any(w in name for w in _NOT_HEART):
+            return True
+    return False

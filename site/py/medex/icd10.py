@@ -32,6 +32,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
+from .icd10_terms import LAY_TERMS, STOP_WORDS
+
 MAGIC = "ICD10CM"
 FORMAT_VERSION = "1"
 # Key under which an Icd10Index may be passed in pydantic's validation context, e.g.
@@ -195,10 +197,14 @@ class Icd10Index:
         """Codes matching the query, best first.
 
         A query shaped like a code ("m17.1", "E11") matches that code, then codes starting with
-        it; every query also matches descriptions in which each word of the query starts a
-        word ("knee osteo" finds "Unilateral primary osteoarthritis, right knee"). Order: exact
-        code, then code-prefix matches, then description matches; within each, billable codes
-        first, then shorter (codes by length, descriptions by length), then by code.
+        it; everyday words for common referral conditions ("knee replacement", "heart
+        attack", "COPD": ``icd10_terms``) match the codes used for them; every query also
+        matches descriptions in which each word of the query starts a word ("knee osteo"
+        finds "Unilateral primary osteoarthritis, right knee"; linking words such as "of" are
+        ignored). Order: exact code, then code-prefix matches, then everyday-word matches,
+        then description matches; within each, billable codes first, then (code prefixes)
+        shorter codes, (everyday words) the most used and those naming more of the query's
+        words, (descriptions) shorter descriptions, then by code.
         """
         if limit <= 0:
             return []
@@ -206,14 +212,34 @@ class Icd10Index:
         key = normalize_code(query).rstrip("-")  # "M17.-" is how coders write "M17 and below"
         if _CODE_PREFIX.fullmatch(key):
             hits = self._code_hits(key, limit)
-        if len(hits) < limit:
+        words = _query_words(query)
+        lay = self._lay_hits(words)
+        found_by = (lay, self._word_hits(words, limit))
+        if lay and len(words) > lay_words(words):
+            # Words beyond the condition's name: codes whose description has every word
+            # ("resistant hypertension") before the condition's usual codes.
+            found_by = found_by[::-1]
+        for found in found_by:
+            if len(hits) >= limit:
+                break
             seen = set(hits)
-            for i in self._word_hits(query, limit):
-                if i not in seen:
-                    hits.append(i)
-                    if len(hits) == limit:
-                        break
-        return [self._entry(i) for i in hits]
+            hits.extend(i for i in found if i not in seen)
+        return [self._entry(i) for i in hits[:limit]]
+
+    def _lay_hits(self, words: list[str]) -> list[int]:
+        """Codes for everyday words ("knee replacement", "COPD"), billable first (``lay_codes``)."""
+        found = (self._find(normalize_code(code)) for code in lay_codes(words))
+        ranked = [i for i in found if i is not None]
+        if not ranked:
+            return []
+        # Words beyond the condition's name pick among its codes: "left hip replacement".
+        starts = [re.compile(r"(?<![a-z0-9])" + re.escape(w)) for w in words]
+
+        def named(i: int) -> int:
+            text = _fold_query(self._descs[i])
+            return sum(1 for rx in starts if rx.search(text))
+
+        return sorted(ranked, key=lambda i: (self._flags[i] != "1", -named(i)))
 
     def _code_hits(self, key: str, limit: int) -> list[int]:
         codes, flags = self._codes, self._flags
@@ -264,8 +290,7 @@ class Icd10Index:
         size = step // 8 + len(word)
         return sum(blob.count(word, s, s + size) for s in range(0, len(blob), step))
 
-    def _word_hits(self, query: str, limit: int) -> list[int]:
-        words = list(dict.fromkeys(_WORD.findall(_fold_query(query))))
+    def _word_hits(self, words: list[str], limit: int) -> list[int]:
         if not words:
             return []
         if not self._blob:
@@ -293,6 +318,64 @@ class Icd10Index:
                     break
             p = find(driver, end + 1)
         return hits
+
+
+def _query_words(query: str) -> list[str]:
+    """The words of a query in search form, linking words ("of") dropped unless alone."""
+    words = list(dict.fromkeys(_WORD.findall(_fold_query(query))))
+    kept = [w for w in words if w not in STOP_WORDS]
+    return kept or words
+
+
+def _covers(phrase: list[str], words: list[str]) -> int:
+    """How many query words a lay phrase takes up, or 0 when the query does not name it.
+
+    Each word of the phrase must be a word of the query; the query's last word may be the
+    start of one (3 letters at least: "knee repl" while typing). Other query words may be
+    there too ("right knee replacement").
+    """
+    if not phrase or not words:
+        return 0
+    used = 0
+    last = words[-1]
+    typing = last if len(last) >= 3 and last not in phrase else ""
+    for word in phrase:
+        if not (word in words or (typing and word.startswith(typing))):
+            return 0
+        used += 1
+    return used
+
+
+# Each everyday phrase as its words (linking words dropped), split once at import.
+_LAY_PHRASES = [
+    ([[w for w in p.split() if w not in STOP_WORDS] for p in phrases], codes)
+    for phrases, codes in LAY_TERMS
+]
+
+
+def _lay_matches(words: list[str]) -> tuple[int, list[str]]:
+    best = 0
+    matched: list[tuple[int, tuple[str, ...]]] = []
+    for phrases, codes in _LAY_PHRASES:
+        score = max(_covers(p, words) for p in phrases)
+        if score:
+            matched.append((score, codes))
+            best = max(best, score)
+    return best, list(dict.fromkeys(c for score, codes in matched if score == best for c in codes))
+
+
+def lay_codes(words: list[str]) -> list[str]:
+    """Codes (dotted, most used first) for the everyday phrases the query words name.
+
+    When several conditions match, only those whose phrase takes up the most query words
+    count: "type 2 diabetes" lists type 2 codes, not every diabetes code.
+    """
+    return _lay_matches(words)[1]
+
+
+def lay_words(words: list[str]) -> int:
+    """How many of the query words the best-matching everyday phrase takes up (0: none)."""
+    return _lay_matches(words)[0]
 
 
 def _unknown_code_message(typed: str) -> str:

@@ -270,6 +270,9 @@ class Referral(Record):
     requested_frequency: Text = ""  # e.g. "2 sessions a week"
     requested_duration: Text = ""  # e.g. "8 weeks"
     physician_follow_up: date | None = None
+    # A referral outside every program of the practice: accepted anyway or referred on
+    # (medex.focus); None while not decided, or when it fits a program.
+    focus_decision: Literal["accepted", "referred_on"] | None = None
 
     @field_validator("provider_id", mode="before")
     @classmethod
@@ -278,7 +281,7 @@ class Referral(Record):
             raise ValueError("Choose the referring provider")
         return value
 
-    @field_validator("physician_follow_up", mode="before")
+    @field_validator("physician_follow_up", "focus_decision", mode="before")
     @classmethod
     def _blank_follow_up(cls, value):
         return _blank_to_none(value)

@@ -98,6 +98,10 @@ class NormBand(_Frozen):
     source: Source
     statistic: str = "25th–75th percentile"
     notes: str = ""
+    # The source's own words for a value beyond a one-sided limit ("Slower than average for
+    # age", Bohannon 2006) and for one that is not; empty: the generic "worse than average".
+    worse_words: str = ""
+    not_worse_words: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> NormBand:
@@ -427,11 +431,25 @@ SRC_KWON = Source(
     population="Sedentary adults aged 70–89",
     confidence="primary (abstract)",
 )
+SRC_TUG_BOHANNON = Source(
+    citation="Bohannon 2006, J Geriatr Phys Ther 29(2):64–68",
+    web_address="https://journals.lww.com/jgpt/Fulltext/2006/08000/"
+    "Reference_Values_for_the_Timed_Up_and_Go_Test__A.4.aspx",
+    population="Apparently healthy elders (meta-analysis of 21 studies)",
+    confidence="primary",
+)
+SRC_TUG_STEFFEN = Source(
+    citation="Steffen, Hacker & Mollinger 2002, Phys Ther 82(2):128–137",
+    web_address="https://www.sralab.org/rehabilitation-measures/timed-and-go",
+    population="96 community-dwelling adults aged 61–89 (8–22 per age and sex group)",
+    confidence="single secondary — a reproduction of the paper's table",
+)
 SRC_GAIT_DECADE = Source(
-    citation="Bohannon & Andrews 2011, Physiotherapy 97:182 (decade table, secondary)",
+    citation="Bohannon & Andrews 2011, Physiotherapy 97(3):182–189",
     web_address="https://help.plantiga.com/walk-average-speed",
-    population="Meta-analysis, n = 23,111",
-    confidence="single secondary — verify against the paper's table",
+    population="Meta-analysis of 41 articles, 23,111 healthy adults, normal pace over 3–30 m",
+    confidence="decade table from 2–3 agreeing reproductions (1–2 below age 60); the oldest "
+    "band 80–99 and the extremes confirmed in the abstract",
 )
 SRC_KWOK = Source(
     citation="Kwok et al. 2013, BMC Geriatr 13:23",
@@ -621,6 +639,25 @@ SRC_WAIST_LOINC = Source(
     confidence="two agreeing secondaries",
 )
 
+SRC_EVS = Source(  # docs/clinical.md §4.5
+    citation="Coleman et al. 2012, Med Sci Sports Exerc 44(11):2071–2076 (Exercise Vital Sign)",
+    web_address="https://www.scribd.com/document/453881646/PA-vital-sign-Kaiser-Permanente-HL-pdf",
+    population="Adults 18 and over in a US health system (n = 1,793,385)",
+    confidence="primary (copy of the article)",
+)
+SRC_PAG = Source(  # docs/clinical.md §4.5
+    citation="Physical Activity Guidelines for Americans, 2nd ed. (US HHS 2018)",
+    web_address="https://health.gov/our-work/nutrition-physical-activity/physical-activity-"
+    "guidelines/current-guidelines",
+    population="Adults, including older adults",
+    confidence="primary",
+)
+SRC_EVS_LOINC = Source(  # docs/clinical.md §4.5
+    citation="HL7 Physical Activity Implementation Guide 1.0.0, PA Observation Vital Sign Codes",
+    web_address="https://hl7.org/fhir/us/physical-activity/ValueSet-pa-observation-code-evs.html",
+    confidence="primary",
+)
+
 # ---------------------------------------------------------------------------------------------
 # Table helpers
 # ---------------------------------------------------------------------------------------------
@@ -724,7 +761,7 @@ _CHAIR_STAND = MeasureDefinition(
     direction="higher_is_better",
     valid_min=0,
     valid_max=50,
-    valid_range_note="No published ceiling (UNCONFIRMED); 50 is this app's plausibility limit.",
+    valid_range_note="No published ceiling found; 50 is this app's plausibility limit.",
     decimals=0,
     description="Lower-body strength and endurance; fall risk.",
     scoring="Full stands in 30 s, arms crossed; more than halfway up at 30 s counts as a "
@@ -903,9 +940,9 @@ _FIVE_STS = MeasureDefinition(
     ),
     notes=(
         "MCID 2.3 s / MDC 3.6–4.2 s on a secondary site has no stated population "
-        "(UNCONFIRMED): not used.",
+        "(no source found): not used.",
         "AWGS 2019 uses ≥12 s (same as the fall-risk cut-off).",
-        "LOINC: UNCONFIRMED.",
+        "LOINC: none on file.",
     ),
 )
 
@@ -963,6 +1000,42 @@ _TUG = MeasureDefinition(
             "raters may differ between assessments).",
         ),
     ),
+    # docs/clinical.md §2.4: Bohannon 2006 mean (95% CI) 60–69 8.1 (7.1–9.0), 70–79 9.2
+    # (8.2–10.2), 80–99 11.3 (10.0–12.7); the author's rule: above the upper CI limit is worse
+    # than average. The CI is that of a pooled mean, hence "slower than average for age".
+    norms=tuple(
+        NormBand(
+            sex=None,
+            age_min=a0,
+            age_max=a1,
+            low=None,
+            high=upper,
+            source=SRC_TUG_BOHANNON,
+            statistic=f"upper 95% confidence limit of the mean time (mean {mean} s)",
+            worse_words="slower than average for age",
+            not_worse_words="not slower than average for age",
+            notes="The confidence interval of a pooled mean, not a range for individuals: "
+            "many healthy people are slower. Not a fall-risk finding.",
+        )
+        for a0, a1, mean, upper in ((60, 69, 8.1, 9.0), (70, 79, 9.2, 10.2), (80, 99, 11.3, 12.7))
+    ),
+    # Steffen 2002 mean (SD) by age and sex, one reproduction: a reference value, never a flag.
+    reference_values=tuple(
+        ReferenceValue(
+            sex=sex,
+            age_min=a0,
+            age_max=a0 + 9,
+            value=mean,
+            sd=sd,
+            statistic="mean",
+            source=SRC_TUG_STEFFEN,
+        )
+        for sex, rows in (
+            ("male", ((60, 8, 2), (70, 9, 3), (80, 10, 1))),
+            ("female", ((60, 8, 2), (70, 9, 2), (80, 11, 3))),
+        )
+        for a0, mean, sd in rows
+    ),
     loinc="89423-8",
     loinc_source=Source(
         citation="LOINC 89423-8 (panel 89422-0)",  # docs/clinical.md §2.4: loinc.org
@@ -970,8 +1043,8 @@ _TUG = MeasureDefinition(
         confidence="primary",
     ),
     notes=(
-        "Age norms: UNCONFIRMED.",
-        "MDC/MCID for community older adults: UNCONFIRMED.",
+        "Age norms: Bohannon 2006 (ages 60–99); Steffen 2002 means shown for reference only.",
+        "MDC/MCID for community older adults: none on file.",
     ),
 )
 
@@ -1009,7 +1082,7 @@ _UP_AND_GO_8FT = MeasureDefinition(
         ),
         source=SRC_8FT,
     ),
-    notes=("A time above the upper number of the range is below average.", "LOINC: UNCONFIRMED."),
+    notes=("A time above the upper number of the range is below average.", "LOINC: none on file."),
 )
 
 _STEP_2MIN = MeasureDefinition(
@@ -1042,7 +1115,7 @@ _STEP_2MIN = MeasureDefinition(
         notes="Rikli & Jones 2013 criterion-referenced standard; meeting the score counts as "
         "meeting the standard.",
     ),
-    notes=("LOINC: UNCONFIRMED.",),
+    notes=("LOINC: none on file.",),
 )
 
 _GAIT = MeasureDefinition(
@@ -1129,16 +1202,13 @@ _GAIT = MeasureDefinition(
         ReferenceValue(
             sex=sex,
             age_min=a0,
-            age_max=a0 + 9,
+            # docs/clinical.md §2.5: the paper's oldest stratum is 80–99 (confirmed abstract).
+            age_max=99 if a0 == 80 else a0 + 9,
             value=v,
             statistic="mean",
             source=SRC_GAIT_DECADE,
-            notes=(
-                "The paper's last stratum is 80–99; the secondary table labels it 80–89 "
-                "(the narrower band is used)."
-                if a0 == 80
-                else ""
-            ),
+            notes="Normal pace over 3–30 m; may not apply to a short course started on 'go' "
+            "or with a turn.",
         )
         for sex, values in (
             ("male", (1.36, 1.43, 1.43, 1.43, 1.34, 1.26, 0.97)),
@@ -1173,7 +1243,7 @@ _GAIT = MeasureDefinition(
     "protocol.",
     notes=(
         "Decade means are averages, not ranges: shown for reference, never used to classify.",
-        "Household/community thresholds for older adults without stroke: UNCONFIRMED.",
+        "Household/community thresholds for older adults without stroke: none on file.",
         "No MDC on file.",
     ),
 )
@@ -1237,11 +1307,11 @@ _SIX_MW = MeasureDefinition(
     loinc_source=Source(
         citation="LOINC 62619-2", web_address="https://loinc.org/62619-2", confidence="primary"
     ),
-    loinc_note="Exact long name UNCONFIRMED.",
+    loinc_note="The code of the PhenX six-minute walk panel.",
     notes=(
-        "SFT 6-minute-walk normal ranges: UNCONFIRMED.",
+        "SFT 6-minute-walk normal ranges: none on file.",
         "Enright & Sherrill equations are single secondary and their lower limit of normal is "
-        "UNCONFIRMED: not used.",
+        "not confirmed against the paper: not used.",
         "Contraindications before the test (ATS): unstable angina or MI in the previous month "
         "(absolute); resting HR >120, SBP >180, DBP >100 (relative).",
         "No MDC on file.",
@@ -1275,7 +1345,7 @@ _FOUR_STAGE = MeasureDefinition(
             kind="fall_risk",
         ),
     ),
-    notes=("LOINC: UNCONFIRMED.",),
+    notes=("LOINC: none on file.",),
 )
 
 _SLS = MeasureDefinition(
@@ -1303,9 +1373,34 @@ _SLS = MeasureDefinition(
         ),
     ),
     notes=(
-        "Springer 2007 norms: table values UNCONFIRMED.",
-        "Cut-offs, MDC, MCID and LOINC: UNCONFIRMED.",
+        "Springer 2007 norms: the two copies of its table disagree, so none on file.",
+        "Cut-offs, MDC, MCID and LOINC: none on file.",
     ),
+)
+
+# The 20 LEFS activities in short words, in the published order (Binkley 1999; docs/clinical.md
+# §3.2): labels for the item boxes, not the instrument's wording (§8.5).
+LEFS_LABELS = (
+    "work, housework or school",
+    "hobbies, recreation or sport",
+    "getting in or out of the bath",
+    "walking between rooms",
+    "putting on shoes or socks",
+    "squatting",
+    "lifting groceries from floor",
+    "light activities around home",
+    "heavy activities around home",
+    "getting in or out of a car",
+    "walking 2 blocks",
+    "walking a mile",
+    "up or down 10 stairs",
+    "standing for 1 hour",
+    "sitting for 1 hour",
+    "running on even ground",
+    "running on uneven ground",
+    "sharp turns while running fast",
+    "hopping",
+    "rolling over in bed",
 )
 
 BERG_LABELS = (
@@ -1409,7 +1504,7 @@ _BERG = MeasureDefinition(
             notes="Not for community older adults.",
         ),
     ),
-    notes=("Total-score LOINC: UNCONFIRMED.",),
+    notes=("Total-score LOINC: none on file.",),
 )
 
 _GRIP_PROTOCOL = (
@@ -1440,7 +1535,7 @@ _GRIP_MCID = (
 )
 _GRIP_NOTES = (
     "Age/sex norms (Bohannon 2006, Bohannon ≥75 meta-analysis, Dodds 2014 centiles): tables "
-    "UNCONFIRMED, so no normal range is on file.",
+    "not yet read, so no normal range is on file.",
     "Record kg; if the device reads lbf, convert (1 lbf = 0.4536 kg).",
 )
 
@@ -1540,7 +1635,7 @@ _ARM_CURL = MeasureDefinition(
         women=((12, 17), (11, 16), (10, 15), (10, 14), (9, 14), (8, 13), (5, 12)),
         source=SRC_SFT_2013,
     ),
-    notes=("LOINC: UNCONFIRMED.",),
+    notes=("LOINC: none on file.",),
 )
 
 _BACK_SCRATCH = MeasureDefinition(
@@ -1600,7 +1695,7 @@ _SIT_REACH = MeasureDefinition(
         ProtocolField(key="leg", label="Leg extended", kind="choice", choices=("left", "right")),
     ),
     norms=(NormBand(sex="male", age_min=60, age_max=64, low=-2.5, high=4.0, source=SRC_SIT_REACH),),
-    notes=("Only the men 60–64 row is confirmed; all other rows are UNCONFIRMED.",),
+    notes=("Only the men 60–64 row is confirmed; no other row is on file.",),
 )
 
 _PSFS = MeasureDefinition(
@@ -1640,8 +1735,8 @@ _PSFS = MeasureDefinition(
             level="substantial",
         ),
     ),
-    licence_note="Licensing terms: not found (UNCONFIRMED).",
-    notes=("LOINC: UNCONFIRMED.",),
+    licence_note="No licensing terms found: the item text is not stored.",
+    notes=("LOINC: none on file.",),
 )
 
 _LEFS = MeasureDefinition(
@@ -1658,7 +1753,7 @@ _LEFS = MeasureDefinition(
     decimals=0,
     scoring="Sum of 20 items, each 0–4 (total 0–80). The reference gives no rule for missing "
     "items, so all 20 are needed.",
-    items=_items("lefs", [f"item {i}" for i in range(1, 21)], 0, 4),
+    items=_items("lefs", LEFS_LABELS, 0, 4),
     mdc=(
         ChangeThreshold(
             value=9,
@@ -1686,8 +1781,8 @@ _LEFS = MeasureDefinition(
             sex=None, age_min=None, age_max=None, value=77, statistic="median", source=SRC_LEFS_NORM
         ),
     ),
-    licence_note="Licensing terms: not found (UNCONFIRMED). Item text is not stored.",
-    notes=("LOINC: UNCONFIRMED.",),
+    licence_note="No licensing terms found: the item text is not stored.",
+    notes=("LOINC: none on file.",),
 )
 
 ODI_LABELS = (
@@ -1834,8 +1929,8 @@ _NDI = MeasureDefinition(
     loinc="82237-9",
     loinc_source=SRC_NDI_LOINC,
     loinc_note="Panel 82226-2 'Neck Disability Index [NDI]'; items 82227-0 … 82236-1.",
-    licence_note="Commercial-software terms UNCONFIRMED: store scores only; the practitioner "
-    "uses their own form.",
+    licence_note="No commercial-software terms found: scores only are stored; use your own "
+    "copy of the form.",
 )
 
 _QUICKDASH = MeasureDefinition(
@@ -1863,7 +1958,7 @@ _QUICKDASH = MeasureDefinition(
     ),
     licence_note="Commercial software needs a QuickDASH Category B licence from the Institute "
     "for Work & Health. Scores only; the practitioner uses their licensed form.",
-    notes=("Severity bands: UNCONFIRMED.", "LOINC: UNCONFIRMED.", "No MDC on file."),
+    notes=("Severity bands: none on file.", "LOINC: none on file.", "No MDC on file."),
 )
 
 _NPRS = MeasureDefinition(
@@ -2117,6 +2212,45 @@ _WAIST = MeasureDefinition(
     loinc_note="Waist circumference at umbilicus by tape measure; protocol panel 56086-2.",
 )
 
+# Physical activity as a vital sign (docs/clinical.md §4.5): days a week × minutes a day of
+# moderate-to-vigorous activity = minutes a week; below 150 is below the guideline.
+EVS_DAYS_MAX = 7
+EVS_MINUTES_MAX = 600  # a day; this app's plausibility limit
+GUIDELINE_MINUTES = 150
+
+_EVS = MeasureDefinition(
+    id="physical_activity",
+    name="Physical activity (Exercise Vital Sign)",
+    short_name="Activity",
+    category="vitals",
+    unit="min/week",
+    unit_singular="min/week",
+    direction="higher_is_better",
+    valid_min=0,
+    valid_max=EVS_DAYS_MAX * EVS_MINUTES_MAX,
+    valid_range_note="0–4,200 min/week (7 days × 600 min) is this app's plausibility limit.",
+    description="Usual days a week and minutes a day of moderate-to-vigorous activity (like a "
+    "brisk walk), as the client reports them.",
+    scoring="Days a week × minutes a day = minutes a week.",
+    protocol=(
+        ProtocolField(key="days_per_week", label="Days a week", kind="number"),
+        ProtocolField(key="minutes_per_day", label="Minutes a day", kind="number", unit="min"),
+    ),
+    cutoffs=(
+        Cutoff(
+            value=GUIDELINE_MINUTES,
+            comparison="<",
+            meaning="Below the guideline of 150 minutes a week of moderate activity",
+            source=SRC_PAG,
+            kind="health_risk",
+        ),
+    ),
+    loinc="82290-8",
+    loinc_source=SRC_EVS_LOINC,
+    loinc_note="Minutes a week; days a week 89555-7, minutes a day 68516-4.",
+    notes=("Exercise Vital Sign: Coleman et al. 2012.",),
+)
+
 CATALOGUE: Mapping[str, MeasureDefinition] = MappingProxyType(
     {
         m.id: m
@@ -2148,6 +2282,7 @@ CATALOGUE: Mapping[str, MeasureDefinition] = MappingProxyType(
             _DBP,
             _BMI,
             _WAIST,
+            _EVS,
         )
     }
 )
@@ -2541,6 +2676,8 @@ _HEIGHT = _helper_input("_height", "Height", "cm", 50, 250)
 _WEIGHT = _helper_input("_weight", "Weight", "kg", 20, 350)
 _DISTANCE = _helper_input("_distance", "Timed distance", "m", 1, 100)
 _WALK_TIME = _helper_input("_walk_time", "Walk time", "s", 0, 600, lo_in=False)
+_ACTIVE_DAYS = _helper_input("_active_days", "Days a week", "days", 0, EVS_DAYS_MAX)
+_ACTIVE_MINUTES = _helper_input("_active_minutes", "Minutes a day", "min", 0, EVS_MINUTES_MAX)
 
 
 def score_four_stage_balance(stage_seconds: Sequence[float | None]) -> ScoreResult:
@@ -2602,6 +2739,29 @@ def score_bmi(
     )
 
 
+def score_physical_activity(days_per_week: Any, minutes_per_day: Any) -> ScoreResult:
+    """The Exercise Vital Sign: days a week × minutes a day of moderate-to-vigorous activity
+    (docs/clinical.md §4.5).
+
+    >>> score_physical_activity(3, 30).value
+    90.0
+    """
+    days = check_value(_ACTIVE_DAYS, days_per_week)
+    if not days.is_integer():
+        raise ValueError("Days a week: enter a whole number from 0 to 7")
+    minutes = check_value(_ACTIVE_MINUTES, minutes_per_day)
+    if not minutes.is_integer():
+        raise ValueError("Minutes a day: enter whole minutes")
+    value = days * minutes
+    check_value(_EVS, value)
+    return _result(
+        _EVS,
+        value,
+        f"{days:g} days × {minutes:g} min",
+        details={"days_per_week": days, "minutes_per_day": minutes},
+    )
+
+
 def score_gait_speed(distance_m: Any, time_s: Any) -> ScoreResult:
     """Gait speed in m/s from the timed distance and time."""
     d = check_value(_DISTANCE, distance_m)
@@ -2623,16 +2783,21 @@ class HelperInput:
     key: str
     label: str
     hint: str = ""
+    short: str = ""  # the empty value field says "from <short>" ("from time", "from ht/wt")
 
 
 HELPER_INPUTS: Mapping[str, tuple[HelperInput, ...]] = MappingProxyType(
     {
         "gait_speed": (
-            HelperInput("time_s", "Walk time (s)", "Speed = distance ÷ time, if left blank"),
+            HelperInput(
+                "time_s", "Walk time (s)", "Speed = distance ÷ time, if left blank", "time"
+            ),
         ),
         "bmi": (
-            HelperInput("height_cm", "Height (cm)", "BMI from height and weight, if left blank"),
-            HelperInput("weight_kg", "Weight (kg)"),
+            HelperInput(
+                "height_cm", "Height (cm)", "BMI from height and weight, if left blank", "ht"
+            ),
+            HelperInput("weight_kg", "Weight (kg)", short="wt"),
         ),
     }
 )
@@ -2726,6 +2891,8 @@ def score(measure_id: str, raw: Any) -> ScoreResult:
             )
         if measure_id == "gait_speed":
             return score_gait_speed(raw.get("distance_m"), raw.get("time_s"))
+        if measure_id == "physical_activity":
+            return score_physical_activity(raw.get("days_per_week"), raw.get("minutes_per_day"))
         if measure_id == "chair_stand_30s":
             return score_chair_stand(raw.get("stands"), bool(raw.get("arms_used", False)))
         if measure_id.startswith("grip_"):

@@ -157,6 +157,7 @@ class NormResult:
     high: float | None = None
     source: Source | None = None
     reference: ReferenceValue | None = None  # a published mean/median shown for context
+    words: str = ""  # the source's own words for where the value sits ("" = the generic ones)
 
     @property
     def has_norm(self) -> bool:
@@ -180,16 +181,25 @@ def _reference_for(
     return None
 
 
+def _reference_sentence(measure: MeasureDefinition, ref: ReferenceValue | None) -> str:
+    """' Reference value: the published mean for women 70–79 is 9 s (SD 2) (Steffen …); …'.
+
+    A reference value is an average, shown for context and never used to flag a client.
+    """
+    if ref is None:
+        return ""
+    sd = f" (SD {format_number(ref.sd, measure.decimals)})" if ref.sd is not None else ""
+    note = f" {ref.notes}" if ref.notes else ""
+    return (
+        f" Reference value: the published {ref.statistic} for {ref.label} is "
+        f"{format_quantity(measure, ref.value)}{sd} ({ref.source.citation}); an average, not "
+        f"a normal range.{note}"
+    )
+
+
 def _no_norm(measure: MeasureDefinition, why: str, age: int | None, sex: str | None) -> NormResult:
     ref = _reference_for(measure, age, sex)
-    sentence = f"{NO_NORM}{why}."
-    if ref is not None:
-        sd = f" (SD {format_number(ref.sd, measure.decimals)})" if ref.sd is not None else ""
-        sentence += (
-            f" For reference, the published {ref.statistic} for {ref.label} is "
-            f"{format_quantity(measure, ref.value)}{sd} ({ref.source.citation}); an average is "
-            "not a normal range."
-        )
+    sentence = f"{NO_NORM}{why}.{_reference_sentence(measure, ref)}"
     return NormResult(status="no_norm", sentence=sentence, reference=ref)
 
 
@@ -244,7 +254,18 @@ def norm_band(measure: MeasureLike, value: Any, age: Any, sex: Any) -> NormResul
         limit = hi if hi is not None else lo
         assert limit is not None  # a band has at least one limit (NormBand._check)
         limit_text = format_quantity(m, limit)
-        if status == "within":
+        if band.worse_words:
+            # The source's own rule and words (Bohannon 2006: "slower than average for age").
+            words = band.not_worse_words if status == "within" else band.worse_words
+            if status == "within":
+                beyond = "at or below" if hi is not None else "at or above"
+            else:
+                beyond = "above" if hi is not None else "below"
+            sentence = (
+                f"{value_text} is {words}: {beyond} {limit_text}, the {band.statistic} "
+                f"for {label} ({band.source.citation})."
+            )
+        elif status == "within":
             sentence = (
                 f"{value_text} is not worse than average for {label} (average limit "
                 f"{limit_text}; {band.source.citation})."
@@ -254,14 +275,21 @@ def norm_band(measure: MeasureLike, value: Any, age: Any, sex: Any) -> NormResul
                 f"{value_text} is worse than average for {label} (beyond {limit_text}; "
                 f"{band.source.citation})."
             )
+    ref = _reference_for(m, a, s)
+    words_shown = ""
+    if band.worse_words:
+        chosen = band.not_worse_words if status == "within" else band.worse_words
+        words_shown = chosen[:1].upper() + chosen[1:]
     return NormResult(
         status=status,
-        sentence=sentence,
+        sentence=sentence + _reference_sentence(m, ref),
         band=band,
         label=label,
         low=lo,
         high=hi,
         source=band.source,
+        reference=ref,
+        words=words_shown,
     )
 
 

@@ -708,12 +708,16 @@ DISCHARGE_REASONS: dict[str, str] = {
 
 
 class Payment(BaseModel):
+    """Money received for an episode, or (``kind="refund"``) paid back to the client. The
+    amount is always positive; a refund lowers what has been paid."""
+
     model_config = ConfigDict(extra="forbid")
 
     paid_on: date
     amount_cents: int = Field(gt=0, le=100_000_000)
     method: Literal["card", "cash", "check", "hsa_fsa", "bank_transfer", "other"] = "card"
     reference: Text = ""  # receipt or check number
+    kind: Literal["payment", "refund"] = "payment"
 
     @field_validator("amount_cents", mode="before")
     @classmethod
@@ -730,8 +734,17 @@ class Payment(BaseModel):
         return value
 
     @property
+    def is_refund(self) -> bool:
+        return self.kind == "refund"
+
+    @property
+    def signed_cents(self) -> int:
+        """The amount as it counts towards what was paid: negative for a refund."""
+        return -self.amount_cents if self.is_refund else self.amount_cents
+
+    @property
     def amount_text(self) -> str:
-        return format_money(self.amount_cents)
+        return format_money(self.signed_cents)
 
 
 class Episode(Record):
@@ -797,7 +810,16 @@ class Episode(Record):
 
     @property
     def paid_cents(self) -> int:
-        return sum(p.amount_cents for p in self.payments)
+        """Payments minus refunds."""
+        return sum(p.signed_cents for p in self.payments)
+
+    def refund_refusal(self, amount_cents: int) -> str | None:
+        """Why a refund of ``amount_cents`` cannot be recorded (more than was paid), or None."""
+        if amount_cents > self.paid_cents:
+            return (
+                f"A refund cannot be more than what has been paid ({format_money(self.paid_cents)})"
+            )
+        return None
 
     @property
     def balance_cents(self) -> int | None:

@@ -92,7 +92,7 @@ def delete_op(store: str, record_id: str, expect: str | None, guard: bool = True
 
 def refusal(op: Mapping[str, Any], current: Mapping[str, Any] | None) -> str | None:
     """Why the storage transaction must refuse ``op`` given the stored ``current`` document
-    (``"stale"`` or ``"signed"``), or None. The IndexedDB facade (js/store.js ``writeNow``)
+    (``"stale"`` or ``"signed"``), or None. The IndexedDB facade (js/storage.js ``writeNow``)
     applies the same rule inside its transaction."""
     if "expect" in op:
         found = (current or {}).get("_rev") or ""

@@ -261,6 +261,7 @@ MSK_NERVE_GROUP = frozenset(
 class FlagCode(StrEnum):
     RESTING_BP_CONTRAINDICATION = "resting_bp_contraindication"
     HYPERTENSIVE_CRISIS = "hypertensive_crisis"
+    RESTING_BP_NOT_RECORDED = "resting_bp_not_recorded"
     RESTING_HR_HIGH = "resting_hr_high"
     SBP_DROP_DURING_EXERCISE = "sbp_drop_during_exercise"
     BP_EXCESSIVE_RISE = "bp_excessive_rise"
@@ -556,6 +557,28 @@ RULES: dict[FlagCode, SafetyRule] = {
             population="People with diabetes",
         ),
         SafetyRule(
+            code=FlagCode.RESTING_BP_NOT_RECORDED,
+            severity=Severity.CAUTION,
+            title="Resting blood pressure not checked before exercise",
+            what_to_do=(
+                "Take a resting blood pressure (seated, after 5 minutes' rest) before starting."
+            ),
+            offer_change_in_status_report=False,
+            threshold=(
+                "Client with high blood pressure, heart disease or a medication that changes "
+                "heart rate or blood pressure, and no resting blood pressure"
+            ),
+            # docs/clinical.md §7.1, §8.1
+            source=(
+                "Recommended objective session-log fields (IDEA Fit; trade guidance); the "
+                "resting blood-pressure limits need a reading (ACSM; 2017 ACC/AHA)"
+            ),
+            population=(
+                "People with high blood pressure or heart disease, or taking a medication that "
+                "changes heart rate or blood pressure"
+            ),
+        ),
+        SafetyRule(
             code=FlagCode.GLUCOSE_NOT_RECORDED,
             severity=Severity.CAUTION,
             title="Blood glucose not checked before exercise",
@@ -813,6 +836,7 @@ class SessionSafetyInput(BaseModel):
     pain_now: int | None = None
     pain_previous: int | None = None
     has_diabetes: bool = False
+    bp_check_needed: bool = False
     msk_red_flags: frozenset[MskRedFlag] = frozenset()
     severe_hypo_last_24h: bool = False
 
@@ -842,11 +866,17 @@ class SessionSafetyInput(BaseModel):
 # --- Rules -----------------------------------------------------------------------------
 
 
-def resting_bp_flags(pre: Vitals | None) -> list[SafetyFlag]:
-    """Contraindication (> 200 / > 110) and hypertensive crisis (> 180 / > 120), at rest.
+def resting_bp_flags(pre: Vitals | None, *, bp_check_needed: bool = False) -> list[SafetyFlag]:
+    """Contraindication (> 200 / > 110) and hypertensive crisis (> 180 / > 120), at rest; and,
+    for a client with high blood pressure, heart disease or an HR/BP medication, a reminder
+    when no resting blood pressure was taken.
 
     docs/clinical.md §7.1."""
     if pre is None or not pre.has_bp:
+        if bp_check_needed:
+            return [
+                make_flag(FlagCode.RESTING_BP_NOT_RECORDED, "No blood pressure before exercise")
+            ]
         return []
     sbp, dbp = pre.systolic_mmhg, pre.diastolic_mmhg
     assert sbp is not None and dbp is not None
@@ -1033,7 +1063,7 @@ def evaluate_safety_input(data: SessionSafetyInput) -> list[SafetyFlag]:
     """All flags for a validated session input, sorted by severity."""
     flags: list[SafetyFlag] = []
     flags += symptom_flags(data.symptoms)
-    flags += resting_bp_flags(data.pre)
+    flags += resting_bp_flags(data.pre, bp_check_needed=data.bp_check_needed)
     flags += resting_hr_flags(data.pre)
     flags += exercise_bp_flags(data.pre, data.during, data.post)
     flags += glucose_flags(
@@ -1060,6 +1090,7 @@ def evaluate_session_safety(
     *,
     msk_red_flags: Iterable[MskRedFlag] = frozenset(),
     severe_hypo_last_24h: bool = False,
+    bp_check_needed: bool = False,
 ) -> list[SafetyFlag]:
     """The session's safety flags, hard stops first.
 
@@ -1075,6 +1106,7 @@ def evaluate_session_safety(
         pain_now=pain_now,
         pain_previous=pain_previous,
         has_diabetes=has_diabetes,
+        bp_check_needed=bp_check_needed,
         msk_red_flags=frozenset(msk_red_flags),
         severe_hypo_last_24h=severe_hypo_last_24h,
     )

@@ -433,6 +433,28 @@ def cleared_within_12_months(clearance: Clearance | None, today: date) -> bool:
     return received is not None and _year_before(today) <= received <= today
 
 
+def clearance_counts(clearance: Clearance | None, screened_on: date | None) -> bool:
+    """A clearance counts for a screening only when it was received on or after the day of
+    that screening: an older clearance answered an older question (docs/clinical.md §6.5)."""
+    if clearance is None or clearance.received_on is None:
+        return False
+    return screened_on is None or clearance.received_on >= screened_on
+
+
+def clearance_for_screening(
+    clearance: Clearance | None, screened_on: date | None
+) -> Clearance | None:
+    """The clearance as far as the screening of ``screened_on`` is concerned: a received
+    clearance from before that screening reads as not received."""
+    if (
+        clearance is None
+        or clearance.received_on is None
+        or clearance_counts(clearance, screened_on)
+    ):
+        return clearance
+    return clearance.model_copy(update={"received_on": None})
+
+
 def session_logging_allowed(
     outcome: AcsmOutcome, clearance: Clearance | None, override_reason: str | None = None
 ) -> tuple[bool, str]:

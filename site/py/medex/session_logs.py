@@ -38,16 +38,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .dashboard import DashboardItem
-from .exercises import Dosage, Exercise, ExerciseCategory, load_in_kg
-from .forms import field_errors
+from .exercises import KG_PER_LB, Dosage, Exercise, ExerciseCategory, LoadUnit, load_in_kg
+from .forms import Refused, field_errors
 from .heart_rate import HR_PLAUSIBLE_MAX, HR_PLAUSIBLE_MIN, RpeRating
+from .letters import local_time_text
 from .navigation import Screen
 from .records import LongText, Record, RequiredText, Text
+from .repository import SignedRecordError
 from .safety import (
     TIMING_LABELS,
     MskRedFlag,
@@ -216,6 +218,12 @@ class Signature(BaseModel):
         who = f"{self.signed_by}, {self.credentials}" if self.credentials else self.signed_by
         return f"Signed by {who} on {self.signed_at.strftime('%Y-%m-%d %H:%M')} UTC"
 
+    def local_text(self, utc_offset: timedelta | None) -> str:
+        """ "Signed by Dana Reyes, MS on Mar 10, 2026 at 09:20 (UTC−5)": the signing time on
+        the device's clock (``utc_offset`` at that moment, from the platform)."""
+        who = f"{self.signed_by}, {self.credentials}" if self.credentials else self.signed_by
+        return f"Signed by {who} on {local_time_text(self.signed_at, utc_offset)}"
+
 
 # --- The session log -------------------------------------------------------------------
 
@@ -258,6 +266,9 @@ class SessionLog(Record):
     symptoms: list[Symptom] = Field(default_factory=list)
     msk_red_flags: list[MskRedFlag] = Field(default_factory=list)
     has_diabetes: bool = False
+    # Hypertension, heart disease or an HR/BP medication in the health history: a resting BP
+    # is expected before exercise (docs/clinical.md §7.1, §8.1).
+    bp_check_needed: bool = False
     severe_hypo_last_24h: bool = False
     pain: int | None = None  # NPRS 0–10 before the session
     pain_previous: int | None = None  # last score, shown and used for the pain flags
@@ -279,12 +290,21 @@ class SessionLog(Record):
     adverse_events: LongText = ""
     action_taken: LongText = ""  # what was done about a flag, and who was notified
     plan_next: LongText = ""
+    # Days the client did the home program since the last session, as they report it (None:
+    # not asked). Adherence is counted from it (docs/clinical.md §9.2).
+    home_program_days: int | None = Field(default=None, ge=0, le=366)
 
     # Safety and clearance (snapshots, set when the log is signed)
     safety_flags: list[SafetyFlag] = Field(default_factory=list)
     safety_override: SafetyOverride | None = None
     clearance_status: LongText = ""
     clearance_override_reason: LongText = ""
+
+    # The practitioner's choice for this session (None: the default rule, see
+    # ``counts_against_package`` / ``billed_as_service``). Words, not booleans: the signed
+    # content hash leaves out False, and the choice must be covered by the signature.
+    package_use: Literal["counted", "not_counted"] | None = None
+    billing: Literal["billed", "not_billed"] | None = None
 
     signature: Signature | None = None
 
@@ -359,6 +379,49 @@ class SessionLog(Record):
     def hard_stops(self) -> list[SafetyFlag]:
         return [f for f in self.safety_flags if f.severity is Severity.HARD_STOP]
 
+    @property
+    def exercise_stopped(self) -> bool:
+        return exercise_stopped(self)
+
+    @property
+    def counts_against_package(self) -> bool:
+        return counts_against_package(self)
+
+    @property
+    def billed_as_service(self) -> bool:
+        return billed_as_service(self)
+
+
+def exercise_stopped(log: SessionLog | SessionLogSummary) -> bool:
+    """An attended session where a stop flag was raised and exercise did not go ahead with a
+    recorded override: stopped before it started or during it (docs/clinical.md §7)."""
+    if log.attendance is not Attendance.ATTENDED:
+        return False
+    stops = {f.code for f in log.safety_flags if f.severity is Severity.HARD_STOP}
+    override = getattr(log, "safety_override", None)
+    covered = override.flag_codes if override is not None else frozenset()
+    return bool(stops - covered)
+
+
+def counts_against_package(log: SessionLog | SessionLogSummary) -> bool:
+    """Whether an attended session uses one of the package's sessions: yes by default (also
+    a stopped one: the time was booked and spent), unless the practitioner chose not to count
+    it. Cancelled and missed sessions never count."""
+    if log.attendance is not Attendance.ATTENDED:
+        return False
+    return log.package_use != "not_counted"
+
+
+def billed_as_service(log: SessionLog | SessionLogSummary) -> bool:
+    """Whether an attended session is a date of service on the superbill: yes by default,
+    except a session where exercise was stopped, which is billed only when the practitioner
+    chooses to. An explicit choice always wins."""
+    if log.attendance is not Attendance.ATTENDED:
+        return False
+    if log.billing is not None:
+        return log.billing == "billed"
+    return not exercise_stopped(log)
+
 
 # Model-level messages → the form field they belong to (for the screens).
 MODEL_ERROR_FIELDS = {"Give the reason for the cancellation": "attendance_reason"}
@@ -388,6 +451,7 @@ def compute_flags(log: SessionLog) -> list[SafetyFlag]:
         has_diabetes=log.has_diabetes,
         msk_red_flags=log.msk_red_flags,
         severe_hypo_last_24h=log.severe_hypo_last_24h,
+        bp_check_needed=log.bp_check_needed,
     )
 
 
@@ -401,6 +465,7 @@ def pre_exercise_flags(log: SessionLog) -> list[SafetyFlag]:
         has_diabetes=log.has_diabetes,
         msk_red_flags=log.msk_red_flags,
         severe_hypo_last_24h=log.severe_hypo_last_24h,
+        bp_check_needed=log.bp_check_needed,
     )
 
 
@@ -507,16 +572,18 @@ async def sign_with_key(log: SessionLog, signer: Signer) -> tuple[SessionLog, di
     return log.model_copy(update={"signature": keyed}), made["public_key"]
 
 
-class SigningRefused(ValueError):
-    """The log cannot be signed yet; ``errors`` maps form fields to plain-words messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__(" ".join(errors.values()))
+class SigningRefused(Refused):
+    """The log cannot be signed yet; ``errors`` maps the log's fields to plain-words messages
+    (the one refusal of every use case, ``medex.forms.Refused``)."""
 
 
-class LockedLogError(ValueError):
-    """A signed log (or addendum) was about to be changed."""
+class LockedLogError(SignedRecordError, ValueError):
+    """A signed log (or addendum) was about to be changed: the same refusal as the storage's
+    own check of a signed record, so the shell handles both alike (nothing written, what was
+    typed kept and listed)."""
+
+    def __init__(self, message: str, store: str = "session_logs", record_id: str = ""):
+        super().__init__(store, record_id, message)
 
 
 def _clearance_check(
@@ -683,12 +750,14 @@ def check_update_allowed(existing: SessionLog | None, incoming: SessionLog) -> N
             raise LockedLogError(
                 f"This session log was signed by {sig.signed_by} on "
                 f"{sig.signed_at.strftime('%Y-%m-%d')} and is locked: it cannot be changed "
-                f"(changed: {', '.join(changed)}). Add an addendum to correct or add to it."
+                f"(changed: {', '.join(changed)}). Add an addendum to correct or add to it.",
+                record_id=incoming.id,
             )
     if incoming.is_signed and not verify_signature(incoming):
         raise LockedLogError(
             "This signed session log does not match its signature: it was changed after "
-            "signing, so it cannot be saved"
+            "signing, so it cannot be saved",
+            record_id=incoming.id,
         )
 
 
@@ -805,7 +874,9 @@ def check_addendum_update_allowed(existing: Addendum | None, incoming: Addendum)
     and first save of an untampered addendum are fine)."""
     if not verify_addendum(incoming):
         raise LockedLogError(
-            "This addendum does not match its signature: it was changed after signing"
+            "This addendum does not match its signature: it was changed after signing",
+            store=Addendum.store,
+            record_id=incoming.id,
         )
     if existing is None:
         return
@@ -813,7 +884,9 @@ def check_addendum_update_allowed(existing: Addendum | None, incoming: Addendum)
     a.pop("updated_at"), b.pop("updated_at")
     if a != b:
         raise LockedLogError(
-            "An addendum cannot be changed once signed: add another addendum instead"
+            "An addendum cannot be changed once signed: add another addendum instead",
+            store=Addendum.store,
+            record_id=incoming.id,
         )
 
 
@@ -828,9 +901,14 @@ def prefill_from_previous(
     session_date: date | None = None,
     episode_id: str | None = None,
     has_diabetes: bool | None = None,
+    bp_check_needed: bool | None = None,
+    exercises_from: SessionLog | None = None,
 ) -> SessionLog:
     """A new draft log: the program's exercises with last time's parameters ("same as last
     time, then adjust").
+
+    - Exercises come from ``exercises_from`` (default: the previous log), never from a
+      session where exercise was stopped for safety: what was cut short is not the plan.
 
     - With a program: its exercises in program order, each with the parameters from the
       previous log when it was done then, else the library defaults; names are the CURRENT
@@ -842,9 +920,12 @@ def prefill_from_previous(
         raise ValueError("Say which client the session is for")
     prev = previous_log
     did = prev.exercised if prev is not None else False
+    source = exercises_from if exercises_from is not None else prev
+    if source is not None and (not source.exercised or exercise_stopped(source)):
+        source = None
     last: dict[str, ExerciseEntry] = {}
-    if prev is not None and did:
-        for e in prev.exercises:
+    if source is not None:
+        for e in source.exercises:
             last.setdefault(e.exercise_id, e)
     entries: list[ExerciseEntry] = []
     if program_exercises:
@@ -862,10 +943,10 @@ def prefill_from_previous(
                     }
                 )
             entries.append(entry)
-    elif prev is not None and did:
+    elif source is not None:
         entries = [
             e.model_copy(update={"rpe": None, "heart_rate_bpm": None, "notes": ""})
-            for e in prev.exercises
+            for e in source.exercises
         ]
     session_number = None
     if prev is not None and prev.session_number is not None:
@@ -878,18 +959,26 @@ def prefill_from_previous(
         has_diabetes=has_diabetes
         if has_diabetes is not None
         else (prev.has_diabetes if prev else False),
+        bp_check_needed=bp_check_needed
+        if bp_check_needed is not None
+        else (prev.bp_check_needed if prev else False),
         pain_previous=prev.pain if prev is not None else None,
         target_hr_text=prev.target_hr_text if prev is not None else "",
         exercises=entries,
     )
 
 
-def latest_attended(logs: Iterable[SessionLog], before: date | None = None) -> SessionLog | None:
-    """The most recent attended session (optionally strictly before a date)."""
+def latest_attended(
+    logs: Iterable[SessionLog], before: date | None = None, *, not_stopped: bool = False
+) -> SessionLog | None:
+    """The most recent attended session (optionally strictly before a date; with
+    ``not_stopped``, leaving out sessions where exercise was stopped for safety)."""
     candidates = [
         log
         for log in logs
-        if log.attendance is Attendance.ATTENDED and (before is None or log.session_date < before)
+        if log.attendance is Attendance.ATTENDED
+        and (before is None or log.session_date < before)
+        and not (not_stopped and exercise_stopped(log))
     ]
     return max(candidates, key=timeline_key) if candidates else None
 
@@ -923,11 +1012,40 @@ class SessionVolume:
     volume_load_kg: float = 0.0
     duration_s: int = 0
     distance_m: float = 0.0
+    # The same total in pounds, and the units the loads were entered in: a total is shown
+    # in the unit the practitioner used (``volume_load_text``).
+    volume_load_lb: float = 0.0
+    load_units: tuple[str, ...] = ()
+
+    @property
+    def volume_load_text(self) -> str:
+        return volume_load_text(self.volume_load_kg, self.volume_load_lb, self.load_units)
+
+
+def _amount(value: float) -> str:
+    text = f"{value:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def volume_load_text(kg: float, lb: float, units: Iterable[str]) -> str:
+    """A volume load in the unit it was entered in: "1,200 lb" when every load was in
+    pounds, "540 kg" when in kilograms, "540 kg (1,190.5 lb)" when both were used ("" for
+    none). Pounds are never added up as kilograms."""
+    used = set(units)
+    if kg <= 0 or not used:
+        return ""
+    if used == {"lb"}:
+        return f"{_amount(lb)} lb"
+    if used == {"kg"}:
+        return f"{_amount(kg)} kg"
+    return f"{_amount(kg)} kg ({_amount(lb)} lb)"
 
 
 def session_volume(log: SessionLog) -> SessionVolume:
     """Sets × reps × load per exercise and overall (a cancelled session has none)."""
     per: dict[str, ExerciseVolume] = {}
+    lb_total = 0.0
+    units: dict[str, None] = {}
     for e in log.exercises if log.attendance is Attendance.ATTENDED else []:
         v = per.setdefault(e.exercise_id, ExerciseVolume(e.exercise_id, e.exercise_name))
         sets = e.sets or 1
@@ -937,6 +1055,8 @@ def session_volume(log: SessionLog) -> SessionVolume:
         kg = load_in_kg(e.load, e.load_unit)
         if kg is not None and reps:
             assert e.load is not None and e.load_unit is not None
+            units[e.load_unit.value] = None
+            lb_total += reps * (e.load if e.load_unit is LoadUnit.LB else kg / KG_PER_LB)
             if v.load_unit in (None, e.load_unit.value):
                 v.load_unit = e.load_unit.value
                 v.volume_load = (v.volume_load or 0.0) + reps * e.load
@@ -956,6 +1076,8 @@ def session_volume(log: SessionLog) -> SessionVolume:
         volume_load_kg=sum(v.volume_load_kg or 0.0 for v in items),
         duration_s=sum(v.duration_s for v in items),
         distance_m=sum(v.distance_m for v in items),
+        volume_load_lb=lb_total,
+        load_units=tuple(units),
     )
 
 
@@ -1046,9 +1168,13 @@ class SessionLogSummary(BaseModel):
     client_id: str
     episode_id: str | None = None
     session_date: date
+    start_time: time | None = None
     attendance: Attendance = Attendance.ATTENDED
     created_at: datetime
     safety_flags: list[SafetyFlag] = Field(default_factory=list)
+    safety_override: SafetyOverride | None = None
+    package_use: Literal["counted", "not_counted"] | None = None
+    billing: Literal["billed", "not_billed"] | None = None
     signature: Signature | None = None
 
     @property
@@ -1060,30 +1186,42 @@ class SessionLogSummary(BaseModel):
 LogLike = TypeVar("LogLike", bound="SessionLog | SessionLogSummary")
 
 
-def unsigned_older_than(
-    logs: Iterable[LogLike], now: datetime, hours: float = UNSIGNED_AFTER_HOURS
-) -> list[LogLike]:
-    """Unsigned logs started more than ``hours`` ago (strictly), oldest first.
+def signing_due_by(log: SessionLog | SessionLogSummary) -> datetime:
+    """When an unsigned log becomes late (device-local time, naive): 24 hours after the
+    session, from its start time, or from the end of the session's day when no time was
+    given. Measured from the session, not from when the draft was typed: a log written up
+    two days late is late at once."""
+    start = datetime.combine(log.session_date, log.start_time or time.max)
+    return start + timedelta(hours=UNSIGNED_AFTER_HOURS)
 
-    Age is measured from ``created_at`` (UTC, when the draft was first saved): the session's
-    own date/time is local and has no time zone, and a log cannot be signed before it exists.
+
+def unsigned_older_than(
+    logs: Iterable[LogLike], now: datetime, local_now: datetime | None = None
+) -> list[LogLike]:
+    """Unsigned logs whose session was more than 24 hours ago (strictly), oldest first.
+
+    ``local_now`` is the device's wall-clock time (naive): the session's date and time are
+    local and carry no time zone. Without it, ``now`` (UTC) is read as local time.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
-    limit = timedelta(hours=hours)
-    late = [log for log in logs if not log.is_signed and now - log.created_at > limit]
-    return sorted(late, key=lambda log: log.created_at)
+    wall = local_now if local_now is not None else now.replace(tzinfo=None)
+    if wall.tzinfo is not None:
+        raise ValueError("local_now is the device's wall-clock time, without a time zone")
+    late = [log for log in logs if not log.is_signed and wall > signing_due_by(log)]
+    return sorted(late, key=lambda log: (log.session_date, log.start_time or time.min))
 
 
 def unsigned_log_items(
     logs: Iterable[SessionLog | SessionLogSummary],
     now: datetime,
     client_names: Mapping[str, str] | None = None,
+    local_now: datetime | None = None,
 ) -> list[DashboardItem]:
-    """Dashboard items: one per unsigned log older than 24 h."""
+    """Dashboard items: one per unsigned log whose session was more than 24 h ago."""
     names = client_names or {}
     items = []
-    for log in unsigned_older_than(logs, now):
+    for log in unsigned_older_than(logs, now, local_now):
         who = names.get(log.client_id, "a client")
         items.append(
             DashboardItem(

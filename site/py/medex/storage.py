@@ -68,7 +68,7 @@ def low_storage_warning(usage: float | None, quota: float | None) -> str:
 
 
 def error_causes(name: str, text: str) -> list[str]:
-    """The error names in a storage error: its own name and the causes js/store.js lists as
+    """The error names in a storage error: its own name and the causes js/storage.js lists as
     ``[causes: AbortError < QuotaExceededError]`` in its message."""
     names = [name] if name else []
     for found in _CAUSES.findall(text):

@@ -1,7 +1,7 @@
 """The registry of stored record types: one line per IndexedDB store.
 
 Everything that lists the stores is derived from ``STORED``: the IndexedDB schema in
-``js/store.js`` (written by ``build.py``), the labels the Data screen and the restore preview
+``js/schema.js`` (written by ``build.py``), the labels the Data screen and the restore preview
 show (``STORE_LABELS``), and the modules the migrations registry imports
 (``migrations.KNOWN_MODULES``). ``tests/unit/test_stores.py`` checks the rest: every record
 model that names a ``store`` is listed here, has a JSON schema snapshot, and is known to the
@@ -37,7 +37,11 @@ class StoredType(NamedTuple):
 
 STORED: tuple[StoredType, ...] = (
     StoredType("profile", "Practice profile", ("records.PracticeProfile",)),
-    StoredType("settings", "Settings", ("intake.ConsentTexts", "documents.DocumentSettings")),
+    StoredType(
+        "settings",
+        "Settings",
+        ("intake.ConsentTexts", "documents.DocumentSettings", "partners.PartnerSettings"),
+    ),
     StoredType("providers", "Referring providers", ("intake.ReferringProvider",)),
     StoredType("clients", "Clients", ("intake.Client",), ("status",)),
     StoredType("referrals", "Referrals", ("intake.Referral",), ("client_id", "provider_id")),
@@ -55,6 +59,31 @@ STORED: tuple[StoredType, ...] = (
     StoredType("addenda", "Addenda", ("session_logs.Addendum",), ("client_id", "session_log_id")),
     StoredType("documents", "Documents", ("documents.SentDocument",), ("client_id", "provider_id")),
     StoredType("communications", "Communications", ("documents.Communication",), ("provider_id",)),
+    StoredType(
+        "home_programs",
+        "Home exercise programs",
+        ("home_programs.HomeProgram",),
+        ("client_id",),
+        since=2,
+    ),
+    StoredType(
+        "home_program_prints",
+        "Printed home programs",
+        ("home_programs.HomeProgramPrint",),
+        ("client_id",),
+        since=2,
+    ),
+    StoredType(
+        "outreach", "Referral partner outreach", ("partners.Outreach",), ("provider_id",), since=2
+    ),
+    StoredType("schedules", "Session plans", ("schedule.SessionPlan",), ("client_id",), since=2),
+    StoredType(
+        "exercise_pictures",
+        "Exercise pictures",
+        ("home_programs.ExercisePicture",),
+        ("exercise_id", "client_id"),
+        since=2,
+    ),
 )
 
 # The storage layer's own stores (not records, not in backups' ``data``): IndexedDB key paths.

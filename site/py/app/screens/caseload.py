@@ -24,7 +24,7 @@ async def caseload(app: App, params: dict[str, str]) -> View:
     dimensions = [(k, v) for k, v in BY_LABELS.items() if not (provider and k == "provider")]
     return "views/caseload.html", {
         "doc": doc,
-        "report_html": render("reports/caseload.html", doc=doc),
+        "report_html": render("reports/caseload.html", doc=doc, demo=app.state.demo),
         "provider": provider,
         "dimensions": dimensions,
         "back": f"#/provider?id={provider.id}" if provider else "#/documents",

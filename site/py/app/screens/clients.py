@@ -5,33 +5,24 @@ goals, onboarding checklist)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
-from medex.health import MEDICATION_CLASSES
+from medex.forms import Refused
+from medex.health import MEDICATION_CLASSES, suggests_diabetes
 from medex.intake import (
-    CONSENT_LABELS,
     SEX_LABELS,
     STATUS_LABELS,
     Client,
     ClientStatus,
     ConsentKind,
 )
-from medex.screening import (
-    DECISION_LABELS,
-    INTENSITY_HELP,
-    PARQ_PAGE1_LABELS,
-    SIGN_OR_SYMPTOM_LABELS,
-)
 from medex.services.intake import (
     CLIENT_FIELDS,
     REFERRAL_FIELDS,
-    ClientIndex,
+    ChangeStatus,
     change_status,
-    check_consent_signatures,
-    is_ready,
+    client_list,
+    consent_rows,
     list_providers,
-    load_all_files,
-    load_consent_texts,
     record_referral,
     save_clearance,
     save_client,
@@ -46,47 +37,41 @@ from .. import clock
 from .. import icd10_picker as picker
 from ..client_header import SECTIONS, client_header
 from ..core import App, FormState, View, action, route
-from ..forms import fail
-from ..intake_form import history_values, row_count, screening_values
-
-
-def _form_values(app: App, name: str, client_id: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """What was typed in a failed save of this client's form, if any."""
-    form = app.state.forms.get(name)
-    if form and form.values.get("client_id", client_id) == client_id:
-        return form.values, form.errors
-    return {}, {}
-
+from ..forms import refuse, texts, typed
+from ..intake_form import (
+    SCREENING_LABELS,
+    SEARCH_FIELDS,
+    bind_clearance,
+    bind_client,
+    bind_consent,
+    bind_goals,
+    bind_history,
+    bind_referral,
+    bind_screening,
+    history_row_counts,
+    list_filters,
+    row_count,
+    saved_values,
+)
 
 # -- the list ---------------------------------------------------------------------------------
 
 
 @route("clients", label="Clients", order=10)
 async def clients(app: App, params: dict[str, str]) -> View:
-    search = app.state.forms.get("client-search")
-    filters = {
-        "q": unquote(params.get("q", "")),
-        "status": params.get("status", ""),
-        "provider": params.get("provider", ""),
-        "ready": params.get("ready", ""),
-    }
-    if any(params.get(k) for k in filters):
+    if any(params.get(k) for k in SEARCH_FIELDS):
         # Opened from a link with filters (e.g. the dashboard's "not ready"): the link wins.
         app.state.forms.pop("client-search", None)
-        search = None
-    if search:
-        filters.update({k: str(v) for k, v in search.values.items() if k in filters})
-    files = await load_all_files(app.repo)
-    index = ClientIndex.build(f.client for f in files.values() if f.client)
-    found = index.search(filters["q"], filters["status"], filters["provider"])
-    ready = {c.id: is_ready(files[c.id]) for c in found}
-    if filters["ready"] == "no":
-        found = [c for c in found if not ready[c.id]]
+    search = app.state.forms.get("client-search")
+    filters = list_filters(params, search.values if search else {})
+    found = await client_list(
+        app.repo, filters["q"], filters["status"], filters["provider"], filters["ready"] == "no"
+    )
     providers = await list_providers(app.repo)
     return "views/clients.html", {
-        "clients": found,
-        "total": len(index.entries),
-        "ready": ready,
+        "clients": found.clients,
+        "total": found.total,
+        "ready": found.ready,
         "filters": filters,
         "providers": providers,
         "provider_names": {p.id: p.display_name for p in providers},
@@ -97,9 +82,7 @@ async def clients(app: App, params: dict[str, str]) -> View:
 
 @action("search-clients")
 async def search_clients(app: App, data: dict[str, Any]) -> None:
-    app.state.forms["client-search"] = FormState(
-        values={k: str(data.get(k, "")) for k in ("q", "status", "provider", "ready")}
-    )
+    app.state.forms["client-search"] = FormState(values=texts(data, SEARCH_FIELDS))
     app.navigate("#/clients")  # the search form now holds the filters, not the link
 
 
@@ -114,7 +97,7 @@ async def clear_client_search(app: App, data: dict[str, Any]) -> None:
 
 @route("client-new")
 async def client_new(app: App, params: dict[str, str]) -> View:
-    values, errors = _form_values(app, "client", "")
+    values, errors = typed(app, "client", "")
     return "views/intake/client_new.html", {
         "values": values or {k: "" for k in CLIENT_FIELDS},
         "errors": errors,
@@ -124,10 +107,12 @@ async def client_new(app: App, params: dict[str, str]) -> View:
 
 @action("save-client")
 async def save_client_action(app: App, data: dict[str, Any]) -> None:
-    client_id = str(data.get("client_id", "")) or None
-    result, client = await save_client(app.repo, data, clock.today(), client_id)
-    if not result.ok or client is None:
-        fail(app, "client", {**result.values, "client_id": client_id or ""}, result.errors)
+    bound = bind_client(data, clock.today())
+    client_id = bound.command.client_id
+    try:
+        client = await save_client(app.repo, bound.command)
+    except Refused as exc:
+        refuse(app, "client", {**data, "client_id": client_id}, exc, bound.field)
         return
     app.state.forms.pop("client", None)
     if client_id:
@@ -154,93 +139,51 @@ async def client_page(app: App, params: dict[str, str]) -> View:
     context: dict[str, Any] = {
         **header,
         "providers": providers,
-        "next_statuses": _next_statuses(client.status),
+        "next_statuses": await _next_statuses(app, client),
     }
-    values, errors = _form_values(app, "client" if section == "details" else section, client.id)
+    values, errors = typed(app, "client" if section == "details" else section, client.id)
+    was_typed = bool(values)
+    if not was_typed:  # the section's form filled from the saved records
+        values = saved_values(section, file, clock.today(), params.get("provider", ""))
+    elif section == "referral" and params.get("provider") and not values.get("provider_id"):
+        values = {**values, "provider_id": params["provider"]}  # just added from here
     if section == "details":
-        if not values:
-            values = {k: getattr(client, k) or "" for k in CLIENT_FIELDS}
-            values["sex"] = client.sex.value
-            values["date_of_birth"] = client.date_of_birth.isoformat()
         context["sexes"] = SEX_LABELS
     elif section == "referral":
-        if not values:
-            values = {k: "" for k in REFERRAL_FIELDS}
-            values["provider_id"] = params.get("provider", "") or (client.provider_id or "")
-            values["referred_on"] = clock.today().isoformat()
-        elif params.get("provider") and not values.get("provider_id"):
-            values = {**values, "provider_id": params["provider"]}  # just added from here
         context.update(picker.picker_context(app, client.id))
+        from .focus import focus_context  # the referral focus flag (outside your programs)
+
+        context.update(await focus_context(app, context["chosen"], file.referrals))
     elif section == "history":
-        typed = bool(values)
-        if not values and file.history:
-            values = history_values(file.history)
         rows = app.state.forms.get(f"rows:{client.id}")
-        wanted = rows.values if rows else {}
-        context["row_counts"] = {
-            k: max(row_count(values, k) + (0 if typed else 1), int(wanted.get(k, 0)), 1)
-            for k in ("cond", "surg", "med")
-        }
+        context["row_counts"] = history_row_counts(values, was_typed, rows.values if rows else {})
         context["medication_classes"] = MEDICATION_CLASSES
     elif section == "screening":
-        context.update(
-            parq_labels=PARQ_PAGE1_LABELS,
-            symptom_labels={s.value: label for s, label in SIGN_OR_SYMPTOM_LABELS.items()},
-            intensities={i.value: help for i, help in INTENSITY_HELP.items()},
-            decisions=DECISION_LABELS,
-            suggests_diabetes=_suggests_diabetes(file),
-        )
-        if not values:
-            values = screening_values(file.screening)
-            values["screened_on"] = clock.today().isoformat()
-    elif section == "clearance":
-        if not values and file.clearance:
-            c = file.clearance
-            values = {
-                "requested_on": c.requested_on.isoformat(),
-                "received_on": c.received_on.isoformat() if c.received_on else "",
-                "restrictions": c.restrictions,
-            }
-        elif not values:
-            values = {"requested_on": clock.today().isoformat()}
+        diabetes = bool(file.history and suggests_diabetes(file.history))
+        context.update(SCREENING_LABELS, suggests_diabetes=diabetes)
     elif section == "consent":
-        texts = await load_consent_texts(app.repo)
         practice = app.state.profile.business_name if app.state.profile else ""
-        context["consent_kinds"] = [
-            (kind, CONSENT_LABELS[kind], texts.text_for(kind, practice), file.consent(kind))
-            for kind in ConsentKind
-        ]
-        signed = [c for kind in ConsentKind if (c := file.consent(kind)) is not None]
-        checks = await check_consent_signatures(app.platform, app.signatures, signed)
-        context["consent_checks"] = {c.kind.value: checks[c.id].value for c in signed}
+        context["consent_rows"] = await consent_rows(
+            app.repo, file, practice, app.platform, app.signatures
+        )
         context["check_labels"] = {k.value: label for k, label in CHECK_LABELS.items()}
         context["consent_forms"] = {
-            kind.value: _form_values(app, f"consent-{kind.value}", client.id)
-            for kind in ConsentKind
+            kind.value: typed(app, f"consent-{kind.value}", client.id) for kind in ConsentKind
         }
-    elif section == "goals" and not values and file.goals:
-        values = {"deficits": "\n".join(file.goals.deficits)}
-        for i, a in enumerate(file.goals.activities):
-            values[f"psfs_activity_{i}"] = a.activity
-            values[f"psfs_score_{i}"] = str(a.score)
     context["values"] = values
     context["errors"] = errors
     return "views/intake/client.html", context
 
 
-def _next_statuses(status: ClientStatus) -> list[tuple[str, str]]:
-    from medex.intake import ALLOWED_TRANSITIONS
+async def _next_statuses(app: App, client: Client) -> list[tuple[str, str]]:
+    """What may still be set by hand: the status otherwise follows the client's care
+    (medex.client_status)."""
+    from medex.client_status import manual_statuses
+    from medex.programs import Episode
 
-    order = list(ClientStatus)
-    return [
-        (s.value, STATUS_LABELS[s]) for s in sorted(ALLOWED_TRANSITIONS[status], key=order.index)
-    ]
-
-
-def _suggests_diabetes(file) -> bool:
-    from medex.health import suggests_diabetes
-
-    return bool(file.history and suggests_diabetes(file.history))
+    episodes = await app.repo.find(Episode, "client_id", client.id)
+    in_program = any(e.is_active for e in episodes)
+    return [(s.value, STATUS_LABELS[s]) for s in manual_statuses(client.status, in_program)]
 
 
 async def _client(app: App, data: dict[str, Any]) -> Client | None:
@@ -251,22 +194,45 @@ async def _client(app: App, data: dict[str, Any]) -> Client | None:
     return client
 
 
-def _done(app: App, client: Client, form: str, message: str, section: str | None = None) -> None:
+async def _save(app: App, form: str, data: dict[str, Any], bind: Any, use_case: Any) -> Any:
+    """Bind the client's section form → call its use case: the record saved, or None when
+    refused (what was typed kept, the messages next to their fields)."""
+    client_id = str(data.get("client_id", "") or app.state.params.get("id", ""))
+    bound = bind(data, client_id, clock.today())
+    try:
+        return await use_case(app.repo, bound.command)
+    except Refused as exc:
+        refuse(app, form, {**data, "client_id": client_id}, exc, bound.field)
+        if "__all__" in exc.errors:
+            app.state.flash = exc.errors["__all__"]
+        return None
+
+
+def _done(app: App, client_id: str, form: str, message: str, section: str = "") -> None:
     app.state.forms.pop(form, None)
     if section:
-        app.navigate(f"#/client?id={client.id}&section={section}")
+        app.navigate(f"#/client?id={client_id}&section={section}")
     app.state.flash = message
 
 
 @action("client-status")
 async def client_status(app: App, data: dict[str, Any]) -> None:
-    client = await _client(app, data)
-    if client is None:
+    client_id = str(data.get("client_id", "") or app.state.params.get("id", ""))
+    status = ClientStatus(str(data.get("status")))
+    client = await app.repo.get(Client, client_id)
+    if client is not None and status.value not in dict(await _next_statuses(app, client)):
+        app.state.flash = (
+            f"{client.full_name}'s status follows their care: active from the start of a "
+            "program or the first signed session, discharged with the last program."
+        )
         return
-    _ok, message, _ = await change_status(
-        app.repo, client, ClientStatus(str(data.get("status"))), clock.today()
-    )
-    app.state.flash = message
+    command = ChangeStatus(client_id=client_id, status=status, today=clock.today())
+    try:
+        updated = await change_status(app.repo, command)
+    except Refused as exc:
+        app.state.flash = " ".join(exc.errors.values())
+        return
+    app.state.flash = f"{updated.full_name} is now {updated.status_label.lower()}."
 
 
 # -- referral and ICD-10 ----------------------------------------------------------------------
@@ -275,16 +241,16 @@ async def client_status(app: App, data: dict[str, Any]) -> None:
 
 
 @action("referral-form")
-async def referral_form(app: App, data: dict[str, Any]) -> None:
+async def referral_form_action(app: App, data: dict[str, Any]) -> None:
     """Search codes, add or remove a code, or save the referral (by the button pressed)."""
     client = await _client(app, data)
     if client is None:
         return
-    typed = {k: data.get(k, "") for k in REFERRAL_FIELDS}
+    referral = {k: data.get(k, "") for k in REFERRAL_FIELDS}
     if data.get("add_code") or data.get("remove_code") or data.get("intent") == "search":
         previous = app.state.forms.get("referral")
         errors = previous.errors if previous else {}
-        app.state.forms["referral"] = FormState({**typed, "client_id": client.id}, errors)
+        app.state.forms["referral"] = FormState({**referral, "client_id": client.id}, errors)
         if data.get("add_code"):
             await picker.add(app, client.id, str(data["add_code"]))
         elif data.get("remove_code"):
@@ -299,14 +265,16 @@ async def _save_referral(app: App, client: Client, data: dict[str, Any]) -> None
     chosen = picker.chosen(app, client.id)
     diagnoses = [{"code": d["code"], "description": d["description"]} for d in chosen]
     index = await picker.index_for_saving() if diagnoses else None
-    result, _ = await record_referral(app.repo, client, data, diagnoses, clock.today(), index)
-    if not result.ok:
-        fail(app, "referral", {**result.values, "client_id": client.id}, result.errors)
-        if "diagnoses" in result.errors:
+    bound = bind_referral(data, client.id, diagnoses, clock.today())
+    try:
+        await record_referral(app.repo, bound.command, index)
+    except Refused as exc:
+        refuse(app, "referral", {**data, "client_id": client.id}, exc, bound.field)
+        if "diagnoses" in exc.errors:
             app.state.focus = "field-icd_query"
         return
     picker.forget(app, client.id)
-    _done(app, client, "referral", "Referral recorded.", "history")
+    _done(app, client.id, "referral", "Referral recorded.", "history")
 
 
 # -- health history ---------------------------------------------------------------------------
@@ -325,16 +293,15 @@ async def save_history_action(app: App, data: dict[str, Any]) -> None:
         app.state.forms["history"] = FormState({**data, "client_id": client.id}, {})
         app.state.focus = f"field-{kind}_name_{row_count(data, kind)}"
         return
-    result, history = await save_health_history(app.repo, client, data, clock.today())
-    if not result.ok or history is None:
-        fail(app, "history", {**result.values, "client_id": client.id}, result.errors)
+    history = await _save(app, "history", data, bind_history, save_health_history)
+    if history is None:
         return
     app.state.forms.pop(f"rows:{client.id}", None)
     flagged = [m.name for m in history.medications if m.affects_hr_bp]
     message = "Health history saved."
     if flagged:
         message += f" HR/BP response altered by {', '.join(flagged)}: use RPE, not target HR."
-    _done(app, client, "history", message, "screening")
+    _done(app, client.id, "history", message, "screening")
 
 
 # -- screening and clearance ------------------------------------------------------------------
@@ -342,27 +309,15 @@ async def save_history_action(app: App, data: dict[str, Any]) -> None:
 
 @action("save-screening")
 async def save_screening_action(app: App, data: dict[str, Any]) -> None:
-    client = await _client(app, data)
-    if client is None:
-        return
-    result, record = await save_screening(app.repo, client, data, clock.today())
-    if not result.ok or record is None:
-        fail(app, "screening", {**result.values, "client_id": client.id}, result.errors)
-        return
-    assert record.outcome is not None
-    _done(app, client, "screening", f"Screening saved: {record.outcome.label}.")
+    record = await _save(app, "screening", data, bind_screening, save_screening)
+    if record is not None:
+        _done(app, record.client_id, "screening", f"Screening saved: {record.outcome.label}.")
 
 
 @action("save-clearance")
 async def save_clearance_action(app: App, data: dict[str, Any]) -> None:
-    client = await _client(app, data)
-    if client is None:
-        return
-    result, clearance = await save_clearance(app.repo, client, data, clock.today())
-    if not result.ok or clearance is None:
-        fail(app, "clearance", {**result.values, "client_id": client.id}, result.errors)
-        return
-    _done(app, client, "clearance", "Clearance saved.")
+    if await _save(app, "clearance", data, bind_clearance, save_clearance) is not None:
+        _done(app, "", "clearance", "Clearance saved.")
 
 
 # -- consent ----------------------------------------------------------------------------------
@@ -373,24 +328,21 @@ async def sign_consent_action(app: App, data: dict[str, Any]) -> None:
     client = await _client(app, data)
     if client is None:
         return
-    kind = ConsentKind(str(data.get("kind")))
     practice = app.state.profile.business_name if app.state.profile else ""
+    bound = bind_consent(data, client.id, practice, clock.today())
+    kind = bound.command.kind
+    name = f"consent-{kind.value}"
     try:
-        result, consent = await sign_consent(
-            app.repo, client, kind, data, practice, clock.today(), signer=app.platform
-        )
+        consent = await sign_consent(app.repo, bound.command, signer=app.platform)
     except SigningKeyError as exc:
         app.state.flash = str(exc)
         return
-    name = f"consent-{kind.value}"
-    if not result.ok or consent is None:
-        app.state.forms[name] = FormState(
-            values={**result.values, "client_id": client.id}, errors=result.errors
-        )
-        first = next(iter(result.errors), "")
-        app.state.focus = f"field-{kind.value}-{first}"
+    except Refused as exc:
+        typed = texts(data, ("signed_name", "agree", "signature_svg"))
+        refuse(app, name, {**typed, "client_id": client.id}, exc, bound.field)
+        app.state.focus = f"field-{kind.value}-{next(iter(exc.errors), '')}"
         return
-    _done(app, client, name, f"{consent.label}: signed by {consent.signed_name}.")
+    _done(app, client.id, name, f"{consent.label}: signed by {consent.signed_name}.")
 
 
 # -- goals ------------------------------------------------------------------------------------
@@ -398,11 +350,6 @@ async def sign_consent_action(app: App, data: dict[str, Any]) -> None:
 
 @action("save-goals")
 async def save_goals_action(app: App, data: dict[str, Any]) -> None:
-    client = await _client(app, data)
-    if client is None:
-        return
-    result, goals = await save_goals(app.repo, client, data, clock.today())
-    if not result.ok or goals is None:
-        fail(app, "goals", {**result.values, "client_id": client.id}, result.errors)
-        return
-    _done(app, client, "goals", "Goals and functional deficits saved.", "checklist")
+    goals = await _save(app, "goals", data, bind_goals, save_goals)
+    if goals is not None:
+        _done(app, goals.client_id, "goals", "Goals and functional deficits saved.", "checklist")

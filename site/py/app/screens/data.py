@@ -18,12 +18,6 @@ from medex.backup import (
     is_encrypted,
     iter_parse_backup,
     make_backup,
-    parse_backup,
-    plan_restore,
-    plan_undo,
-    preview_restore,
-    restore_changes,
-    snapshot_for_undo,
 )
 from medex.csv_export import outcomes_csv, rows_from_documents
 from medex.repository import SignedRecordError, StaleWriteError, StorageFullError
@@ -37,23 +31,27 @@ from medex.services.data import (
     days_since,
     outcomes_filename,
     passphrase_problem,
-    preview_rows,
     progress_label,
-    record_title,
     store_label,
     undo_lines,
 )
 from medex.services.practice import load_practice_profile
-from medex.services.signatures import BACKUP_CHECK_TEXTS, check_backup_signature, sign_backup
+from medex.services.restore import (
+    UNDO_META_DELETES,
+    UNDO_MOVED,
+    StorageChanged,
+    UndoWrite,
+    fixed_chain,
+    iso_moment,
+    restore_preview,
+    restore_write,
+    undo_write,
+)
+from medex.services.signatures import check_backup_signature, sign_backup
 
 from ..core import App, View, action, route
 
 AUDIT_SHOWN = 300
-UNDO_LISTED = 20
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _header_checksum(text: str) -> str:
@@ -129,7 +127,7 @@ async def export_backup(app: App, data: dict[str, Any]) -> None:
         app.state.flash += f" Warning: {chain_message}"
     with contextlib.suppress(StorageFullError):  # read-only: the file is what matters
         await app.repo.write(
-            [{"store": "meta", "doc": {"key": LAST_BACKUP_KEY, "value": _iso(now)}}],
+            [{"store": "meta", "doc": {"key": LAST_BACKUP_KEY, "value": iso_moment(now)}}],
             [("export", "backup", checksum)],
         )
 
@@ -215,25 +213,7 @@ async def restore_check(app: App, data: dict[str, Any]) -> None:
         app.state.progress = {}
     signature = await check_backup_signature(app.platform, backup)
     dump = await app.repo.export_all()
-    merge = preview_restore(dump["stores"], backup, "merge")
-    replace = preview_restore(dump["stores"], backup, "replace")
-    app.state.pending["restore"] = {
-        "backup": backup,
-        "filename": filename,
-        "created_at": backup.created_at,
-        "app_version": backup.app_version,
-        "total": backup.total,
-        "merge": preview_rows(merge),
-        "replace": preview_rows(replace),
-        "conflicts": [
-            {"label": store_label(c.store), "id": c.id, "reason": c.reason}
-            for c in merge.conflicts[:20]
-        ],
-        "conflict_count": len(merge.conflicts),
-        "audit_message": backup.audit_message,
-        "signature": signature.value,
-        "signature_text": BACKUP_CHECK_TEXTS[signature],
-    }
+    app.state.pending["restore"] = restore_preview(dump, backup, filename, signature)
     app.state.focus = "restore-preview"
 
 
@@ -242,38 +222,6 @@ async def restore_cancel(app: App, data: dict[str, Any]) -> None:
     app.state.pending.pop("restore", None)
     app.state.pending.pop("restore_error", None)
     app.state.flash = "Restore cancelled: nothing was changed."
-
-
-def _ops(plan) -> list[dict]:
-    return [{"store": s, "doc": d} for s, d in plan.puts] + [
-        {"store": s, "delete": i} for s, i in plan.deletes
-    ]
-
-
-RESTORE_MOVED = (
-    "The records changed while the restore was prepared (another tab?). Check the backup "
-    "again; nothing was restored."
-)
-UNDO_MOVED = (
-    "The records changed after the undo was shown (another tab?), so nothing was undone. "
-    "Choose Undo restore again to see what it would do now."
-)
-
-
-def _fixed_chain(entries: list[dict], expected_last: dict | None, moved: str = RESTORE_MOVED):
-    """The audit entries of a restore plan, which were chained from ``expected_last``: the
-    write is refused (``StorageChanged``, nothing written) if any entry was appended since."""
-
-    def build(last: dict | None) -> list[dict]:
-        if (last or {}).get("hash") != (expected_last or {}).get("hash"):
-            raise StorageChanged(moved)
-        return entries
-
-    return build
-
-
-class StorageChanged(Exception):
-    pass
 
 
 @action("restore-apply")
@@ -290,42 +238,13 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
         }
         app.state.focus = "field-confirm_replace"
         return
-    backup = pending["backup"]
     await app.show_progress("Taking a snapshot of the current records")
     dump = await app.repo.export_all()
     now = datetime.now(UTC)
-    snapshot = snapshot_for_undo(
-        dump["stores"], dump["audit"], backup_meta(dump["meta"]), APP_VERSION, now
-    )
-    plan = plan_restore(
-        dump["stores"], backup, mode, current_audit=dump["audit"], actor=app.repo.actor, now=now
-    )
-    ops = _ops(plan)
-    ops += [
-        {"store": "meta", "doc": {"key": k, "value": v}}
-        for k, v in backup_meta(backup.meta).items()
-        if k != "snapshot"
-    ]
-    ops += [
-        {"store": "meta", "doc": {"key": UNDO_SNAPSHOT_KEY, "value": snapshot}},
-        {"store": "meta", "doc": {"key": UNDO_CHANGES_KEY, "value": restore_changes(plan)}},
-        {
-            "store": "meta",
-            "doc": {
-                "key": UNDO_INFO_KEY,
-                "value": {
-                    "at": _iso(now),
-                    "filename": pending["filename"],
-                    "mode": mode,
-                    "audit_seq": plan.audit[-1]["seq"],  # the restore's own entry
-                },
-            },
-        },
-    ]
-    last = dump["audit"][-1] if dump["audit"] else None
-    await app.show_progress(f"Writing {len(plan.puts):,} records")
+    write = restore_write(dump, pending["backup"], mode, pending["filename"], app.repo.actor, now)
+    await app.show_progress(f"Writing {len(write.plan.puts):,} records")
     try:
-        await app.repo.write(ops, audit_entries=_fixed_chain(plan.audit, last))
+        await app.repo.write(write.ops, audit_entries=fixed_chain(write.plan.audit, write.last))
     except StorageChanged as exc:
         app.state.flash = str(exc)
         return
@@ -335,101 +254,42 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
     app.state.pending.pop("undo", None)  # a preview of undoing the previous restore
     app.state.forms.pop("restore", None)
     app.state.profile = await load_practice_profile(app.repo)
-    preview = plan.preview
-    message = (
-        f"Backup restored ({'replace' if mode == 'replace' else 'merge'}): "
-        f"{preview.total('new'):,} new, {preview.total('changed'):,} changed, "
-        f"{preview.total('unchanged'):,} unchanged"
-    )
-    if plan.deletes:
-        message += f", {len(plan.deletes):,} removed"
-    if preview.conflicts:
-        message += f"; {len(preview.conflicts):,} kept as they were on this device (conflicts)"
-    app.state.flash = message + ". You can undo this restore below."
+    app.state.flash = write.summary(mode)
 
 
 # -- undo a restore -----------------------------------------------------------------------------
 
 
-async def _undo_plan(app: App):
-    """``(plan, last audit entry, {(store, id): title})`` for undoing the last restore over the
-    records as they are now, or a message saying why there is nothing to undo."""
-    text = await app.repo.get_meta(UNDO_SNAPSHOT_KEY)
-    if not text:
-        return "There is no restore to undo."
-    try:
-        snapshot = parse_backup(text)
-    except BackupError as exc:
-        return f"The snapshot taken before the restore cannot be read: {exc.reason}"
-    info = await app.repo.get_meta(UNDO_INFO_KEY) or {}
-    changes = await app.repo.get_meta(UNDO_CHANGES_KEY)
-    dump = await app.repo.export_all()
-    seq = info.get("audit_seq")
-    plan = plan_undo(
-        dump["stores"],
-        snapshot,
-        changes=changes,
-        since_seq=seq if isinstance(seq, int) else None,
-        current_audit=dump["audit"],
-        actor=app.repo.actor,
-    )
-    last = dump["audit"][-1] if dump["audit"] else None
-    titles = {
-        (store, doc.get("id")): record_title(store, doc)
-        for store, docs in dump["stores"].items()
-        for doc in docs
-    }
-    for store, doc in plan.puts:
-        titles[(store, doc["id"])] = record_title(store, doc)
-    return plan, last, titles
-
-
-def _listed(refs, titles) -> list[dict]:
-    return [
-        {"label": store_label(s), "title": titles.get((s, i)) or i[:8]}
-        for s, i in refs[:UNDO_LISTED]
-    ]
+async def _undo(app: App) -> UndoWrite | str:
+    """Undoing the last restore over the records as they are now, or why not."""
+    repo = app.repo
+    text = await repo.get_meta(UNDO_SNAPSHOT_KEY)
+    info, changes = await repo.get_meta(UNDO_INFO_KEY), await repo.get_meta(UNDO_CHANGES_KEY)
+    dump = await repo.export_all() if text else {}
+    return undo_write(dump, text, info, changes, repo.actor)
 
 
 async def _forget_undo(app: App) -> None:
     with contextlib.suppress(StorageFullError):
-        await app.repo.write(
-            [
-                {"store": "meta", "delete": UNDO_SNAPSHOT_KEY},
-                {"store": "meta", "delete": UNDO_CHANGES_KEY},
-                {"store": "meta", "delete": UNDO_INFO_KEY},
-            ],
-            [],
-        )
+        await app.repo.write(UNDO_META_DELETES, [])
 
 
 @action("undo-restore")
 async def undo_restore(app: App, data: dict[str, Any]) -> None:
     """Show exactly what undoing the last restore would do; nothing is written yet."""
     app.state.pending.pop("undo", None)
-    prepared = await _undo_plan(app)
-    if isinstance(prepared, str):
-        app.state.flash = prepared
+    undo = await _undo(app)
+    if isinstance(undo, str):
+        app.state.flash = undo
         return
-    plan, last, titles = prepared
-    counts = plan.counts()
-    if plan.nothing_to_do:
+    if undo.plan.nothing_to_do:
         await _forget_undo(app)  # the snapshot no longer applies: stop offering the undo
         app.state.flash = (
             "Nothing is left to undo: every record this restore changed has been changed again "
             "since (or is signed), so all are kept as they are now."
         )
         return
-    app.state.pending["undo"] = {
-        "lines": undo_lines(counts, done=False),
-        "counts": counts,
-        "put_back": _listed(plan.put_back, titles),
-        "removed": _listed(plan.removed, titles),
-        "kept_changed": _listed(plan.kept_changed, titles),
-        "kept_signed": _listed(plan.kept_signed, titles),
-        "digest": plan.digest(),
-        "last_hash": (last or {}).get("hash"),
-    }
+    app.state.pending["undo"] = undo.preview()
     app.state.focus = "undo-preview"
 
 
@@ -447,28 +307,22 @@ async def undo_restore_confirm(app: App, data: dict[str, Any]) -> None:
     if pending is None:
         app.state.flash = "Choose Undo restore first to see what it would do."
         return
-    prepared = await _undo_plan(app)
-    if isinstance(prepared, str):
-        app.state.flash = prepared
+    undo = await _undo(app)
+    if isinstance(undo, str):
+        app.state.flash = undo
         return
-    plan, last, _titles = prepared
-    if (last or {}).get("hash") != pending["last_hash"] or plan.digest() != pending["digest"]:
+    if not undo.matches(pending):
         app.state.flash = UNDO_MOVED
         return
-    ops = [
-        *plan.record_ops(),
-        {"store": "meta", "delete": UNDO_SNAPSHOT_KEY},
-        {"store": "meta", "delete": UNDO_CHANGES_KEY},
-        {"store": "meta", "delete": UNDO_INFO_KEY},
-    ]
     try:
-        await app.repo.write(ops, audit_entries=_fixed_chain(plan.audit, last, UNDO_MOVED))
+        chain = fixed_chain(undo.plan.audit, undo.last, UNDO_MOVED)
+        await app.repo.write(undo.ops, audit_entries=chain)
     except (StorageChanged, StaleWriteError, SignedRecordError):
         app.state.flash = UNDO_MOVED
         return
     app.state.profile = await load_practice_profile(app.repo)
     app.state.flash = (
         "The restore was undone: "
-        + " ".join(undo_lines(plan.counts(), done=True))
+        + " ".join(undo_lines(undo.plan.counts(), done=True))
         + " Nothing written after the restore was changed or removed."
     )

@@ -3,6 +3,7 @@ print, mark as sent (immutable snapshot), the communication log, and document se
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -10,6 +11,7 @@ from markupsafe import Markup
 
 from medex.documents import (
     CHANNELS,
+    CHARTS_FIELD,
     SPECS,
     Communication,
     DocKind,
@@ -19,13 +21,16 @@ from medex.documents import (
     scope_check,
     view_model,
 )
+from medex.forms import Refused
 from medex.inert import inert_html
 from medex.intake import Client, ReferringProvider
+from medex.repository import StorageFullError
 from medex.services.documents import (
     find_draft,
     gather,
     mark_acknowledged,
     mark_sent,
+    offered_for_client,
     owed_documents,
     record_draft,
     save_settings,
@@ -35,6 +40,8 @@ from medex.services.practice import load_document_settings
 
 from .. import clock
 from ..core import App, FormState, View, action, route
+from ..documents_form import bind_acknowledged, bind_send, bind_settings
+from ..forms import fail, form_errors, refuse
 from ..render import render
 
 SETTINGS_FORM = "document-settings"
@@ -64,8 +71,9 @@ async def build(app: App, kind: DocKind, subject: str, authored: dict[str, str])
         provider_id=subject if per_provider else "",
         authored=authored,
     )
+    inp.utc_offset = clock.utc_offset  # signing times on the device's clock
     vm = view_model(inp)
-    html = render(f"reports/{kind.value}.html", doc=vm)
+    html = render(f"reports/{kind.value}.html", doc=vm, demo=app.state.demo)
     LAST_RENDER_MS[:] = [(time.perf_counter() - started) * 1000]
     return vm, html
 
@@ -93,7 +101,7 @@ async def documents(app: App, params: dict[str, str]) -> View:
         "client": client,
         "clients": clients,
         "owed": owed,
-        "specs": [s for s in SPECS.values() if not s.per_provider],
+        "specs": await offered_for_client(app.repo, client.id) if client else [],
         "sent": sent,
         "comms": comms,
         "drafts": drafts,
@@ -119,8 +127,11 @@ async def document(app: App, params: dict[str, str]) -> View:
             comm = next(
                 (c for c in await app.repo.list(Communication) if c.document_id == sent.id), None
             )
+        from medex.fhir import is_report  # the FHIR export of a report (screens/fhir.py)
+
         return "views/documents/sent.html", {
             "sent": sent,
+            "fhir_exportable": sent is not None and is_report(sent),
             "snapshot": snapshot_page(sent) if sent is not None else "",
             "comm": comm,
             "today": clock.today(),
@@ -189,7 +200,8 @@ async def document_printed(app: App, data: dict[str, Any]) -> None:
         vm, _html = await build(app, kind, subject, authored)
     except KeyError:
         return
-    await record_draft(app.repo, vm, clock.today())
+    with contextlib.suppress(StorageFullError):  # read-only: the printout is what matters
+        await record_draft(app.repo, vm, clock.today())
 
 
 @action("document-form")
@@ -202,6 +214,9 @@ async def document_form(app: App, data: dict[str, Any]) -> None:
     spec = SPECS[kind]
     name = _form_name(kind, subject)
     authored = {f.name: str(data.get(f.name, "")) for f in spec.fields}
+    if data.get("charts_shown"):  # the chart checkboxes were on the form: what is ticked
+        ticked = (k.removeprefix("chart_") for k, v in data.items() if k.startswith("chart_") and v)
+        authored[CHARTS_FIELD] = ",".join(ticked)
     send_fields = {k: str(data.get(k, "")) for k in ("_channel", "_sent_on", "_scope_ok")}
     app.state.forms[name] = FormState(values={**authored, **send_fields}, errors={})
     op = str(data.get("op", ""))
@@ -212,9 +227,6 @@ async def document_form(app: App, data: dict[str, Any]) -> None:
     vm, html = await build(app, kind, subject, authored)
     if op == "draft":
         draft = await record_draft(app.repo, vm, clock.today())
-        if draft is None:
-            app.state.flash = "This device's storage is full: the draft was not recorded."
-            return
         who = vm["provider"]["display_name"] if vm.get("provider") else "no provider"
         app.state.flash = (
             f"Saved as a draft (drafted {draft.drafted_on:%b %d, %Y}; log of {who}). "
@@ -233,41 +245,27 @@ async def document_form(app: App, data: dict[str, Any]) -> None:
             "professional's scope: reword them, or tick the box to send as written."
         )
     if not errors:
-        draft = await find_draft(
-            app.repo,
-            kind,
-            client_id=(vm.get("client") or {}).get("id", ""),
-            provider_id=(vm.get("provider") or {}).get("id", ""),
-        )
-        result = await mark_sent(
-            app.repo,
-            vm,
-            html,
-            channel=send_fields["_channel"] or None,
-            sent_on=send_fields["_sent_on"],
-            today=clock.today(),
-            scope_reviewed=[f"{f.label}: {f.word}" for f in findings],
-            draft=draft,
-        )
-        if result.ok and result.document is not None:
+        reviewed = [f"{f.label}: {f.word}" for f in findings]
+        bound = bind_send(data, vm, html, reviewed, clock.today())
+        try:
+            doc, _comm = await mark_sent(app.repo, bound.command)
+        except Refused as exc:
+            errors = form_errors(exc, bound.field)
+        else:
             app.state.forms.pop(name, None)
-            app.navigate(f"#/document?id={result.document.id}")
+            app.navigate(f"#/document?id={doc.id}")
             who = vm["provider"]["display_name"] if vm.get("provider") else "the client"
             app.state.flash = f"{vm['title']} marked as sent to {who}. Saved exactly as sent."
             return
-        errors = {f"_{k}" if k != "__all__" else k: v for k, v in result.errors.items()}
-    app.state.forms[name].errors = errors
-    first = next(iter(errors), "")
-    app.state.focus = f"field-{first}" if first and first != "__all__" else ""
+    fail(app, name, app.state.forms[name].values, errors)
 
 
 @action("document-acknowledge")
 async def document_acknowledge(app: App, data: dict[str, Any]) -> None:
-    error, updated = await mark_acknowledged(
-        app.repo, str(data.get("communication_id", "")), data.get("acknowledged_on"), clock.today()
-    )
-    if updated is None:
-        app.state.flash = error
+    try:
+        updated = await mark_acknowledged(app.repo, bind_acknowledged(data, clock.today()).command)
+    except Refused as exc:
+        app.state.flash = " ".join(exc.errors.values())
         return
     app.state.flash = f"Marked as acknowledged on {updated.acknowledged_on:%b %d, %Y}."
 
@@ -293,11 +291,11 @@ async def document_settings(app: App, params: dict[str, str]) -> View:
 
 @action("save-document-settings")
 async def save_document_settings(app: App, data: dict[str, Any]) -> None:
-    result, saved = await save_settings(app.repo, data)
-    if not result.ok or saved is None:
-        app.state.forms[SETTINGS_FORM] = FormState(values=dict(data), errors=result.errors)
-        first = next(iter(result.errors), "")
-        app.state.focus = f"field-{first}" if first != "__all__" else ""
+    bound = bind_settings(data)
+    try:
+        await save_settings(app.repo, bound.command)
+    except Refused as exc:
+        refuse(app, SETTINGS_FORM, dict(data), exc, bound.field)
         return
     app.state.forms.pop(SETTINGS_FORM, None)
     app.state.flash = "Document settings saved."

@@ -16,11 +16,11 @@ from medex.assessments import (
     ASSESSMENT_KINDS,
     Assessment,
     definition_for,
-    interpret_assessment,
     next_assessment_kind,
 )
 from medex.charts import chart_for_row
-from medex.intake import Goals, Referral, age_on
+from medex.forms import Refused
+from medex.intake import Client, ClientStatus, Goals
 from medex.measures import (
     MeasureDefinition,
     bp_category,
@@ -30,15 +30,14 @@ from medex.programs import (
     DISCHARGE_REASONS,
     PAYMENT_METHODS,
     Episode,
-    conditions_from_diagnoses,
     format_money,
     planned_reassessment_dates,
     suggest_programs,
 )
+from medex.services.assessment_entry import assessment_plan, assessment_reading, diagnosis_codes
 from medex.services.outcomes import (
     client_outcomes,
     custom_measure_map,
-    discharge_client_after_program,
     discharge_episode,
     list_programs,
     record_assessment,
@@ -49,18 +48,23 @@ from medex.services.outcomes import (
 from .. import clock
 from ..assessment_form import (
     VITAL_IDS,
+    bind_assessment,
     default_values,
-    map_errors,
     measure_input,
     measure_key,
-    measurements_from_form,
-    number_text,
     pickable_measures,
-    vitals_from_form,
+    protocol_lines,
 )
 from ..client_header import client_header
 from ..core import App, FormState, View, action, route
-from ..forms import fail, typed
+from ..forms import refuse, typed
+from ..outcomes_form import (
+    bind_discharge,
+    bind_payment,
+    bind_start,
+    discharge_values,
+    start_values,
+)
 
 CATEGORY_LABELS = {
     "strength": "Strength",
@@ -84,12 +88,6 @@ def _day(d: date | None) -> str:
     return f"{d.strftime('%b')} {d.day}, {d.year}" if d else ""
 
 
-async def _codes(app: App, client_id: str) -> list[str]:
-    return [
-        d.code for r in await app.repo.find(Referral, "client_id", client_id) for d in r.diagnoses
-    ]
-
-
 # -- the Outcomes tab -------------------------------------------------------------------------
 
 
@@ -100,21 +98,22 @@ async def client_outcomes_tab(app: App, params: dict[str, str]) -> View:
         return "views/intake/client_missing.html", {}
     client = ctx["client"]
     day = clock.today()
-    outcomes = await client_outcomes(app.repo, client.id, day)
+    outcomes = await client_outcomes(
+        app.repo, client.id, day, episode_id=params.get("episode") or None
+    )
     episode = outcomes.episode
+    episodes = sorted(
+        await app.repo.find(Episode, "client_id", client.id),
+        key=lambda e: (e.start_date, e.created_at),
+        reverse=True,
+    )
     programs = await list_programs(app.repo)
-    codes = await _codes(app, client.id)
+    codes = await diagnosis_codes(app.repo, client.id)
     suggested = suggest_programs(codes, programs)
-    start_values, start_errors = typed(app, f"program-start:{client.id}")
-    if not start_values:
+    start, start_errors = typed(app, f"program-start:{client.id}")
+    if not start:
         goals = await app.repo.find(Goals, "client_id", client.id)
-        latest_goals = max(goals, key=lambda g: g.created_at) if goals else None
-        start_values = {
-            "program_id": suggested[0].id if suggested else "",
-            "start_date": day.isoformat(),
-            "physician_follow_up": "",
-            "baseline_deficits": "\n".join(latest_goals.deficits) if latest_goals else "",
-        }
+        start = start_values(suggested, goals, day)
     customs = await custom_measure_map(app.repo)
 
     def fmt(row, obs) -> str:
@@ -129,7 +128,8 @@ async def client_outcomes_tab(app: App, params: dict[str, str]) -> View:
         "programs": programs,
         "suggested_ids": [p.id for p in suggested],
         "codes": codes,
-        "start_values": start_values,
+        "episodes": episodes,
+        "start_values": start,
         "start_errors": start_errors,
         "kinds": ASSESSMENT_KINDS,
         "payment_methods": PAYMENT_METHODS,
@@ -144,13 +144,7 @@ async def client_outcomes_tab(app: App, params: dict[str, str]) -> View:
             planned=planned_reassessment_dates(episode),
             pay_values=pay_values or {"paid_on": day.isoformat(), "method": "card"},
             pay_errors=pay_errors,
-            dis_values=dis_values
-            or {
-                "discharge_date": day.isoformat(),
-                "discharge_reason": "criteria_met"
-                if outcomes.criteria and outcomes.criteria.overall == "met"
-                else "",
-            },
+            dis_values=dis_values or discharge_values(outcomes, day),
             dis_errors=dis_errors,
             next_kind=next_assessment_kind(outcomes.assessments),
         )
@@ -159,19 +153,12 @@ async def client_outcomes_tab(app: App, params: dict[str, str]) -> View:
 
 @action("start-program")
 async def start_program(app: App, data: dict[str, Any]) -> None:
-    client_id = str(data.get("client_id", ""))
-    name = f"program-start:{client_id}"
-    result, episode = await start_episode(
-        app.repo,
-        client_id,
-        str(data.get("program_id", "")),
-        data.get("start_date", ""),
-        clock.today(),
-        baseline_deficits=str(data.get("baseline_deficits", "")),
-        physician_follow_up=data.get("physician_follow_up", ""),
-    )
-    if not result.ok or episode is None:
-        fail(app, name, data, result.errors)
+    bound = bind_start(data, clock.today())
+    name = f"program-start:{bound.command.client_id}"
+    try:
+        episode = await start_episode(app.repo, bound.command)
+    except Refused as exc:
+        refuse(app, name, data, exc, bound.field)
         return
     app.state.forms.pop(name, None)
     app.state.flash = f"Program started: {episode.program.name}. Next: the baseline assessment."
@@ -179,41 +166,37 @@ async def start_program(app: App, data: dict[str, Any]) -> None:
 
 @action("record-payment")
 async def record_payment_action(app: App, data: dict[str, Any]) -> None:
-    episode_id = str(data.get("episode_id", ""))
-    name = f"payment:{episode_id}"
-    result, episode = await record_payment(app.repo, episode_id, data, clock.today())
-    if not result.ok or episode is None:
-        errors = {k: v for k, v in result.errors.items()}
-        fail(app, name, data, errors)
-        if "__all__" not in errors:
-            app.state.focus = f"field-pay_{next(iter(errors))}"
+    """A payment or a refund (by the button pressed), on any episode, also after discharge."""
+    bound = bind_payment(data, clock.today())
+    name = f"payment:{bound.command.episode_id}"
+    try:
+        episode = await record_payment(app.repo, bound.command)
+    except Refused as exc:
+        refuse(app, name, data, exc, bound.field)
+        if "__all__" not in exc.errors:
+            app.state.focus = f"field-pay_{next(iter(exc.errors))}"
         return
     app.state.forms.pop(name, None)
     paid = episode.payments[-1]
-    app.state.flash = f"Payment of {paid.amount_text} recorded."
+    what = "Refund" if paid.is_refund else "Payment"
+    app.state.flash = f"{what} of {format_money(paid.amount_cents)} recorded."
 
 
 @action("discharge-program")
 async def discharge_program(app: App, data: dict[str, Any]) -> None:
-    episode_id = str(data.get("episode_id", ""))
-    name = f"discharge:{episode_id}"
-    result, episode = await discharge_episode(
-        app.repo,
-        episode_id,
-        data.get("discharge_date", ""),
-        str(data.get("discharge_reason", "")) or None,
-        clock.today(),
-        note=str(data.get("discharge_note", "")),
-    )
-    if not result.ok or episode is None:
-        fail(app, name, data, result.errors)
-        if result.errors and "__all__" not in result.errors:
-            app.state.focus = f"field-{next(iter(result.errors))}"
+    bound = bind_discharge(data, clock.today())
+    name = f"discharge:{bound.command.episode_id}"
+    try:
+        episode = await discharge_episode(app.repo, bound.command)
+    except Refused as exc:
+        refuse(app, name, data, exc, bound.field)
         return
     app.state.forms.pop(name, None)
     message = f"{episode.program.name}: discharged ({episode.discharge_reason_text})."
-    status = await discharge_client_after_program(app.repo, episode.client_id, clock.today())
-    app.state.flash = f"{message} {status}" if status else message
+    client = await app.repo.get(Client, episode.client_id)
+    if client is not None and client.status is ClientStatus.DISCHARGED:
+        message += f" {client.full_name} is now discharged."
+    app.state.flash = message
 
 
 # -- assessment entry -------------------------------------------------------------------------
@@ -225,30 +208,11 @@ async def _entry_context(app: App, client_id: str, kind: str) -> dict[str, Any] 
         return None
     client = ctx["client"]
     day = clock.today()
-    customs = await custom_measure_map(app.repo)
-    episodes = await app.repo.find(Episode, "client_id", client.id)
-    episode = next((e for e in episodes if e.is_active), None)
-    assessments = await app.repo.find(Assessment, "client_id", client.id)
-    mine = [a for a in assessments if episode is None or a.episode_id == episode.id]
-    last = max(mine, key=lambda a: (a.assessed_on, a.created_at)) if mine else None
+    plan = await assessment_plan(app.repo, client.id)
+    customs, psfs, last, suggested = plan.customs, plan.psfs_activities, plan.last, plan.suggested
     if kind not in ASSESSMENT_KINDS:
-        kind = next_assessment_kind(mine)
-    goals = await app.repo.find(Goals, "client_id", client.id)
-    psfs = []
-    if goals:
-        psfs = [a.activity for a in max(goals, key=lambda g: g.created_at).activities]
+        kind = plan.next_kind
     pickable = pickable_measures(customs)
-    if episode is not None:
-        suggested = [mid for mid in episode.program.measure_ids if mid not in VITAL_IDS]
-        reason = f"the program “{episode.program.name}”"
-    else:
-        programs = suggest_programs(await _codes(app, client.id), await list_programs(app.repo))
-        suggested = (
-            [mid for mid in programs[0].measure_ids if mid not in VITAL_IDS] if programs else []
-        )
-        reason = f"the referral's diagnosis (“{programs[0].name}”)" if programs else ""
-    if last is not None:  # reassess what was measured last time too
-        suggested += [e.measure_id for e in last.measurements if e.measure_id not in suggested]
     form_name = f"assessment:{client.id}"
     values, errors = typed(app, form_name)
     if values:
@@ -266,11 +230,11 @@ async def _entry_context(app: App, client_id: str, kind: str) -> dict[str, Any] 
         **ctx,
         "kind": values.get("kind", kind),
         "kinds": ASSESSMENT_KINDS,
-        "episode": episode,
+        "episode": plan.episode,
         "chosen": chosen,
         "groups": groups,
         "suggested": suggested,
-        "suggested_reason": reason,
+        "suggested_reason": plan.reason,
         "values": values,
         "errors": errors,
         "positions": POSITIONS,
@@ -301,25 +265,21 @@ async def assessment_form(app: App, data: dict[str, Any]) -> None:
         if data.get("intent") == "measures":
             app.state.focus = "measures-summary"
         return
-    entries, order, errors = measurements_from_form(data, await custom_measure_map(app.repo))
-    if errors:
-        fail(app, name, data, errors)
-        return
     episodes = await app.repo.find(Episode, "client_id", client_id)
     episode = next((e for e in episodes if e.is_active), None)
-    payload = {
-        "client_id": client_id,
-        "episode_id": episode.id if episode else None,
-        "kind": data.get("kind", "baseline"),
-        "assessed_on": data.get("assessed_on", ""),
-        "performed_by": app.state.profile.practitioner_name if app.state.profile else "",
-        "vitals": vitals_from_form(data),
-        "measurements": entries,
-        "notes": str(data.get("notes", "")),
-    }
-    result, assessment = await record_assessment(app.repo, payload, clock.today())
-    if not result.ok or assessment is None:
-        fail(app, name, data, map_errors(result.errors, order))
+    by = app.state.profile.practitioner_name if app.state.profile else ""
+    customs = await custom_measure_map(app.repo)
+    try:
+        bound = bind_assessment(
+            data, customs, client_id, episode.id if episode else None, by, clock.today()
+        )
+    except Refused as exc:  # a value that cannot be computed from its inputs
+        refuse(app, name, data, exc)
+        return
+    try:
+        assessment = await record_assessment(app.repo, bound.command)
+    except Refused as exc:
+        refuse(app, name, data, exc, bound.field)
         return
     app.state.forms.pop(name, None)
     app.navigate(f"#/assessment?id={assessment.id}")
@@ -338,48 +298,16 @@ async def assessment_view(app: App, params: dict[str, str]) -> View:
     if ctx is None:
         return "views/intake/client_missing.html", {}
     client = ctx["client"]
-    history = [
-        a
-        for a in await app.repo.find(Assessment, "client_id", client.id)
-        if a.episode_id == assessment.episode_id
-    ]
-    codes = await _codes(app, client.id)
-    conditions = conditions_from_diagnoses(codes)
-    episode = await app.repo.get(Episode, assessment.episode_id) if assessment.episode_id else None
-    if episode is not None:
-        conditions = list(dict.fromkeys(conditions + episode.program.conditions))
-    customs = await custom_measure_map(app.repo)
-    age = age_on(client.date_of_birth, assessment.assessed_on)
-    rows = interpret_assessment(
-        assessment,
-        history,
-        age,
-        client.sex,
-        conditions,
-        date_of_birth=client.date_of_birth,
-        custom_measures=customs,
-    )
+    reading = await assessment_reading(app.repo, assessment, client)
+    customs, age, conditions = reading.customs, reading.age, reading.conditions
     cards, vitals = [], []
-    for row in rows:
+    for row in reading.rows:
         m = definition_for(row.measure_id, customs)
         if row.measure_id in VITAL_IDS:
             vitals.append(row)
             continue
         entry = assessment.entry(row.measure_id)
-        specs = {p.key: p.label for p in m.protocol} if m else {}
-        protocol = [
-            (
-                specs.get(k, k),
-                "yes"
-                if v is True
-                else "no"
-                if v is False
-                else number_text(v)
-                if isinstance(v, float)
-                else str(v),
-            )
-            for k, v in (entry.protocol.items() if entry else [])
-        ]
+        protocol = protocol_lines(m, entry)
         cards.append(
             {
                 "row": row,
@@ -409,7 +337,7 @@ async def assessment_view(app: App, params: dict[str, str]) -> View:
         "vitals": vitals,
         "bp": bp,
         "age": age,
-        "episode": episode,
+        "episode": reading.episode,
         "day": _day,
-        "count": len(sorted(history, key=lambda a: a.assessed_on)),
+        "count": len(reading.history),
     }

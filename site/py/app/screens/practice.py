@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from medex.forms import Refused
 from medex.services.practice import PROFILE_FIELDS, save_practice_profile
 
 from ..core import App, action
+from ..forms import refuse, texts
+from ..practice_form import bind_profile
 
 FORM = "profile"
 
@@ -29,16 +32,11 @@ async def save_profile(app: App, data: dict[str, Any]) -> None:
         form.errors = {"logo": data["logo_error"]}
         app.state.focus = "field-logo"
         return
-    logo = data.get("logo_data_url")  # set by the shell when a new image was chosen
-    if data.get("remove_logo"):
-        logo = ""
-    result, profile = await save_practice_profile(app.repo, data, logo_data_url=logo)
-    form = app.form(FORM)
-    if not result.ok:
-        form.values, form.errors = result.values, result.errors
-        first = next(iter(result.errors), "")
-        app.state.focus = f"field-{first}" if first != "__all__" else ""
-        app.state.flash = ""
+    bound = bind_profile(data)
+    try:
+        profile = await save_practice_profile(app.repo, bound.command)
+    except Refused as exc:
+        refuse(app, FORM, texts(data, PROFILE_FIELDS), exc, bound.field)
         return
     first_run = app.state.profile is None
     app.state.profile = profile

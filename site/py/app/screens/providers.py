@@ -4,22 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from medex.forms import Refused
 from medex.intake import Client, ReferringProvider
-from medex.services.intake import PROVIDER_FIELDS, list_providers, save_provider
+from medex.services.intake import PROVIDER_FIELDS, save_provider
 
+from .. import clock
 from ..core import App, View, action, route
+from ..forms import refuse, texts
+from ..intake_form import bind_provider
 
 FORM = "provider"
 
 
 @route("providers", label="Providers", order=20)
 async def providers(app: App, params: dict[str, str]) -> View:
-    items = await list_providers(app.repo)
-    counts: dict[str, int] = {}
-    for client in await app.repo.list(Client):
-        if client.provider_id:
-            counts[client.provider_id] = counts.get(client.provider_id, 0) + 1
-    return "views/providers.html", {"providers": items, "counts": counts}
+    from medex.partners import STAGE_LABELS
+    from medex.services.partners import load_partner_settings, partners
+
+    from .partners import SETTINGS_FORM
+
+    items = await partners(app.repo, clock.today())
+    stage = params.get("stage", "")
+    settings = await load_partner_settings(app.repo)
+    form = app.state.forms.get(SETTINGS_FORM)
+    return "views/providers.html", {
+        "partners": [p for p in items if not stage or p.status.stage.value == stage],
+        "all_count": len(items),
+        "stage": stage,
+        "stages": [
+            (s.value, label, sum(p.status.stage is s for p in items))
+            for s, label in STAGE_LABELS.items()
+        ],
+        "settings_values": form.values
+        if form
+        else {"dormant_after_months": str(settings.dormant_after_months)},
+        "settings_errors": form.errors if form else {},
+        "today": clock.today(),
+    }
 
 
 @route("provider")
@@ -49,7 +70,9 @@ async def provider(app: App, params: dict[str, str]) -> View:
         documents = await provider_documents(app, current)
     else:
         documents = None
+    pipeline = await _pipeline(app, current) if current is not None else None
     return "views/provider.html", {
+        "pipeline": pipeline,
         "documents": documents,
         "provider": current,
         "values": values,
@@ -59,16 +82,38 @@ async def provider(app: App, params: dict[str, str]) -> View:
     }
 
 
+async def _pipeline(app: App, provider: ReferringProvider) -> dict[str, Any]:
+    """The partner's stage, follow-up, outreach log (with its form) and reports owed."""
+    from medex.services.documents import owed_documents
+    from medex.services.partners import outreach_log, owed_to, partner
+
+    from .partners import OUTREACH_FORM, outreach_methods
+
+    today = clock.today()
+    form = app.state.forms.get(OUTREACH_FORM)
+    if form and form.values.get("provider_id") == provider.id:
+        values, errors = form.values, form.errors
+    else:
+        values, errors = {"contacted_on": today.isoformat(), "method": "call"}, {}
+    return {
+        "partner": await partner(app.repo, provider.id, today),
+        "log": await outreach_log(app.repo, provider.id),
+        "owed": owed_to(await owed_documents(app.repo, today), provider.id, today),
+        "methods": outreach_methods(),
+        "typed": values,
+        "errors": errors,
+        "today": today,
+    }
+
+
 @action("save-provider")
 async def save_provider_action(app: App, data: dict[str, Any]) -> None:
-    provider_id = str(data.get("provider_id", "")) or None
-    result, saved = await save_provider(app.repo, data, provider_id)
-    form = app.form(FORM)
-    if not result.ok or saved is None:
-        form.values = {**result.values, "provider_id": provider_id or ""}
-        form.errors = result.errors
-        first = next(iter(result.errors), "")
-        app.state.focus = f"field-{first}" if first != "__all__" else ""
+    bound = bind_provider(data)
+    try:
+        saved = await save_provider(app.repo, bound.command)
+    except Refused as exc:
+        typed = {**texts(data, PROVIDER_FIELDS), "provider_id": bound.command.provider_id}
+        refuse(app, FORM, typed, exc, bound.field)
         return
     app.state.forms.pop(FORM, None)
     back = str(data.get("return_to", ""))

@@ -71,6 +71,15 @@ async def run_migration(app: App, word: str) -> str:
 @action("encryption-on")
 async def encryption_on(app: App, data: dict[str, Any]) -> None:
     app.state.forms.pop("encrypt", None)
+    if app.state.demo:  # the demo's database is thrown away: set up the passphrase for yours
+        return _errors(
+            app,
+            "encrypt",
+            {
+                "new_passphrase": "The demo practice cannot be locked. Remove the demo, set up "
+                "your practice, then turn on the passphrase lock."
+            },
+        )
     problem = passphrase_problem(
         str(data.get("new_passphrase", "")), str(data.get("new_confirm", ""))
     )

@@ -8,50 +8,40 @@ rule are the domain's (``medex.heart_rate``, ``medex.screening``).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
-
-from medex.exercises import CATEGORY_LABELS, LOAD_UNIT_LABELS, Exercise
-from medex.forms import field_errors
+from medex.exercises import LOAD_UNIT_LABELS, Exercise
+from medex.forms import Refused
 from medex.health import HealthHistory
 from medex.heart_rate import (
     INTENSITY_BANDS,
-    RPE_SCALE_LABELS,
     IntensityLevel,
     intensity_of_target_text,
-    session_target_text,
 )
 from medex.intake import STATUS_LABELS, Client, ClientStatus
 from medex.repository import SignedRecordError
-from medex.safety import MSK_RED_FLAG_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
 from medex.screening import session_clearance
 from medex.services.intake import latest
 from medex.services.sessions import (
-    LockedLogError,
+    AddAddendum,
     SigningRefused,
     add_addendum,
     check_addendum_signatures,
     check_log_signatures,
     client_history,
-    list_exercises,
+    exercise_library,
+    open_session,
     save_draft_log,
-    seed_starter_exercises,
     session_log_page,
     sign_session_log,
-    start_session,
+    target_hr_for,
 )
 from medex.session_logs import (
     ADDENDUM_KIND_LABELS,
-    ASSISTANCE_LABELS,
-    ATTENDANCE_LABELS,
-    TOLERANCE_LABELS,
     AddendumKind,
     Attendance,
     SessionLog,
     compute_flags,
-    latest_attended,
     override_needed,
     pre_exercise_hard_stops,
     session_volume,
@@ -60,52 +50,25 @@ from medex.signing import CHECK_DETAILS, CHECK_LABELS, SigningKeyError
 
 from .. import clock
 from ..client_header import client_header
-from ..core import App, FormState, View, action, route
+from ..core import App, Flash, FormState, View, action, route
 from ..dosage_form import dosage_values
-from ..forms import fail
+from ..forms import fail, refuse
 from ..session_form import (
     KETONE_LABELS,
     POSITION_LABELS,
+    SESSION_LABELS,
+    history_filters,
+    holds,
+    library_groups,
     log_from_form,
     log_values,
+    package_defaults,
     row_keys,
+    sign_errors,
+    typed_flags,
 )
 
-# -- target heart rate (the rule: medex.heart_rate.session_target_text) ----------------------
-
-
-def target_hr(
-    client: Client | None,
-    history: HealthHistory | None,
-    resting: int | None,
-    level: IntensityLevel,
-    on: date,
-) -> tuple[str, bool]:
-    """(text with the method, use RPE?) for the client's target heart rate today."""
-    return session_target_text(
-        level,
-        client.age(on) if client else None,
-        resting,
-        hr_response_altered=bool(history and history.hr_response_altered),
-    )
-
-
 # -- routes -----------------------------------------------------------------------------------
-
-
-async def _ensure_library(app: App) -> list[Exercise]:
-    exercises = await list_exercises(app.repo)
-    if not await app.repo.list(Exercise):
-        await seed_starter_exercises(app.repo)
-        exercises = await list_exercises(app.repo)
-    return exercises
-
-
-def _grouped(exercises: list[Exercise]) -> list[tuple[str, list[Exercise]]]:
-    groups: dict[str, list[Exercise]] = {}
-    for e in exercises:
-        groups.setdefault(CATEGORY_LABELS[e.category], []).append(e)
-    return list(groups.items())
 
 
 @route("session")
@@ -114,18 +77,7 @@ async def session_page(app: App, params: dict[str, str]) -> View:
     log, client = page.log, page.client
     if log is None:
         return "views/sessions/missing.html", {}
-    context: dict[str, Any] = {
-        "log": log,
-        "client": client,
-        "attendance_labels": {a.value: label for a, label in ATTENDANCE_LABELS.items()},
-        "tolerance_labels": {t.value: label for t, label in TOLERANCE_LABELS.items()},
-        "assistance_labels": {a.value: label for a, label in ASSISTANCE_LABELS.items()},
-        "symptom_labels": {s.value: label for s, label in SYMPTOM_LABELS.items()},
-        # The form ticks and the flag name each warning sign in safety's own words.
-        "msk_labels": {s.value: label for s, label in MSK_RED_FLAG_LABELS.items()},
-        "severity_labels": {s.value: label for s, label in SEVERITY_LABELS.items()},
-        "rpe_scales": {s.value: label for s, label in RPE_SCALE_LABELS.items()},
-    }
+    context: dict[str, Any] = {"log": log, "client": client, **SESSION_LABELS}
     if log.is_signed:
         addenda = page.addenda
         form = app.state.forms.get(f"addendum:{log.id}")
@@ -150,18 +102,21 @@ async def session_page(app: App, params: dict[str, str]) -> View:
     errors = form.errors if form else {}
     typed, _ = log_from_form(log, values) if form else (log, {})
     current = typed or log
-    flags = compute_flags(current) if typed else log.safety_flags
+    # What is typed decides the flags, saved or not (a stop shows while it is typed).
+    flags = (
+        (compute_flags(typed) if typed else typed_flags(log, values)) if form else log.safety_flags
+    )
     level = IntensityLevel(
         values.get("target_level") or intensity_of_target_text(log.target_hr_text)
     )
     resting = current.pre_vitals.heart_rate_bpm if current.pre_vitals else None
     if resting is None:
         resting = page.previous_resting_hr
-    hr_text, use_rpe = target_hr(client, page.history, resting, level, current.session_date)
+    hr_text, use_rpe = target_hr_for(client, page.history, resting, level, current.session_date)
     clearance = page.clearance
     assert clearance is not None  # a draft's page always carries it
     allowed, clearance_msg = session_clearance(clearance.outcome, clearance.clearance)
-    exercises = page.exercises or await _ensure_library(app)
+    exercises = page.exercises or await exercise_library(app.repo)
     context.update(
         values=values,
         errors=errors,
@@ -170,7 +125,7 @@ async def session_page(app: App, params: dict[str, str]) -> View:
         override_needed=override_needed(current),
         pre_stops=pre_exercise_hard_stops(current),
         rows=row_keys(values),
-        library=_grouped(exercises),
+        library=library_groups(exercises),
         units={u.value: label for u, label in LOAD_UNIT_LABELS.items()},
         positions=POSITION_LABELS,
         ketones=KETONE_LABELS,
@@ -182,29 +137,12 @@ async def session_page(app: App, params: dict[str, str]) -> View:
         clearance_msg=clearance_msg,
         restrictions=clearance.clearance.restrictions if clearance.clearance else "",
         has_diabetes=bool(values.get("has_diabetes")),
-        open_msk=_any(values, errors, "msk_"),
-        open_symd=_any(values, errors, "symd_"),
-        open_during=_any(values, errors, "dur_"),
+        open_msk=holds(values, errors, "msk_"),
+        open_symd=holds(values, errors, "symd_"),
+        open_during=holds(values, errors, "dur_"),
+        package_choice=package_defaults(current),
     )
     return "views/sessions/session.html", context
-
-
-def _any(values: dict[str, Any], errors: dict[str, str], prefix: str) -> bool:
-    """Whether a folded part of the form holds something (then it is shown open)."""
-    return any(k.startswith(prefix) and v for k, v in values.items()) or any(
-        k.startswith(prefix) for k in errors
-    )
-
-
-def _sessions_params(params: dict[str, str]) -> dict[str, str]:
-    return {k: params.get(k, "") for k in ("attendance", "from", "to")}
-
-
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 @route("client-sessions")
@@ -213,15 +151,8 @@ async def client_sessions(app: App, params: dict[str, str]) -> View:
     if header is None:
         return "views/intake/client_missing.html", {}
     file = header["file"]
-    filters = _sessions_params(params)
-    attendance = filters["attendance"] if filters["attendance"] in set(Attendance) else None
-    history = await client_history(
-        app.repo,
-        file.client.id,
-        date_from=_date(filters["from"]),
-        date_to=_date(filters["to"]),
-        attendance=Attendance(attendance) if attendance else None,
-    )
+    filters, chosen = history_filters(params)
+    history = await client_history(app.repo, file.client.id, **chosen)
     checks = await check_log_signatures(
         app.platform, app.signatures, [e.log for e in history.entries]
     )
@@ -231,7 +162,7 @@ async def client_sessions(app: App, params: dict[str, str]) -> View:
         "checks": {k: v.value for k, v in checks.items()},
         "check_labels": {k.value: label for k, label in CHECK_LABELS.items()},
         "filters": filters,
-        "attendance_labels": {a.value: label for a, label in ATTENDANCE_LABELS.items()},
+        "attendance_labels": SESSION_LABELS["attendance_labels"],
     }
 
 
@@ -249,31 +180,20 @@ async def session_start(app: App, params: dict[str, str]) -> View:
 
 @action("start-session")
 async def start_session_action(app: App, data: dict[str, Any]) -> None:
-    client = await app.repo.get(Client, str(data.get("client", "")))
-    if client is None:
-        app.state.flash = "This client could not be found."
+    try:
+        draft, previous = await open_session(app.repo, str(data.get("client", "")), clock.today())
+    except Refused as exc:
+        app.state.flash = " ".join(exc.errors.values())
         return
-    await _ensure_library(app)
-    on = clock.today()
-    draft = await start_session(app.repo, client.id, on)
-    history = await app.repo.list(HealthHistory)
-    mine = [h for h in history if h.client_id == client.id]
-    latest = max(mine, key=lambda h: h.created_at) if mine else None
-    level = intensity_of_target_text(draft.target_hr_text)
-    previous = latest_attended(await app.repo.find(SessionLog, "client_id", client.id))
-    resting = previous.pre_vitals.heart_rate_bpm if previous and previous.pre_vitals else None
-    text, _ = target_hr(client, latest, resting, level, on)
-    draft = await save_draft_log(app.repo, draft.model_copy(update={"target_hr_text": text}))
+    client = await app.repo.get(Client, draft.client_id)
+    name = client.full_name if client else "the client"
     app.navigate(f"#/session?id={draft.id}")
     app.state.flash = (
-        f"New session for {client.full_name}, pre-filled from the session of "
+        f"New session for {name}, pre-filled from the session of "
         f"{previous.session_date.strftime('%b %-d, %Y')}: check and adjust."
         if previous
-        else f"New session for {client.full_name}."
+        else f"New session for {name}."
     )
-
-
-_SIGN_ERROR_FIELDS = {"safety_override": "override_reason", "signed_by": "__all__"}
 
 
 @action("session-form")
@@ -335,20 +255,23 @@ async def session_form(app: App, data: dict[str, Any]) -> None:
     )
     resting = typed.pre_vitals.heart_rate_bpm if typed.pre_vitals else None
     if resting is not None:
-        text, _ = target_hr(client, history, resting, level, typed.session_date)
+        text, _ = target_hr_for(client, history, resting, level, typed.session_date)
         typed = typed.model_copy(update={"target_hr_text": text})
     if intent != "sign":
-        try:
-            saved = await save_draft_log(app.repo, typed)
-        except LockedLogError as exc:  # signed meanwhile (another tab): refused, typing kept
-            app.state.forms.pop(key, None)
-            raise SignedRecordError(SessionLog.store, log.id) from exc
+        # Signed meanwhile (another tab): LockedLogError is a SignedRecordError, which the
+        # shell refuses like any write over a signed record (what was typed is kept).
+        saved = await save_draft_log(app.repo, typed)
         app.state.forms.pop(key, None)
         stops = [f for f in saved.safety_flags if f.is_hard_stop]
-        app.state.flash = "Draft saved." + (
-            f" {len(stops)} stop flag{'s' if len(stops) > 1 else ''}: see Safety below."
+        # A saved session with a stop is not a green "all good": the notice is a stop's.
+        app.state.flash = (
+            Flash(
+                f"Draft saved with {len(stops)} stop flag{'s' if len(stops) > 1 else ''}: "
+                f"{stops[0].title}. {stops[0].what_to_do}",
+                kind="stop",
+            )
             if stops
-            else ""
+            else "Draft saved."
         )
         return
     try:
@@ -359,19 +282,26 @@ async def session_form(app: App, data: dict[str, Any]) -> None:
         return
     except SigningRefused as exc:
         await save_draft_log(app.repo, typed)  # keep what was typed, with its flags
-        mapped: dict[str, str] = {}
-        for name, message in exc.errors.items():
-            mapped.setdefault(_SIGN_ERROR_FIELDS.get(name, name.split(".")[0]), message)
-        if mapped.get("__all__") == "Type your name to sign":
-            mapped["__all__"] = "Set your name in Settings (practice profile) to sign logs."
-        fail(app, key, {**values, "override_reason": data.get("override_reason", "")}, mapped)
+        typed_values = {**values, "override_reason": data.get("override_reason", "")}
+        fail(app, key, typed_values, sign_errors(exc))
         app.state.flash = "Not signed yet: see the messages below."
         return
-    except LockedLogError as exc:
-        app.state.forms.pop(key, None)
-        raise SignedRecordError(SessionLog.store, log.id) from exc
     app.state.forms.pop(key, None)
     app.state.flash = "Session log signed and locked. Corrections go in an addendum."
+
+
+@action("session-check")
+async def session_check(app: App, data: dict[str, Any]) -> None:
+    """While the session form is typed in (the shell sends it after a short pause): keep
+    what is typed, unsaved, so the page shows its safety flags (a stop at the top) before
+    anything is saved. Writes nothing."""
+    log = await app.repo.get(SessionLog, str(data.get("log_id", "")))
+    if log is None or log.is_signed:
+        return
+    key = f"session:{log.id}"
+    values = {k: v for k, v in data.items() if k not in ("intent", "remove_row", "log_id")}
+    previous = app.state.forms.get(key)
+    app.state.forms[key] = FormState(values, previous.errors if previous else {})
 
 
 @action("delete-session-draft")
@@ -396,24 +326,13 @@ async def add_addendum_action(app: App, data: dict[str, Any]) -> None:
     key = f"addendum:{log_id}"
     values = {"text": str(data.get("text", "")), "kind": str(data.get("kind", "correction"))}
     try:
-        kind = AddendumKind(values["kind"])
-        addendum = await add_addendum(
-            app.repo, log_id, values["text"], kind=kind, signer=app.platform
-        )
-    except SigningRefused as exc:
-        app.state.forms[key] = FormState(values, {"text": " ".join(exc.errors.values())})
-        return
+        command = AddAddendum(log_id=log_id, text=values["text"], kind=values["kind"])
+        addendum = await add_addendum(app.repo, command, signer=app.platform)
     except SigningKeyError as exc:
         app.state.forms[key] = FormState(values, {"text": str(exc)})
         return
-    except ValidationError as exc:
-        errors = field_errors(exc)
-        app.state.forms[key] = FormState(values, {"text": next(iter(errors.values()))})
-        app.state.focus = "field-text"
-        return
-    except ValueError as exc:
-        app.state.forms[key] = FormState(values, {"text": str(exc)})
-        app.state.focus = "field-text"
+    except Refused as exc:  # one message, next to the text
+        refuse(app, key, values, Refused({"text": " ".join(exc.errors.values())}))
         return
     app.state.forms.pop(key, None)
     app.state.flash = f"Addendum added and signed by {addendum.author}."

@@ -15,6 +15,7 @@ from typing import Any
 from .. import revisions
 from ..backup import RestorePreview
 from ..dashboard import DashboardItem
+from ..demo_marker import DEMO_META_KEY
 from ..navigation import Screen
 from ..repository import Repository
 from ..stores import STORE_LABELS
@@ -45,6 +46,7 @@ NOT_BACKED_UP: frozenset[str] = frozenset(
         UNDO_CHANGES_KEY,
         "drafts",
         LAST_BACKUP_KEY,
+        DEMO_META_KEY,  # a backup of the demo restores as a practice's records, not a demo
         "persist_requested",
         "idle_minutes",
     }

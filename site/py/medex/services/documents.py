@@ -8,80 +8,92 @@ hands the HTML back to ``mark_sent``. Every write is ONE ``repo.save(...)`` call
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..assessments import definition_for, interpret_assessment
 from ..charts import chart_for_row
 from ..dashboard import DashboardItem
 from ..documents import (
+    CHARTS_FIELD,
     COMM_ERROR_FIELDS,
     SPECS,
     Communication,
     DocKind,
+    DocSpec,
     DocumentInputs,
     DocumentSettings,
     LoopFacts,
     Owed,
     SentDocument,
     acknowledge,
+    charted_measures,
+    client_documents,
     documents_owed,
     lmn_expiry_items,
     owed_dashboard_items,
     parse_scope_words,
 )
-from ..forms import FormResult, field_errors
+from ..forms import Refused, field_errors
 from ..health import HealthHistory
+from ..home_programs import HomeProgramPrint
 from ..intake import Client, ClientStatus, Goals, Referral, ReferringProvider
 from ..programs import Episode
 from ..records import utc_now
-from ..repository import R, Repository, StorageFullError
+from ..repository import R, Repository
 from ..screening import Clearance, ScreeningRecord
 from ..session_logs import Attendance, SessionLog, SessionLogSummary
 from .caseload import provider_caseload
+from .home_programs import load_home_program, program_summary
 from .outcomes import client_outcomes, custom_measure_map
 from .practice import load_document_settings, load_practice_profile
 
-STORAGE_FULL = "This device's storage is full: nothing was saved. Export a backup, then free space."
-ONE_PAGE_CHARTS = 2  # charts on a one-page document (the program's first measures)
+
+class SaveDocumentSettings(BaseModel):
+    """Paper, scope-of-practice statement and words (one a line, ``stem: reason``), and the
+    superbill's fields, as typed."""
+
+    paper: str = "letter"
+    scope_statement: str = ""
+    scope_words: str = ""
+    show_npi_on_superbill: bool = False
+    cpt_code: str = ""
+    service_description: str = ""
 
 
-async def save_settings(
-    repo: Repository, form: dict[str, Any]
-) -> tuple[FormResult, DocumentSettings | None]:
-    typed = dict(form)
+async def save_settings(repo: Repository, command: SaveDocumentSettings) -> DocumentSettings:
     current = await load_document_settings(repo)
     try:
-        words = parse_scope_words(str(form.get("scope_words", "")))
+        words = parse_scope_words(command.scope_words)
     except ValueError as exc:
-        return FormResult(ok=False, errors={"scope_words": str(exc)}, values=typed), None
+        raise Refused({"scope_words": str(exc)}) from exc
     data = {
         **current.model_dump(),
-        "paper": form.get("paper") or "letter",
-        "scope_statement": form.get("scope_statement", ""),
+        **command.model_dump(exclude={"scope_words"}),
+        "paper": command.paper or "letter",
         "scope_words": [w.model_dump() for w in words],
-        "show_npi_on_superbill": bool(form.get("show_npi_on_superbill")),
-        "cpt_code": form.get("cpt_code", ""),
-        "service_description": form.get("service_description", ""),
         "updated_at": utc_now(),
     }
     try:
         settings = DocumentSettings.model_validate(data)
     except ValidationError as exc:
-        return FormResult(ok=False, errors=field_errors(exc), values=typed), None
-    try:
-        await repo.save(settings)
-    except StorageFullError:
-        return FormResult(ok=False, errors={"__all__": STORAGE_FULL}, values=typed), None
-    return FormResult(ok=True, values=typed), settings
+        raise Refused.invalid(exc) from exc
+    await repo.save(settings)
+    return settings
 
 
 def _newest(records: Iterable[R]) -> R | None:
     found = list(records)
     return max(found, key=lambda r: (r.created_at, r.updated_at)) if found else None
+
+
+async def offered_for_client(repo: Repository, client_id: str) -> list[DocSpec]:
+    """The documents to offer for a client (``documents.client_documents``)."""
+    screening = _newest(await repo.find(ScreeningRecord, "client_id", client_id))
+    return client_documents(screening.outcome if screening is not None else None)
 
 
 async def sent_for_client(repo: Repository, client_id: str) -> list[SentDocument]:
@@ -188,21 +200,15 @@ async def gather(
     if outcomes.episode is not None:
         logs = [lg for lg in logs if lg.episode_id in (None, outcomes.episode.id)]
     inp.logs = logs
+    inp.home_prints = await repo.find(HomeProgramPrint, "client_id", client_id)
+    inp.home_program = program_summary(await load_home_program(repo, client_id), inp.home_prints)
     sent = await sent_for_client(repo, client_id)
     start, end = default_period(kind, outcomes.episode, logs, sent, today)
     inp.period_from = period_from or start
     inp.period_to = period_to or end
-    # Charts: measures with at least two values; a one-page document shows the first few.
-    charted = [r for r in outcomes.rows if len(r.history) >= 2]
-    if SPECS[kind].one_page:
-        charted = charted[:ONE_PAGE_CHARTS]
-    if kind in (
-        DocKind.SUPERBILL,
-        DocKind.SESSION_LOG,
-        DocKind.CLEARANCE_REQUEST,
-        DocKind.ASSESSMENT_SUMMARY,
-    ):
-        charted = []
+    # Charts: the measures the practitioner ticked, or those that changed beyond the MCID.
+    ids = charted_measures(kind, outcomes.rows, (authored or {}).get(CHARTS_FIELD))
+    charted = [r for r in outcomes.rows if r.measure_id in ids]
     for r in charted:
         m = definition_for(r.measure_id, customs)
         inp.charts[r.measure_id] = chart_for_row(
@@ -314,10 +320,10 @@ async def find_draft(
     return min(drafts, key=lambda c: (c.drafted_on, c.created_at)) if drafts else None
 
 
-async def record_draft(repo: Repository, vm: dict[str, Any], today: date) -> Communication | None:
+async def record_draft(repo: Repository, vm: dict[str, Any], today: date) -> Communication:
     """The "drafted" entry in the provider's communication log, made the first time a
     document is previewed (or saved as a draft) and moved on to "sent" by ``mark_sent``.
-    Returns the existing entry when there is one; None when storage is full."""
+    Returns the existing entry when there is one."""
     kind = DocKind(vm["kind"])
     client_id = (vm.get("client") or {}).get("id", "")
     provider_id = (vm.get("provider") or {}).get("id", "")
@@ -332,46 +338,38 @@ async def record_draft(repo: Repository, vm: dict[str, Any], today: date) -> Com
         status="drafted",
         drafted_on=today,
     )
-    try:
-        await repo.save(comm)
-    except StorageFullError:
-        return None
+    await repo.save(comm)
     return comm
 
 
-@dataclass
-class SendResult:
-    ok: bool
-    errors: dict[str, str]
-    document: SentDocument | None = None
-    communication: Communication | None = None
+class MarkSent(BaseModel):
+    """A document marked as sent: its view-model and HTML exactly as shown, how and when it
+    was sent (``sent_on`` as typed), and the scope words the practitioner let through."""
+
+    document: dict[str, Any]
+    html: str
+    channel: str = ""
+    sent_on: str = ""
+    today: date
+    scope_reviewed: list[str] = []
+    notes: str = ""
+    drafted_on: date | None = None
 
 
-async def mark_sent(
-    repo: Repository,
-    vm: dict[str, Any],
-    html: str,
-    *,
-    channel: str | None,
-    sent_on: Any,
-    today: date,
-    scope_reviewed: list[str] | None = None,
-    notes: str = "",
-    drafted_on: date | None = None,
-    draft: Communication | None = None,
-) -> SendResult:
+async def mark_sent(repo: Repository, command: MarkSent) -> tuple[SentDocument, Communication]:
     """Store the immutable snapshot (HTML + data) and the communication-log entry in ONE
-    save. For a document that does not go to a physician (superbill, progress card) the
-    channel may be 'hand'. With ``draft`` (the entry made when the document was first
-    opened) that entry moves on to "sent" and keeps its drafted date."""
+    save; returns both. For a document that does not go to a physician (superbill, progress
+    card) the channel may be 'hand'. The open "drafted" entry of this document (made when it
+    was first opened) moves on to "sent" and keeps its drafted date."""
+    vm, today = command.document, command.today
     kind = DocKind(vm["kind"])
     client_id = (vm.get("client") or {}).get("id", "")
     provider_id = (vm.get("provider") or {}).get("id", "")
     errors: dict[str, str] = {}
-    if not channel:
+    if not command.channel:
         errors["channel"] = "Choose how it was sent"
     try:
-        sent_day = date.fromisoformat(str(sent_on)) if sent_on else None
+        sent_day = date.fromisoformat(command.sent_on.strip()) if command.sent_on.strip() else None
     except ValueError:
         sent_day = None
     if sent_day is None:
@@ -379,12 +377,12 @@ async def mark_sent(
     elif sent_day > today:
         errors["sent_on"] = "The date sent cannot be in the future"
     if errors:
-        return SendResult(False, errors)
+        raise Refused(errors)
     assert sent_day is not None
-    if draft is not None and draft.status == "drafted":
+    draft = await find_draft(repo, kind, client_id=client_id, provider_id=provider_id)
+    drafted_on = command.drafted_on
+    if draft is not None:
         drafted_on = min(drafted_on or draft.drafted_on, draft.drafted_on)
-    else:
-        draft = None
     drafted = min(drafted_on or sent_day, sent_day)
     try:
         doc = SentDocument(
@@ -394,9 +392,9 @@ async def mark_sent(
             title=vm["title"],
             document_date=date.fromisoformat(vm["date"]),
             paper=vm.get("paper", "letter"),
-            html=html,
+            html=command.html,
             data=vm,
-            scope_reviewed=scope_reviewed or [],
+            scope_reviewed=command.scope_reviewed,
         )
         keep = {"id": draft.id, "created_at": draft.created_at} if draft else {}
         comm = Communication(
@@ -407,45 +405,49 @@ async def mark_sent(
             kind=kind,
             title=log_title(vm),
             status="sent",
-            channel=channel,
+            channel=command.channel,
             drafted_on=drafted,
             sent_on=sent_day,
-            notes=notes,
+            notes=command.notes,
         )
     except ValidationError as exc:
         errs = field_errors(exc)
         general = errs.pop("__all__", None)
         if general:
             errs[COMM_ERROR_FIELDS.get(general, "__all__")] = general
-        return SendResult(False, errs)
-    try:
-        await repo.save(doc, comm)
-    except StorageFullError:
-        return SendResult(False, {"__all__": STORAGE_FULL})
-    return SendResult(True, {}, doc, comm)
+        raise Refused(errs) from exc
+    await repo.save(doc, comm)
+    return doc, comm
 
 
-async def mark_acknowledged(
-    repo: Repository, communication_id: str, on: Any, today: date
-) -> tuple[str, Communication | None]:
-    """('', updated) or (plain-words error, None)."""
-    comm = await repo.get(Communication, communication_id)
+class MarkAcknowledged(BaseModel):
+    """The physician acknowledged a sent document (``on`` as typed; blank: today)."""
+
+    communication_id: str
+    on: str = ""
+    today: date
+
+
+async def mark_acknowledged(repo: Repository, command: MarkAcknowledged) -> Communication:
+    """The log entry moved on to "acknowledged"; refusals on ``acknowledged_on``."""
+    comm = await repo.get(Communication, command.communication_id)
     if comm is None:
-        return "This log entry no longer exists", None
+        raise Refused({"__all__": "This log entry no longer exists"})
     try:
-        day = date.fromisoformat(str(on)) if on else today
+        day = date.fromisoformat(command.on.strip()) if command.on.strip() else command.today
     except ValueError:
-        return "Enter the date it was acknowledged", None
-    if day > today:
-        return "The date acknowledged cannot be in the future", None
+        raise Refused({"acknowledged_on": "Enter the date it was acknowledged"}) from None
+    if day > command.today:
+        raise Refused({"acknowledged_on": "The date acknowledged cannot be in the future"})
     try:
         updated = acknowledge(comm, day)
-    except (ValueError, ValidationError) as exc:
-        errs = field_errors(exc) if isinstance(exc, ValidationError) else {"": str(exc)}
-        return next(iter(errs.values())), None
+    except ValidationError as exc:
+        raise Refused({"acknowledged_on": next(iter(field_errors(exc).values()))}) from exc
+    except ValueError as exc:
+        raise Refused({"acknowledged_on": str(exc)}) from exc
     updated = updated.model_copy(update={"updated_at": utc_now()})
     await repo.save(updated)
-    return "", updated
+    return updated
 
 
 async def provider_log(repo: Repository, provider_id: str) -> list[Communication]:

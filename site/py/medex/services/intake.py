@@ -1,8 +1,11 @@
 """Referral and intake use cases: providers, clients, referrals, health history, screening,
 clearance, consents, goals, the client list and the onboarding checklist.
 
-Each ``save_*`` validates a form dict (strings as typed) and returns ``(FormResult, record)``:
-on failure nothing is stored and the result carries what was typed and the messages.
+Every use case takes the repository and a typed command (the fields as typed, named as the
+records name them) and returns the record it saved, or raises ``Refused({field: message})``
+with nothing stored. The forms' own field names are the app's business (``app/intake_form.py``)::
+
+    history = await save_health_history(repo, SaveHealthHistory(client_id=c.id, today=day))
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..client_status import StatusEvent, status_on
 from ..dashboard import DashboardItem
-from ..forms import FormResult, clean_form, field_errors
+from ..forms import Refused, clean_form
 from ..health import HealthHistory
 from ..icd10 import ICD10_CONTEXT_KEY, Icd10Index
 from ..intake import (
+    CONSENT_LABELS,
     CONSENT_SIGNING_KIND,
     MODEL_ERROR_FIELDS,
     Client,
@@ -34,71 +39,66 @@ from ..intake import (
 )
 from ..navigation import Screen
 from ..records import Record, utc_now
-from ..repository import R, Repository, StorageFullError
+from ..repository import R, Repository
 from ..screening import (
     SIGN_OR_SYMPTOM_LABELS,
     Clearance,
     ParqAnswers,
     ScreeningRecord,
+    clearance_counts,
 )
 from ..signing import SignatureCheck, Signer, VerificationCache, signing_message
 from .practice import profile_with_signing_key
 
-STORAGE_FULL = "This device's storage is full: nothing was saved. Export a backup, then free space."
 
-PROVIDER_FIELDS = (
-    "name",
-    "credentials",
-    "practice",
-    "phone",
-    "fax",
-    "email",
-    "address",
-    "npi",
-    "notes",
-)
-CLIENT_FIELDS = (
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "sex",
-    "phone",
-    "email",
-    "address",
-    "emergency_contact_name",
-    "emergency_contact_relationship",
-    "emergency_contact_phone",
-    "notes",
-)
-REFERRAL_FIELDS = (
-    "provider_id",
-    "referred_on",
-    "reason",
-    "precautions",
-    "requested_frequency",
-    "requested_duration",
-    "physician_follow_up",
-)
+class SaveProvider(BaseModel):
+    """Add a referring provider, or edit ``provider_id``'s details: the fields as typed."""
+
+    provider_id: str = ""
+    name: str = ""
+    credentials: str = ""
+    practice: str = ""
+    phone: str = ""
+    fax: str = ""
+    email: str = ""
+    address: str = ""
+    npi: str = ""
+    notes: str = ""
 
 
-def _errors(exc: ValidationError) -> dict[str, str]:
-    errors = field_errors(exc)
-    general = errors.get("__all__")
-    if general in MODEL_ERROR_FIELDS:
-        errors.pop("__all__")
-        errors.setdefault(MODEL_ERROR_FIELDS[general], general)
-    return errors
+class SaveClient(BaseModel):
+    """Add a client, or edit ``client_id``'s details (status and provider are kept)."""
+
+    client_id: str = ""
+    today: date
+    first_name: str = ""
+    last_name: str = ""
+    date_of_birth: str = ""
+    sex: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    emergency_contact_name: str = ""
+    emergency_contact_relationship: str = ""
+    emergency_contact_phone: str = ""
+    notes: str = ""
 
 
-async def _store(
-    repo: Repository, typed: dict[str, Any], record: R, *others: Record
-) -> tuple[FormResult, R | None]:
-    """Save ``record`` with ``others`` in one transaction; the result carries ``record``."""
-    try:
-        await repo.save(record, *others)
-    except StorageFullError:
-        return FormResult(ok=False, errors={"__all__": STORAGE_FULL}, values=typed), None
-    return FormResult(ok=True, values=typed), record
+# The details' fields (what the forms show and the records keep), from the commands.
+PROVIDER_FIELDS = tuple(SaveProvider.model_fields)[1:]
+CLIENT_FIELDS = tuple(SaveClient.model_fields)[2:]
+
+
+class ChangeStatus(BaseModel):
+    """Move a client to another status (refused with a reason on ``status``)."""
+
+    client_id: str
+    status: ClientStatus
+    today: date
+
+
+def _invalid(exc: ValidationError) -> Refused:
+    return Refused.invalid(exc, MODEL_ERROR_FIELDS)
 
 
 def _edit(current: Record | None) -> dict[str, Any]:
@@ -108,19 +108,29 @@ def _edit(current: Record | None) -> dict[str, Any]:
     return {"id": current.id, "created_at": current.created_at, "updated_at": utc_now()}
 
 
+async def _client(repo: Repository, client_id: str) -> Client:
+    client = await repo.get(Client, client_id) if client_id else None
+    if client is None:
+        raise Refused({"__all__": "This client could not be found."})
+    return client
+
+
 # -- providers --------------------------------------------------------------------------------
 
 
-async def save_provider(
-    repo: Repository, form: dict[str, Any], provider_id: str | None = None
-) -> tuple[FormResult, ReferringProvider | None]:
-    typed = {k: form.get(k, "") for k in PROVIDER_FIELDS}
-    current = await repo.get(ReferringProvider, provider_id) if provider_id else None
+async def save_provider(repo: Repository, command: SaveProvider) -> ReferringProvider:
+    """Store the provider (an edit keeps its id and creation time)."""
+    current = (
+        await repo.get(ReferringProvider, command.provider_id) if command.provider_id else None
+    )
     try:
-        provider = ReferringProvider(**clean_form(typed), **_edit(current))
+        provider = ReferringProvider(
+            **clean_form(command.model_dump(include=set(PROVIDER_FIELDS))), **_edit(current)
+        )
     except ValidationError as exc:
-        return FormResult(ok=False, errors=_errors(exc), values=typed), None
-    return await _store(repo, typed, provider)
+        raise _invalid(exc) from exc
+    await repo.save(provider)
+    return provider
 
 
 async def list_providers(repo: Repository) -> list[ReferringProvider]:
@@ -130,41 +140,40 @@ async def list_providers(repo: Repository) -> list[ReferringProvider]:
 # -- clients ----------------------------------------------------------------------------------
 
 
-async def save_client(
-    repo: Repository, form: dict[str, Any], today: date, client_id: str | None = None
-) -> tuple[FormResult, Client | None]:
-    typed = {k: form.get(k, "") for k in CLIENT_FIELDS}
-    current = await repo.get(Client, client_id) if client_id else None
-    data = clean_form(typed)
+async def save_client(repo: Repository, command: SaveClient) -> Client:
+    """Store the client's details (an edit keeps the status and the referring provider)."""
+    current = await repo.get(Client, command.client_id) if command.client_id else None
+    data = clean_form(command.model_dump(include=set(CLIENT_FIELDS)))
     if current is not None:
         data.update(status=current.status, provider_id=current.provider_id)
     try:
-        client = Client.model_validate({**data, **_edit(current)}, context={"today": today})
+        client = Client.model_validate({**data, **_edit(current)}, context={"today": command.today})
     except ValidationError as exc:
-        return FormResult(ok=False, errors=_errors(exc), values=typed), None
-    return await _store(repo, typed, client)
+        raise _invalid(exc) from exc
+    await repo.save(client)
+    return client
 
 
-async def change_status(
-    repo: Repository, client: Client, new: ClientStatus, today: date
-) -> tuple[bool, str, Client]:
+async def change_status(repo: Repository, command: ChangeStatus) -> Client:
     """Move a client to another status. Making a client active needs the medical clearance
     when the latest screening recommends it (and it has not been received)."""
+    client = await _client(repo, command.client_id)
     try:
-        check_transition(client.status, new)
+        check_transition(client.status, command.status)
     except ValueError as exc:
-        return False, str(exc), client
-    if new is ClientStatus.ACTIVE:
+        raise Refused({"status": str(exc)}) from exc
+    if command.status is ClientStatus.ACTIVE:
         file = await load_client_file(repo, client.id)
         if file.clearance_outstanding:
-            return (
-                False,
-                "Medical clearance is recommended and has not been received: record it first",
-                client,
+            raise Refused(
+                {
+                    "status": "Medical clearance is recommended and has not been received: "
+                    "record it first"
+                }
             )
-    updated = client.model_copy(update={"status": new}).touched()
+    updated = client.model_copy(update={"status": command.status}).touched()
     await repo.save(updated)
-    return True, f"{client.full_name} is now {updated.status_label.lower()}.", updated
+    return updated
 
 
 # -- client search ----------------------------------------------------------------------------
@@ -209,55 +218,101 @@ class ClientIndex:
         return out
 
 
+@dataclass
+class ClientList:
+    """The client list as searched: the clients found (by last name), how many there are in
+    all, and whether each one found is ready for a first session."""
+
+    clients: list[Client]
+    total: int
+    ready: dict[str, bool]
+
+
+async def client_list(
+    repo: Repository,
+    query: str = "",
+    status: str = "",
+    provider_id: str = "",
+    not_ready_only: bool = False,
+) -> ClientList:
+    """Clients whose name matches ``query`` (``ClientIndex.search``), with a status and a
+    referring provider if given; ``not_ready_only``: only those not ready for a first session."""
+    files = await load_all_files(repo)
+    index = ClientIndex.build(f.client for f in files.values() if f.client)
+    found = index.search(query, status, provider_id)
+    ready = {c.id: is_ready(files[c.id]) for c in found}
+    if not_ready_only:
+        found = [c for c in found if not ready[c.id]]
+    return ClientList(found, len(index.entries), ready)
+
+
 # -- referrals --------------------------------------------------------------------------------
 
 
-def diagnoses_from_form(form: dict[str, Any]) -> list[dict[str, str]]:
-    """The diagnoses of a referral form: fields dx_code_0, dx_description_0, dx_code_1…"""
-    out = []
-    i = 0
-    while f"dx_code_{i}" in form:
-        code = str(form.get(f"dx_code_{i}", "")).strip()
-        if code:
-            out.append({"code": code, "description": str(form.get(f"dx_description_{i}", ""))})
-        i += 1
-    return out
+class ChosenDiagnosis(BaseModel):
+    code: str
+    description: str = ""
+
+
+class RecordReferral(BaseModel):
+    """Record a physician's referral for a client (or edit ``referral_id``): the fields as
+    typed and the diagnoses chosen from the code index."""
+
+    client_id: str
+    today: date
+    referral_id: str = ""
+    provider_id: str = ""
+    referred_on: str = ""
+    reason: str = ""
+    precautions: str = ""
+    requested_frequency: str = ""
+    requested_duration: str = ""
+    physician_follow_up: str = ""
+    focus_decision: str = ""  # outside the practice's programs: "accepted" / "referred_on"
+    diagnoses: list[ChosenDiagnosis] = []
+
+
+REFERRAL_FIELDS = tuple(RecordReferral.model_fields)[3:-1]
 
 
 async def record_referral(
-    repo: Repository,
-    client: Client,
-    form: dict[str, Any],
-    diagnoses: list[dict[str, str]],
-    today: date,
-    index: Icd10Index | None = None,
-    referral_id: str | None = None,
-) -> tuple[FormResult, Referral | None]:
-    """Validate and store a referral, and point the client at its provider."""
-    typed = {k: form.get(k, "") for k in REFERRAL_FIELDS}
-    current = await repo.get(Referral, referral_id) if referral_id else None
-    context: dict[str, Any] = {"today": today, "date_of_birth": client.date_of_birth}
+    repo: Repository, command: RecordReferral, index: Icd10Index | None = None
+) -> Referral:
+    """Validate and store a referral (its codes checked against ``index`` when given), and
+    point the client at its provider, in one save."""
+    client = await _client(repo, command.client_id)
+    current = await repo.get(Referral, command.referral_id) if command.referral_id else None
+    context: dict[str, Any] = {"today": command.today, "date_of_birth": client.date_of_birth}
     if index is not None:
         context[ICD10_CONTEXT_KEY] = index
-    data = {**clean_form(typed), "client_id": client.id, "diagnoses": diagnoses}
+    data = {
+        **clean_form(command.model_dump(include=set(REFERRAL_FIELDS))),
+        "client_id": client.id,
+        "diagnoses": [d.model_dump() for d in command.diagnoses],
+    }
     data.setdefault("provider_id", "")
     errors: dict[str, str] = {}
-    if data.get("provider_id") and await repo.get(ReferringProvider, data["provider_id"]) is None:
+    if data["provider_id"] and await repo.get(ReferringProvider, data["provider_id"]) is None:
         errors["provider_id"] = "This provider is no longer in the directory: choose another"
     try:
         referral = Referral.model_validate({**data, **_edit(current)}, context=context)
     except ValidationError as exc:
-        errors = {**_errors(exc), **errors}
+        errors = {**_invalid(exc).errors, **errors}
         for key in list(errors):
             if key.startswith("diagnoses."):  # one message for the list, next to the search
                 errors.setdefault("diagnoses", errors.pop(key))
         if errors.get("__all__", "").startswith("The physician's follow-up"):
             errors["physician_follow_up"] = errors.pop("__all__")
-        return FormResult(ok=False, errors=errors, values=typed), None
+        raise Refused(errors) from exc
     if errors:
-        return FormResult(ok=False, errors=errors, values=typed), None
-    updated = client.model_copy(update={"provider_id": referral.provider_id}).touched()
-    return await _store(repo, typed, referral, updated)
+        raise Refused(errors)
+    # A returning (discharged) client is referred again (medex.client_status).
+    status = status_on(StatusEvent.REFERRED, client.status)
+    updated = client.model_copy(
+        update={"provider_id": referral.provider_id, "status": status}
+    ).touched()
+    await repo.save(referral, updated)
+    return referral
 
 
 def add_diagnosis(
@@ -278,112 +333,126 @@ def add_diagnosis(
 # -- health history, screening, clearance, goals ----------------------------------------------
 
 
-def _rows(form: dict[str, Any], prefix: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Repeated rows named like med_name_0, med_dose_0… (blank rows dropped)."""
-    rows = []
-    i = 0
-    while any(f"{prefix}_{n}_{i}" in form for n in names):
-        row = {n: form.get(f"{prefix}_{n}_{i}", "") for n in names}
-        if any(str(v).strip() for v in row.values() if not isinstance(v, bool)):
-            rows.append(clean_form(row))
-        i += 1
-    return rows
+class ConditionRow(BaseModel):
+    name: str = ""
+    icd10: str = ""
+    since: str = ""
 
 
-def _row_errors(errors: dict[str, str], mapping: dict[str, str]) -> dict[str, str]:
-    """'medications.0.name' -> 'med_name_0' (the form field)."""
-    out = {}
-    for key, message in errors.items():
-        parts = key.split(".")
-        if len(parts) >= 3 and parts[0] in mapping and parts[1].isdigit():
-            out[f"{mapping[parts[0]]}_{parts[2]}_{parts[1]}"] = message
-        else:
-            out[key] = message
-    return out
+class SurgeryRow(BaseModel):
+    name: str = ""
+    performed_on: str = ""
 
 
-async def save_health_history(
-    repo: Repository, client: Client, form: dict[str, Any], today: date
-) -> tuple[FormResult, HealthHistory | None]:
+class MedicationRow(BaseModel):
+    name: str = ""
+    dose: str = ""
+    frequency: str = ""
+    affects_hr_bp: bool = False
+
+
+class SaveHealthHistory(BaseModel):
+    """The client's health history as typed: one row per condition, surgery and medication
+    (blank rows left out), allergies one a line."""
+
+    client_id: str
+    today: date
+    conditions: list[ConditionRow] = []
+    surgeries: list[SurgeryRow] = []
+    medications: list[MedicationRow] = []
+    allergies: list[str] = []
+    notes: str = ""
+
+
+async def save_health_history(repo: Repository, command: SaveHealthHistory) -> HealthHistory:
+    """Store the history (an edit of the latest one). Refusals name the row's field, e.g.
+    ``surgeries.0.performed_on``."""
+    client = await _client(repo, command.client_id)
     current = await latest(repo, HealthHistory, client.id)
     data: dict[str, Any] = {
         "client_id": client.id,
-        "conditions": _rows(form, "cond", ("name", "icd10", "since")),
-        "surgeries": _rows(form, "surg", ("name", "performed_on")),
-        "medications": _rows(form, "med", ("name", "dose", "frequency", "affects_hr_bp")),
-        "allergies": [a for a in str(form.get("allergies", "")).splitlines() if a.strip()],
-        "notes": str(form.get("notes", "")),
+        "conditions": [clean_form(r.model_dump()) for r in command.conditions],
+        "surgeries": [clean_form(r.model_dump()) for r in command.surgeries],
+        "medications": [clean_form(r.model_dump()) for r in command.medications],
+        "allergies": [a for a in command.allergies if a.strip()],
+        "notes": command.notes,
     }
-    for med in data["medications"]:
-        med["affects_hr_bp"] = bool(med.get("affects_hr_bp"))
     try:
-        history = HealthHistory.model_validate({**data, **_edit(current)}, context={"today": today})
+        history = HealthHistory.model_validate(
+            {**data, **_edit(current)}, context={"today": command.today}
+        )
     except ValidationError as exc:
-        mapping = {"conditions": "cond", "surgeries": "surg", "medications": "med"}
-        return FormResult(
-            ok=False, errors=_row_errors(_errors(exc), mapping), values=dict(form)
-        ), None
-    return await _store(repo, dict(form), history)
+        raise _invalid(exc) from exc
+    await repo.save(history)
+    return history
 
 
 PARQ_KEYS = tuple(ParqAnswers.model_fields)[:7]
 
 
-def _yes(form: dict[str, Any], key: str) -> bool | None:
-    value = str(form.get(key, "")).strip().lower()
-    return {"yes": True, "no": False}.get(value)
+class AcsmAnswers(BaseModel):
+    """The ACSM pre-participation questions (None: not answered yet)."""
+
+    exercises_regularly: bool | None = None
+    known_cmr_disease: bool | None = None
+    symptomatic: bool | None = None
+    has_diabetes: bool = False
+    cleared_within_12_months: bool = False
+    symptoms: list[str] = []
+    desired_intensity: str = ""
 
 
-async def save_screening(
-    repo: Repository, client: Client, form: dict[str, Any], today: date
-) -> tuple[FormResult, ScreeningRecord | None]:
+class RecordScreening(BaseModel):
+    """A pre-participation screening as answered: the PAR-Q page 1 (``PARQ_KEYS``, and
+    ``follow_up_any_yes``) and the ACSM questions; ``screened_on`` blank means today."""
+
+    client_id: str
+    today: date
+    screened_on: str = ""
+    parq: dict[str, bool | None] = {}
+    acsm: AcsmAnswers = AcsmAnswers()
+    notes: str = ""
+
+
+async def save_screening(repo: Repository, command: RecordScreening) -> ScreeningRecord:
     """A new screening (each one is kept). Moves a referred client to pending clearance when
-    clearance is needed, and opens a clearance request to track."""
+    clearance is needed, and opens a clearance request to track. Unanswered questions are
+    refused as ``parq.<question>`` / ``acsm.<question>``."""
+    client = await _client(repo, command.client_id)
+    today = command.today
     errors: dict[str, str] = {}
-    parq: dict[str, Any] = {}
-    for key in PARQ_KEYS:
-        answer = _yes(form, f"parq_{key}")
+    parq: dict[str, Any] = {key: command.parq.get(key) for key in PARQ_KEYS}
+    for key, answer in parq.items():
         if answer is None:
-            errors[f"parq_{key}"] = "Answer Yes or No"
-        parq[key] = answer
-    follow = str(form.get("parq_follow_up", "")).strip()
-    parq["follow_up_any_yes"] = {"yes": True, "no": False}.get(follow)
-    acsm: dict[str, Any] = {}
+            errors[f"parq.{key}"] = "Answer Yes or No"
+    parq["follow_up_any_yes"] = command.parq.get("follow_up_any_yes")
+    acsm = command.acsm.model_dump()
     for key in ("exercises_regularly", "known_cmr_disease", "symptomatic"):
-        answer = _yes(form, f"acsm_{key}")
-        if answer is None:
-            errors[f"acsm_{key}"] = "Answer Yes or No"
-        acsm[key] = answer
-    acsm["has_diabetes"] = bool(form.get("acsm_has_diabetes"))
-    acsm["cleared_within_12_months"] = bool(form.get("acsm_cleared_within_12_months"))
-    acsm["symptoms"] = [s.value for s in SIGN_OR_SYMPTOM_LABELS if form.get(f"symptom_{s.value}")]
-    intensity = str(form.get("acsm_desired_intensity", "")).strip()
-    if not intensity:
-        errors["acsm_desired_intensity"] = "Choose the intensity the client wants to reach"
-    acsm["desired_intensity"] = intensity
-    screened_on = str(form.get("screened_on", "")).strip() or today.isoformat()
+        if acsm[key] is None:
+            errors[f"acsm.{key}"] = "Answer Yes or No"
+    acsm["symptoms"] = [s.value for s in SIGN_OR_SYMPTOM_LABELS if s.value in acsm["symptoms"]]
+    if not acsm["desired_intensity"].strip():
+        errors["acsm.desired_intensity"] = "Choose the intensity the client wants to reach"
     if errors:
-        return FormResult(ok=False, errors=errors, values=dict(form)), None
+        raise Refused(errors)
     try:
         record = ScreeningRecord.model_validate(
             {
                 "client_id": client.id,
-                "screened_on": screened_on,
+                "screened_on": command.screened_on.strip() or today.isoformat(),
                 "parq": parq,
                 "acsm": acsm,
-                "notes": str(form.get("notes", "")),
+                "notes": command.notes,
             }
         )
-        if record.screened_on > today:
-            raise ValueError("The screening date cannot be in the future")
     except ValidationError as exc:
-        errs = _errors(exc)
+        errs = _invalid(exc).errors
         general = errs.pop("__all__", None) or errs.pop("acsm", None) or errs.pop("parq", None)
         if general:
             errs["screening"] = general
-        return FormResult(ok=False, errors=errs, values=dict(form)), None
-    except ValueError as exc:
-        return FormResult(ok=False, errors={"screened_on": str(exc)}, values=dict(form)), None
+        raise Refused(errs) from exc
+    if record.screened_on > today:
+        raise Refused({"screened_on": "The screening date cannot be in the future"})
     others: list[Record] = []
     assert record.outcome is not None
     clearance = await latest(repo, Clearance, client.id)
@@ -394,74 +463,121 @@ async def save_screening(
             others.append(
                 client.model_copy(update={"status": ClientStatus.PENDING_CLEARANCE}).touched()
             )
-    return await _store(repo, dict(form), record, *others)
+    await repo.save(record, *others)
+    return record
 
 
-async def save_clearance(
-    repo: Repository, client: Client, form: dict[str, Any], today: date
-) -> tuple[FormResult, Clearance | None]:
+class SaveClearance(BaseModel):
+    """The open clearance request's dates and restrictions, as typed."""
+
+    client_id: str
+    today: date
+    requested_on: str = ""
+    received_on: str = ""
+    restrictions: str = ""
+
+
+async def save_clearance(repo: Repository, command: SaveClearance) -> Clearance:
     """Update the open clearance request (requested, received, restrictions). Receiving it
     moves a client pending clearance back to referred (ready to start once the rest is done)."""
-    typed = {k: form.get(k, "") for k in ("requested_on", "received_on", "restrictions")}
+    client = await _client(repo, command.client_id)
     current = await latest(repo, Clearance, client.id)
-    data = {"client_id": client.id, **clean_form(typed)}
+    data = {
+        "client_id": client.id,
+        **clean_form(command.model_dump(include={"requested_on", "received_on", "restrictions"})),
+    }
     try:
         clearance = Clearance.model_validate({**data, **_edit(current)})
-        for name in ("requested_on", "received_on"):
-            day = getattr(clearance, name)
-            if day is not None and day > today:
-                return FormResult(
-                    ok=False, errors={name: "This date cannot be in the future"}, values=typed
-                ), None
     except ValidationError as exc:
-        errs = _errors(exc)
+        errs = _invalid(exc).errors
         if "__all__" in errs:
             errs["received_on"] = errs.pop("__all__")
-        return FormResult(ok=False, errors=errs, values=typed), None
+        raise Refused(errs) from exc
+    for name in ("requested_on", "received_on"):
+        day = getattr(clearance, name)
+        if day is not None and day > command.today:
+            raise Refused({name: "This date cannot be in the future"})
     others: list[Record] = []
     if clearance.received_on and client.status is ClientStatus.PENDING_CLEARANCE:
-        others.append(client.model_copy(update={"status": ClientStatus.REFERRED}).touched())
-    return await _store(repo, typed, clearance, *others)
+        # Back to active when a program is in progress, else to referred; a clearance older
+        # than the screening changes nothing (medex.client_status, screening.clearance_counts).
+        from ..programs import Episode
+
+        screening = await latest(repo, ScreeningRecord, client.id)
+        in_program = any(e.is_active for e in await repo.find(Episode, "client_id", client.id))
+        status = status_on(
+            StatusEvent.CLEARANCE_RECEIVED,
+            client.status,
+            clearance_outstanding=not clearance_counts(
+                clearance, screening.screened_on if screening else None
+            ),
+            in_program=in_program,
+        )
+        if status is not client.status:
+            others.append(client.model_copy(update={"status": status}).touched())
+    await repo.save(clearance, *others)
+    return clearance
 
 
-async def save_goals(
-    repo: Repository, client: Client, form: dict[str, Any], today: date
-) -> tuple[FormResult, Goals | None]:
+class PsfsEntry(BaseModel):
+    """One line of the Patient-Specific Functional Scale as typed (both blank: unused)."""
+
+    activity: str = ""
+    score: str = ""
+
+
+class SaveGoals(BaseModel):
+    """The PSFS activities (the form's lines, blank ones included) and the functional
+    deficits, one a line."""
+
+    client_id: str
+    today: date
+    activities: list[PsfsEntry] = []
+    deficits: str = ""
+
+
+async def save_goals(repo: Repository, command: SaveGoals) -> Goals:
+    """Store the goals (an edit of the latest). A refusal of an activity names its line on
+    the form (``activities.<line>.activity`` / ``.score``), blank lines counted."""
+    client = await _client(repo, command.client_id)
     current = await latest(repo, Goals, client.id)
-    activities = []
+    activities: list[dict[str, Any]] = []
+    lines: list[int] = []  # the form line of each activity kept
     errors: dict[str, str] = {}
-    for i in range(5):
-        name = str(form.get(f"psfs_activity_{i}", "")).strip()
-        score = str(form.get(f"psfs_score_{i}", "")).strip()
+    for i, entry in enumerate(command.activities):
+        name, score = entry.activity.strip(), entry.score.strip()
         if not name and not score:
             continue
         if not name:
-            errors[f"psfs_activity_{i}"] = "Name the activity this score is for"
+            errors[f"activities.{i}.activity"] = "Name the activity this score is for"
         if not score:
-            errors[f"psfs_score_{i}"] = "Score the activity from 0 to 10"
+            errors[f"activities.{i}.score"] = "Score the activity from 0 to 10"
         activities.append({"activity": name, "score": score or 0})
+        lines.append(i)
     try:
         goals = Goals.model_validate(
             {
                 "client_id": client.id,
-                "recorded_on": today,
+                "recorded_on": command.today,
                 "activities": activities,
-                "deficits": str(form.get("deficits", "")),
+                "deficits": command.deficits,
                 **_edit(current),
             }
         )
     except ValidationError as exc:
-        for key, message in _errors(exc).items():
+        for key, message in _invalid(exc).errors.items():
             parts = key.split(".")
-            if parts[0] == "activities" and len(parts) == 3:
-                errors.setdefault(
-                    f"psfs_{'score' if parts[2] == 'score' else 'activity'}_{parts[1]}", message
-                )
+            if parts[0] == "activities" and len(parts) == 3 and parts[1].isdigit():
+                line = lines[int(parts[1])]
+                part = "score" if parts[2] == "score" else "activity"
+                errors.setdefault(f"activities.{line}.{part}", message)
             else:
                 errors.setdefault(key, message)
+        raise Refused(errors) from exc
     if errors:
-        return FormResult(ok=False, errors=errors, values=dict(form)), None
-    return await _store(repo, dict(form), goals)
+        raise Refused(errors)
+    await repo.save(goals)
+    return goals
 
 
 # -- consent ----------------------------------------------------------------------------------
@@ -471,66 +587,81 @@ async def load_consent_texts(repo: Repository) -> ConsentTexts:
     return await repo.get(ConsentTexts, ConsentTexts().id) or ConsentTexts()
 
 
-async def save_consent_texts(
-    repo: Repository, form: dict[str, Any]
-) -> tuple[FormResult, ConsentTexts | None]:
-    typed = {k: form.get(k, "") for k in ("informed_consent", "authorisation")}
+class SaveConsentTexts(BaseModel):
+    """The wording clients sign, as typed."""
+
+    informed_consent: str = ""
+    authorisation: str = ""
+
+
+async def save_consent_texts(repo: Repository, command: SaveConsentTexts) -> ConsentTexts:
     current = await repo.get(ConsentTexts, ConsentTexts().id)
     try:
-        texts = ConsentTexts(**typed, **_edit(current))
+        texts = ConsentTexts(**command.model_dump(), **_edit(current))
     except ValidationError as exc:
-        errs = _errors(exc)
+        errs = _invalid(exc).errors
         for key, message in list(errs.items()):
             if message == "This field is required" or "at least" in message:
                 errs[key] = "Enter the full wording the client will sign"
-        return FormResult(ok=False, errors=errs, values=typed), None
-    return await _store(repo, typed, texts)
+        raise Refused(errs) from exc
+    await repo.save(texts)
+    return texts
+
+
+class SignConsent(BaseModel):
+    """The client signs the practice's current text of ``kind``: ticked agreement, typed
+    name, and a drawn signature if any."""
+
+    client_id: str
+    kind: ConsentKind
+    today: date
+    practice_name: str = ""
+    agree: bool = False
+    signed_name: str = ""
+    signature_svg: str = ""
 
 
 async def sign_consent(
-    repo: Repository,
-    client: Client,
-    kind: ConsentKind,
-    form: dict[str, Any],
-    practice_name: str,
-    today: date,
-    signer: Signer | None = None,
-) -> tuple[FormResult, Consent | None]:
+    repo: Repository, command: SignConsent, signer: Signer | None = None
+) -> Consent:
     """Store the text as shown, with the typed name (and drawn signature if any), dated. With
     ``signer`` the practice key signs the consent's content digest (same save)."""
-    typed = {k: form.get(k, "") for k in ("signed_name", "agree", "signature_svg")}
+    client = await _client(repo, command.client_id)
+    today = command.today
     errors = {}
-    if not form.get("agree"):
+    if not command.agree:
         errors["agree"] = "The client must tick that they have read and agree to the text"
     texts = await load_consent_texts(repo)
     try:
         consent = Consent.model_validate(
             {
                 "client_id": client.id,
-                "kind": kind,
-                "text": texts.text_for(kind, practice_name),
-                "signed_name": str(form.get("signed_name", "")),
+                "kind": command.kind,
+                "text": texts.text_for(command.kind, command.practice_name),
+                "signed_name": command.signed_name,
                 "signed_on": today,
-                "signature_svg": form.get("signature_svg") or None,
+                "signature_svg": command.signature_svg or None,
             },
             context={"today": today},
         )
     except ValidationError as exc:
-        errors = {**_errors(exc), **errors}
+        errors = {**_invalid(exc).errors, **errors}
         if "signed_name" in errors and "too long" not in errors["signed_name"]:
             errors["signed_name"] = "The client types their full name to sign"
-        return FormResult(ok=False, errors=errors, values=typed), None
+        raise Refused(errors) from exc
     if errors:
-        return FormResult(ok=False, errors=errors, values=typed), None
+        raise Refused(errors)
     if signer is None:
-        return await _store(repo, typed, consent)
+        await repo.save(consent)
+        return consent
     made = await signer.sign_message(signing_message(CONSENT_SIGNING_KIND, consent.digest))
     consent = Consent.model_validate(
         {**consent.model_dump(), "key_id": made["key_id"], "key_signature": made["signature"]},
         context={"today": today},
     )
     profile = await profile_with_signing_key(repo, made["public_key"])
-    return await _store(repo, typed, consent, *([profile] if profile else []))
+    await repo.save(consent, *([profile] if profile else []))
+    return consent
 
 
 async def check_consent_signatures(
@@ -538,6 +669,40 @@ async def check_consent_signatures(
 ) -> dict[str, SignatureCheck]:
     """Verify the signed consents being shown (see medex.signing)."""
     return await cache.check(signer, [c.claim() for c in consents])
+
+
+@dataclass
+class ConsentRow:
+    """One consent on the client's page: the wording the client signs now (the practice's
+    current text), and the consent signed, if any, with the check of its key signature."""
+
+    kind: ConsentKind
+    label: str
+    text: str
+    signed: Consent | None
+    check: str = ""  # a SignatureCheck value, for a signed consent
+
+
+async def consent_rows(
+    repo: Repository,
+    file: ClientFile,
+    practice_name: str,
+    signer: Signer | None,
+    cache: VerificationCache,
+) -> list[ConsentRow]:
+    texts = await load_consent_texts(repo)
+    signed = [c for kind in ConsentKind if (c := file.consent(kind)) is not None]
+    checks = await check_consent_signatures(signer, cache, signed)
+    return [
+        ConsentRow(
+            kind,
+            CONSENT_LABELS[kind],
+            texts.text_for(kind, practice_name),
+            consent := file.consent(kind),
+            checks[consent.id].value if consent is not None else "",
+        )
+        for kind in ConsentKind
+    ]
 
 
 # -- a client's file and the onboarding checklist ---------------------------------------------
@@ -567,8 +732,15 @@ class ClientFile:
         )
 
     @property
+    def clearance_current(self) -> bool:
+        """A clearance received on or after the latest screening (an older one does not count)."""
+        return clearance_counts(
+            self.clearance, self.screening.screened_on if self.screening else None
+        )
+
+    @property
     def clearance_outstanding(self) -> bool:
-        return self.clearance_needed and not (self.clearance and self.clearance.received_on)
+        return self.clearance_needed and not self.clearance_current
 
     def consent(self, kind: ConsentKind) -> Consent | None:
         signed = [c for c in self.consents if c.kind == kind]
@@ -661,7 +833,7 @@ def onboarding_checklist(file: ClientFile) -> list[ChecklistItem]:
         clearance_done, clearance_detail = False, "Screen the client first"
     elif not file.clearance_needed:
         clearance_done, clearance_detail = True, "Not needed for this screening result"
-    elif file.clearance and file.clearance.received_on:
+    elif file.clearance and file.clearance_current and file.clearance.received_on:
         clearance_done = True
         clearance_detail = f"Received {file.clearance.received_on.isoformat()}"
     else:

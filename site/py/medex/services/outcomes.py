@@ -1,18 +1,19 @@
 """Outcome use cases over the Repository: assessments, program episodes, payments, discharge,
 and everything a progress or discharge report table needs.
 
-Writers return ``(FormResult, record | None)`` like the intake services: field errors in plain
-words keyed by dotted path (``measurements.2.value``), nothing written on error, and every
-write is ONE ``repo.save(...)`` call.
+Every use case takes a typed command and returns the record it saved, or raises
+``Refused`` with messages keyed by the command's fields (a dotted path into a list:
+``measurements.2.value``); nothing is written on a refusal, and every write is ONE
+``repo.save(...)`` call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..assessments import (
     CUSTOM_MEASURES_KEY,
@@ -21,9 +22,11 @@ from ..assessments import (
     interpret_assessment,
     observations_by_measure,
 )
+from ..client_status import StatusEvent, status_on
 from ..dashboard import DashboardItem
-from ..forms import FormResult, field_errors
-from ..intake import Client, ClientStatus, Referral, age_on
+from ..forms import Refused, field_errors
+from ..goal_progress import GoalProgress, goal_progress
+from ..intake import Client, Goals, Referral, age_on
 from ..measures import CustomMeasure
 from ..outcomes import ReportRow, interpret
 from ..programs import (
@@ -44,15 +47,18 @@ from ..programs import (
     reassessments_due,
     sessions_summary,
 )
-from ..records import Record, utc_now
-from ..repository import R, Repository, StorageFullError
-from ..session_logs import Attendance, SessionLog
-from .intake import change_status
+from ..records import utc_now
+from ..repository import Repository
+from ..session_logs import SessionLog, counts_against_package
+from .intake import load_client_file
 
 __all__ = [
     "ClientOutcomes",
+    "DischargeEpisode",
+    "RecordAssessment",
+    "RecordPayment",
+    "StartEpisode",
     "client_outcomes",
-    "discharge_client_after_program",
     "discharge_episode",
     "list_programs",
     "reassessment_dashboard",
@@ -60,10 +66,6 @@ __all__ = [
     "record_payment",
     "start_episode",
 ]
-
-STORAGE_FULL = (
-    "The device is out of storage space: nothing was saved. Free some space or export a backup."
-)
 
 
 def _errors(exc: ValidationError) -> dict[str, str]:
@@ -73,21 +75,6 @@ def _errors(exc: ValidationError) -> dict[str, str]:
         errors.pop("__all__")
         errors.setdefault(EPISODE_ERROR_FIELDS[general], general)
     return errors
-
-
-async def _store(
-    repo: Repository, typed: dict, record: R, *others: Record
-) -> tuple[FormResult, R | None]:
-    """Save ``record`` with ``others`` in one transaction; the result carries ``record``."""
-    try:
-        await repo.save(record, *others)
-    except StorageFullError:
-        return FormResult(ok=False, errors={"__all__": STORAGE_FULL}, values=typed), None
-    return FormResult(ok=True, values=typed), record
-
-
-def _fail(typed: dict, field_name: str, message: str) -> tuple[FormResult, None]:
-    return FormResult(ok=False, errors={field_name: message}, values=typed), None
 
 
 async def custom_measure_map(repo: Repository) -> dict[str, CustomMeasure]:
@@ -113,34 +100,48 @@ async def _program(repo: Repository, program_id: str) -> ProgramTemplate | None:
 # -- assessments ------------------------------------------------------------------------------
 
 
-async def record_assessment(
-    repo: Repository, data: dict[str, Any], today: date, assessment_id: str | None = None
-) -> tuple[FormResult, Assessment | None]:
-    """Validate and save an assessment. ``data`` is the Assessment's fields (``client_id``,
-    ``kind``, ``assessed_on``, ``vitals``, ``measurements`` as a list of dicts …)."""
-    typed = dict(data)
-    client = await repo.get(Client, str(data.get("client_id") or ""))
+class RecordAssessment(BaseModel):
+    """An assessment as entered: the ``Assessment``'s own fields (``measurements`` as the
+    entries' dicts, values as typed), or an edit of ``assessment_id``."""
+
+    client_id: str
+    today: date
+    assessment_id: str = ""
+    episode_id: str | None = None
+    kind: str = "baseline"
+    assessed_on: Any = ""
+    performed_by: str = ""
+    vitals: dict[str, Any] | None = None
+    measurements: list[dict[str, Any]] = []
+    notes: str = ""
+
+
+async def record_assessment(repo: Repository, command: RecordAssessment) -> Assessment:
+    """Validate and save an assessment. A refused measurement names its place in the list
+    (``measurements.2.value``), which the form's binder maps back to its field."""
+    client = await repo.get(Client, command.client_id) if command.client_id else None
     if client is None:
-        return _fail(typed, "client_id", "Choose the client")
-    current = await repo.get(Assessment, assessment_id) if assessment_id else None
+        raise Refused({"client_id": "Choose the client"})
+    current = await repo.get(Assessment, command.assessment_id) if command.assessment_id else None
     keep = {}
     if current is not None:
         keep = {"id": current.id, "created_at": current.created_at, "updated_at": utc_now()}
     context = {
-        "today": today,
+        "today": command.today,
         "date_of_birth": client.date_of_birth,
         CUSTOM_MEASURES_KEY: await custom_measure_map(repo),
     }
+    data = command.model_dump(exclude={"today", "assessment_id"})
     try:
         assessment = Assessment.model_validate({**data, **keep}, context=context)
     except ValidationError as exc:
-        return FormResult(ok=False, errors=_errors(exc), values=typed), None
+        raise Refused(_errors(exc)) from exc
     if assessment.episode_id:
         episode = await repo.get(Episode, assessment.episode_id)
         if episode is None or episode.client_id != client.id:
-            return _fail(typed, "episode_id", "This program does not belong to the client")
+            raise Refused({"episode_id": "This program does not belong to the client"})
         if assessment.assessed_on < episode.start_date:
-            return _fail(typed, "assessed_on", "The assessment is dated before the program start")
+            raise Refused({"assessed_on": "The assessment is dated before the program start"})
         if assessment.kind == "baseline":
             others = await repo.find(Assessment, "client_id", client.id)
             clash = [
@@ -149,53 +150,71 @@ async def record_assessment(
                 if a.episode_id == episode.id and a.kind == "baseline" and a.id != assessment.id
             ]
             if clash:
-                return _fail(
-                    typed,
-                    "kind",
-                    f"This program already has a baseline ({clash[0].assessed_on.isoformat()}): "
-                    "record a reassessment instead",
+                raise Refused(
+                    {
+                        "kind": f"This program already has a baseline "
+                        f"({clash[0].assessed_on.isoformat()}): record a reassessment instead"
+                    }
                 )
-    return await _store(repo, typed, assessment)
+    await repo.save(assessment)
+    return assessment
 
 
 # -- episodes ---------------------------------------------------------------------------------
 
 
-async def start_episode(
-    repo: Repository,
-    client_id: str,
-    program_id: str,
-    start_date: Any,
-    today: date,
-    *,
-    baseline_deficits: str = "",
-    physician_follow_up: Any = None,
-    sessions_prior: Any = 0,
-) -> tuple[FormResult, Episode | None]:
-    """Start a client's program from a template (its settings are copied into the episode).
-    The physician's follow-up date defaults to the latest referral's."""
-    typed = {
-        "program_id": program_id,
-        "start_date": start_date,
-        "baseline_deficits": baseline_deficits,
-        "physician_follow_up": physician_follow_up,
-        "sessions_prior": sessions_prior,
-    }
+async def client_moved_by(
+    repo: Repository, client_id: str, event: StatusEvent, *, in_program: bool
+) -> Client | None:
+    """The client with the status ``event`` gives them (``medex.client_status``), to save in
+    the same transaction as the event; None when the status does not change.
+    ``in_program``: whether an episode is still in progress once the event is saved."""
     client = await repo.get(Client, client_id)
     if client is None:
-        return _fail(typed, "client_id", "Choose the client")
-    template = await _program(repo, program_id) if program_id else None
+        return None
+    file = await load_client_file(repo, client_id)
+    new = status_on(
+        event,
+        client.status,
+        clearance_outstanding=file.clearance_outstanding,
+        in_program=in_program,
+    )
+    if new is client.status:
+        return None
+    return client.model_copy(update={"status": new}).touched()
+
+
+class StartEpisode(BaseModel):
+    """Start a client on a program (a template): the fields as typed."""
+
+    client_id: str
+    today: date
+    program_id: str = ""
+    start_date: Any = ""
+    baseline_deficits: str = ""
+    physician_follow_up: Any = None
+    sessions_prior: Any = 0
+
+
+async def start_episode(repo: Repository, command: StartEpisode) -> Episode:
+    """Start a client's program from a template (its settings are copied into the episode).
+    The physician's follow-up date defaults to the latest referral's."""
+    client_id, today = command.client_id, command.today
+    client = await repo.get(Client, client_id)
+    if client is None:
+        raise Refused({"client_id": "Choose the client"})
+    template = await _program(repo, command.program_id) if command.program_id else None
     if template is None:
-        return _fail(typed, "program_id", "Choose a program")
+        raise Refused({"program_id": "Choose a program"})
     active = [e for e in await repo.find(Episode, "client_id", client_id) if e.is_active]
     if active:
-        return _fail(
-            typed,
-            "program_id",
-            f"{client.full_name} is already on the program '{active[0].program.name}': "
-            "discharge it first",
+        raise Refused(
+            {
+                "program_id": f"{client.full_name} is already on the program "
+                f"'{active[0].program.name}': discharge it first"
+            }
         )
-    follow_up = physician_follow_up
+    follow_up = command.physician_follow_up
     if follow_up in (None, ""):
         referrals = await repo.find(Referral, "client_id", client_id)
         if referrals:
@@ -207,107 +226,127 @@ async def start_episode(
                 "client_id": client_id,
                 "program_id": template.id,
                 "program": template.snapshot().model_dump(),
-                "start_date": start_date,
-                "baseline_deficits": baseline_deficits,
+                "start_date": command.start_date,
+                "baseline_deficits": command.baseline_deficits,
                 "physician_follow_up": follow_up,
-                "sessions_prior": sessions_prior if sessions_prior not in (None, "") else 0,
+                "sessions_prior": command.sessions_prior
+                if command.sessions_prior not in (None, "")
+                else 0,
             },
             context={"today": today},
         )
     except ValidationError as exc:
-        return FormResult(ok=False, errors=_errors(exc), values=typed), None
-    return await _store(repo, typed, episode)
+        raise Refused(_errors(exc)) from exc
+    moved = await client_moved_by(repo, client_id, StatusEvent.ENROLLED, in_program=True)
+    await repo.save(episode, *([moved] if moved else []))
+    return episode
 
 
-async def record_payment(
-    repo: Repository, episode_id: str, data: dict[str, Any], today: date
-) -> tuple[FormResult, Episode | None]:
-    """Add a payment (``paid_on``, ``amount`` as typed, e.g. "450.00", ``method``,
-    ``reference``) to an episode."""
-    typed = dict(data)
-    episode = await repo.get(Episode, episode_id)
+class RecordPayment(BaseModel):
+    """Money received for an episode (any episode: also after discharge), or a refund to the
+    client: the fields as typed."""
+
+    episode_id: str
+    today: date
+    paid_on: str = ""
+    amount: str = ""
+    method: str = "card"
+    reference: str = ""
+    kind: Literal["payment", "refund"] = "payment"
+
+
+async def record_payment(repo: Repository, command: RecordPayment) -> Episode:
+    """Add a payment or a refund to an episode; returns the episode saved. Refused: the amount
+    or date (next to the field), or a refund larger than what has been paid."""
+    episode = await repo.get(Episode, command.episode_id)
     if episode is None:
-        return _fail(typed, "__all__", "This program no longer exists")
+        raise Refused({"__all__": "This program no longer exists"})
     try:
-        cents = parse_money(data.get("amount", ""))
+        cents = parse_money(command.amount)
     except ValueError as exc:
-        return _fail(typed, "amount", str(exc))
+        raise Refused({"amount": str(exc)}) from None
     if cents == 0:
-        return _fail(typed, "amount", "Enter the amount received")
+        raise Refused({"amount": "Enter the amount received"})
+    if command.kind == "refund" and (why := episode.refund_refusal(cents)):
+        raise Refused({"amount": why})
     fields = {
-        k: data[k] for k in ("paid_on", "method", "reference") if data.get(k) not in (None, "")
+        "paid_on": command.paid_on.strip() or None,
+        "method": command.method or "card",
+        "reference": command.reference,
+        "kind": command.kind,
     }
     try:
         payment = Payment.model_validate(
-            {**fields, "amount_cents": cents}, context={"today": today}
+            {**{k: v for k, v in fields.items() if v is not None}, "amount_cents": cents},
+            context={"today": command.today},
         )
     except ValidationError as exc:
         errors = {k.replace("amount_cents", "amount"): v for k, v in field_errors(exc).items()}
-        return FormResult(ok=False, errors=errors, values=typed), None
+        raise Refused(errors) from None
     updated = episode.model_copy(
         update={"payments": [*episode.payments, payment], "updated_at": utc_now()}
     )
-    return await _store(repo, typed, updated)
+    await repo.save(updated)
+    return updated
 
 
-async def discharge_episode(
-    repo: Repository,
-    episode_id: str,
-    discharge_date: Any,
-    reason: str | None,
-    today: date,
-    note: str = "",
-) -> tuple[FormResult, Episode | None]:
+class DischargeEpisode(BaseModel):
+    """Discharge a program: the date, the reason (and its description) as typed."""
+
+    episode_id: str
+    today: date
+    discharge_date: Any = ""
+    discharge_reason: str | None = None
+    discharge_note: str = ""
+
+
+async def discharge_episode(repo: Repository, command: DischargeEpisode) -> Episode:
     """Discharge a program. 'Criteria met' is refused unless every discharge criterion is met
     on the latest values; any other reason (client request, referred back, other + text) is
     accepted and recorded."""
-    typed = {"discharge_date": discharge_date, "discharge_reason": reason, "discharge_note": note}
-    episode = await repo.get(Episode, episode_id)
+    today, reason = command.today, command.discharge_reason
+    episode = await repo.get(Episode, command.episode_id)
     if episode is None:
-        return _fail(typed, "__all__", "This program no longer exists")
+        raise Refused({"__all__": "This program no longer exists"})
     if not episode.is_active:
-        return _fail(typed, "__all__", "This program is already discharged")
+        raise Refused({"__all__": "This program is already discharged"})
     if not reason:
-        return _fail(typed, "discharge_reason", "Choose the reason for discharge")
+        raise Refused({"discharge_reason": "Choose the reason for discharge"})
     if reason == "criteria_met":
         outcomes = await client_outcomes(repo, episode.client_id, today, episode_id=episode.id)
         status = outcomes.criteria
         if status is None or status.overall != "met":
             why = status.sentence if status is not None else "No discharge criteria are set."
-            return _fail(
-                typed,
-                "discharge_reason",
-                f"{why} Record the values that meet them, or choose another reason and "
-                "describe it.",
+            raise Refused(
+                {
+                    "discharge_reason": f"{why} Record the values that meet them, or choose "
+                    "another reason and describe it."
+                }
             )
     try:
         updated = Episode.model_validate(
             {
                 **episode.model_dump(),
                 "status": "discharged",
-                "discharge_date": discharge_date,
+                "discharge_date": command.discharge_date,
                 "discharge_reason": reason,
-                "discharge_note": note,
+                "discharge_note": command.discharge_note,
                 "updated_at": utc_now(),
             },
             context={"today": today},
         )
     except ValidationError as exc:
-        return FormResult(ok=False, errors=_errors(exc), values=typed), None
-    return await _store(repo, typed, updated)
-
-
-async def discharge_client_after_program(repo: Repository, client_id: str, today: date) -> str:
-    """After a program's discharge: a client with no program left in progress is discharged
-    too (the practice's rule; the status change follows ``change_status``'s transitions).
-    Returns the sentence saying what happened to the client's status, "" when nothing did."""
-    client = await repo.get(Client, client_id)
-    if client is None or client.status is ClientStatus.DISCHARGED:
-        return ""
-    if any(e.is_active for e in await repo.find(Episode, "client_id", client.id)):
-        return ""
-    ok, message, _ = await change_status(repo, client, ClientStatus.DISCHARGED, today)
-    return message if ok else f"The client's status was kept: {message}"
+        raise Refused(_errors(exc)) from exc
+    others = [
+        e
+        for e in await repo.find(Episode, "client_id", episode.client_id)
+        if e.is_active and e.id != episode.id
+    ]
+    moved = await client_moved_by(
+        repo, episode.client_id, StatusEvent.PROGRAM_DISCHARGED, in_program=bool(others)
+    )
+    await repo.save(updated, *([moved] if moved else []))
+    return updated
 
 
 # -- reports ----------------------------------------------------------------------------------
@@ -326,7 +365,8 @@ class ClientOutcomes:
     criteria: CriteriaStatus | None
     due: list[DueItem] = field(default_factory=list)
     sessions: SessionsSummary | None = None
-    attended_dates: list[date] = field(default_factory=list)
+    attended_dates: list[date] = field(default_factory=list)  # sessions counted in the package
+    goals: list[GoalProgress] = field(default_factory=list)  # PSFS goals: start → now
 
     @property
     def baseline(self) -> Assessment | None:
@@ -410,8 +450,7 @@ async def client_outcomes(
         attended = sorted(
             log.session_date
             for log in logs
-            if in_episode(episode, log.episode_id, log.session_date)
-            and log.attendance == Attendance.ATTENDED
+            if in_episode(episode, log.episode_id, log.session_date) and counts_against_package(log)
         )
         due = reassessments_due(episode, chosen, attended, today)
         sessions = sessions_summary(episode, len(attended))
@@ -426,7 +465,12 @@ async def client_outcomes(
         due=due,
         sessions=sessions,
         attended_dates=attended,
+        goals=goal_progress(_newest_goals(await repo.find(Goals, "client_id", client_id)), chosen),
     )
+
+
+def _newest_goals(found: list[Goals]) -> Goals | None:
+    return max(found, key=lambda g: (g.created_at, g.updated_at)) if found else None
 
 
 async def reassessment_dashboard(repo: Repository, today: date) -> list[DashboardItem]:
@@ -446,8 +490,7 @@ async def reassessment_dashboard(repo: Repository, today: date) -> list[Dashboar
         attended = [
             log.session_date
             for log in await repo.find(SessionLog, "client_id", client.id)
-            if in_episode(episode, log.episode_id, log.session_date)
-            and log.attendance == Attendance.ATTENDED
+            if in_episode(episode, log.episode_id, log.session_date) and counts_against_package(log)
         ]
         items = reassessments_due(episode, assessments, attended, today)
         entries.append((client.id, client.full_name, items))

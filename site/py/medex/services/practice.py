@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..documents import DocumentSettings
-from ..forms import FormResult, clean_form, field_errors
+from ..forms import Refused, clean_form
 from ..records import PracticeProfile, utc_now
-from ..repository import Repository, StorageFullError
+from ..repository import Repository
 from ..signing import SigningPublicKey
 
-PROFILE_FIELDS = (
-    "practitioner_name",
-    "credentials",
-    "business_name",
-    "address",
-    "phone",
-    "email",
-    "npi",
-)
+
+class SaveProfile(BaseModel):
+    """The practice profile as typed. ``logo_data_url``: None keeps the current logo, ""
+    removes it, a data URL (an image the app has already scaled) replaces it."""
+
+    practitioner_name: str = ""
+    credentials: str = ""
+    business_name: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    npi: str = ""
+    logo_data_url: str | None = None
+
+
+PROFILE_FIELDS = tuple(SaveProfile.model_fields)[:-1]
 
 
 async def load_practice_profile(repo: Repository) -> PracticeProfile | None:
@@ -34,45 +39,27 @@ async def load_document_settings(repo: Repository) -> DocumentSettings:
     return found or DocumentSettings()
 
 
-async def save_practice_profile(
-    repo: Repository, form: dict[str, Any], logo_data_url: str | None = None
-) -> tuple[FormResult, PracticeProfile | None]:
-    """Validate the profile form and store it (one profile per practice; edits keep its id).
-
-    On any failure nothing is stored and the result carries what was typed and the messages.
-    """
-    typed = {k: form.get(k, "") for k in PROFILE_FIELDS}
-    data = clean_form(typed)
+async def save_practice_profile(repo: Repository, command: SaveProfile) -> PracticeProfile:
+    """Store the profile (one per practice; edits keep its id and the signing key)."""
+    data = clean_form(command.model_dump(include=set(PROFILE_FIELDS)))
     current = await load_practice_profile(repo)
-    if logo_data_url is not None:
-        data["logo_data_url"] = logo_data_url or None
-    elif current is not None and not form.get("remove_logo"):
+    if command.logo_data_url is not None:
+        data["logo_data_url"] = command.logo_data_url or None
+    elif current is not None:
         data["logo_data_url"] = current.logo_data_url
     if current is not None and current.signing_key is not None:
         data["signing_key"] = current.signing_key  # not on the form: kept as it is
+    edit = (
+        {}
+        if current is None
+        else {"id": current.id, "created_at": current.created_at, "updated_at": utc_now()}
+    )
     try:
-        if current is None:
-            profile = PracticeProfile(**data)
-        else:
-            profile = PracticeProfile(
-                **data, id=current.id, created_at=current.created_at, updated_at=utc_now()
-            )
+        profile = PracticeProfile(**data, **edit)
     except ValidationError as exc:
-        return FormResult(ok=False, errors=field_errors(exc), values=typed), None
-    try:
-        await repo.save(profile)
-    except StorageFullError:
-        return (
-            FormResult(
-                ok=False,
-                errors={
-                    "__all__": "This device's storage is full: nothing was saved. Export a backup, then free space."
-                },
-                values=typed,
-            ),
-            None,
-        )
-    return FormResult(ok=True, values=typed), profile
+        raise Refused.invalid(exc) from exc
+    await repo.save(profile)
+    return profile
 
 
 async def profile_with_signing_key(repo: Repository, public_key: dict) -> PracticeProfile | None:

@@ -12,15 +12,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from pydantic import BaseModel, ValidationError
+
+from ..client_status import StatusEvent
 from ..dashboard import DashboardItem
 from ..exercises import Exercise, name_clash, starter_library
-from ..health import HealthHistory
+from ..forms import Refused, field_errors
+from ..health import HealthHistory, bp_check_needed
+from ..heart_rate import IntensityLevel, intensity_of_target_text, session_target_text
 from ..intake import Client
 from ..programs import Episode, episode_on
 from ..records import PracticeProfile, Record, utc_now
 from ..repository import R, Repository
 from ..safety import Severity
-from ..screening import AcsmOutcome, Clearance, ScreeningRecord
+from ..screening import AcsmOutcome, Clearance, ScreeningRecord, clearance_for_screening
 from ..session_logs import (
     Addendum,
     AddendumKind,
@@ -48,6 +53,7 @@ from ..session_logs import (
     timeline_key,
     unsigned_log_items,
     verify_signature,
+    volume_load_text,
 )
 from ..signing import SignatureCheck, Signer, VerificationCache
 from .practice import profile_with_signing_key
@@ -91,15 +97,20 @@ class ClearanceContext:
     outcome: AcsmOutcome | None
     clearance: Clearance | None = None
     has_diabetes: bool = False
+    bp_check_needed: bool = False
 
 
 async def load_clearance_context(repo: Repository, client_id: str) -> ClearanceContext:
+    """The latest screening's outcome with the clearance as it stands for that screening (one
+    received before it does not count), and the reminders the health history calls for."""
     screening = _newest(await repo.find(ScreeningRecord, "client_id", client_id))
     clearance = _newest(await repo.find(Clearance, "client_id", client_id))
+    history = _newest(await repo.find(HealthHistory, "client_id", client_id))
     return ClearanceContext(
         outcome=screening.outcome if screening else None,
-        clearance=clearance,
+        clearance=clearance_for_screening(clearance, screening.screened_on if screening else None),
         has_diabetes=bool(screening and screening.acsm.has_diabetes),
+        bp_check_needed=bp_check_needed(history),
     )
 
 
@@ -118,6 +129,10 @@ async def start_session(
     pain score, and 'has diabetes' from the screening."""
     logs = await repo.find(SessionLog, "client_id", client_id)
     previous = latest_attended(logs, before=session_date) or latest_attended(logs)
+    # Exercises are never copied from a session stopped for safety: the last full one.
+    planned = latest_attended(logs, before=session_date, not_stopped=True) or latest_attended(
+        logs, not_stopped=True
+    )
     context = await load_clearance_context(repo, client_id)
     if episode_id is None:
         # The session counts against the client's episode of care on that day (none: the
@@ -129,6 +144,8 @@ async def start_session(
             client_id=client_id,
             session_date=session_date,
             has_diabetes=context.has_diabetes or (previous.has_diabetes if previous else False),
+            bp_check_needed=context.bp_check_needed,
+            exercises_from=planned,
         )
         return draft.model_copy(update={"episode_id": episode.id if episode else None})
     return prefill_from_previous(
@@ -138,6 +155,8 @@ async def start_session(
         session_date=session_date,
         episode_id=episode_id,
         has_diabetes=context.has_diabetes or (previous.has_diabetes if previous else False),
+        bp_check_needed=context.bp_check_needed,
+        exercises_from=planned,
     )
 
 
@@ -156,7 +175,9 @@ async def save_draft_log(
     if log.is_signed:
         if existing is not None:
             return existing  # identical re-save of a signed log (checked above)
-        raise LockedLogError("Sign a session log with 'Sign', not by saving a draft")
+        raise LockedLogError(
+            "Sign a session log with 'Sign', not by saving a draft", record_id=log.id
+        )
     draft = log.model_copy(
         update={
             "safety_flags": compute_flags(log),
@@ -205,7 +226,8 @@ async def sign_session_log(
     existing = await repo.get(SessionLog, log.id)
     if existing is not None and existing.is_signed:
         raise LockedLogError(
-            "This session log is already signed and locked. Add an addendum to correct it."
+            "This session log is already signed and locked. Add an addendum to correct it.",
+            record_id=log.id,
         )
     if existing is not None and existing.client_id != log.client_id:
         raise SigningRefused({"client_id": "This session log belongs to another client"})
@@ -227,6 +249,15 @@ async def sign_session_log(
         profile = await profile_with_signing_key(repo, public_key)
         if profile is not None:
             more.append(profile)
+    if signed.attendance is Attendance.ATTENDED:
+        # The first signed session makes the client active (medex.client_status), in this save.
+        from .outcomes import client_moved_by
+
+        moved = await client_moved_by(
+            repo, signed.client_id, StatusEvent.SESSION_SIGNED, in_program=False
+        )
+        if moved is not None:
+            more.append(moved)
     check_update_allowed(existing, signed)
     await repo.save(signed, *more)
     return signed
@@ -262,27 +293,44 @@ async def import_session_log(
 # --- Addenda ---------------------------------------------------------------------------
 
 
+class AddAddendum(BaseModel):
+    """An addendum to a signed session log: what it corrects or adds, as typed."""
+
+    log_id: str
+    text: str = ""
+    kind: AddendumKind = AddendumKind.CORRECTION
+
+
 async def add_addendum(
     repo: Repository,
-    session_log_id: str,
-    text: str,
+    command: AddAddendum,
     *,
     author: str | None = None,
     credentials: str | None = None,
-    kind: AddendumKind = AddendumKind.CORRECTION,
     now: datetime | None = None,
     extra: Sequence[Record] = (),
     signer: Signer | None = None,
 ) -> Addendum:
     """A signed addendum under a signed log, in ONE save. The log itself is never written.
-    With ``signer`` its content hash is also signed with the practice key."""
-    log = await repo.get(SessionLog, session_log_id)
+    With ``signer`` its content hash is also signed with the practice key. Refused on
+    ``text`` (empty, too long, or the log not signed yet) or as a whole (no such log)."""
+    log = await repo.get(SessionLog, command.log_id)
     if log is None:
-        raise ValueError("This session log no longer exists")
+        raise Refused({"__all__": "This session log no longer exists"})
     name, creds = await _signer(repo, author, credentials)
-    addendum = make_addendum(
-        log, text, author=name, credentials=creds, signed_at=now or utc_now(), kind=kind
-    )
+    try:
+        addendum = make_addendum(
+            log,
+            command.text,
+            author=name,
+            credentials=creds,
+            signed_at=now or utc_now(),
+            kind=command.kind,
+        )
+    except ValidationError as exc:
+        raise Refused({"text": next(iter(field_errors(exc).values()))}) from exc
+    except ValueError as exc:
+        raise Refused({"text": str(exc)}) from exc
     more: list[Record] = list(extra)
     if signer is not None:
         addendum, public_key = await sign_addendum_with_key(addendum, signer)
@@ -329,8 +377,14 @@ class ClientHistory:
     distance_m: float = 0.0
     unsigned: int = 0
     hard_stops: int = 0
+    volume_load_lb: float = 0.0  # the same total in pounds (``volume_load_text``)
+    load_units: tuple[str, ...] = ()
     # Oldest → newest attended sessions: (date, volume load kg, minutes) for a trend line.
     volume_trend: list[tuple[date, float, float]] = field(default_factory=list)
+
+    @property
+    def volume_load_text(self) -> str:
+        return volume_load_text(self.volume_load_kg, self.volume_load_lb, self.load_units)
 
 
 async def client_history(
@@ -366,6 +420,8 @@ async def client_history(
         history.total_sets += v.total_sets
         history.total_reps += v.total_reps
         history.volume_load_kg += v.volume_load_kg
+        history.volume_load_lb += v.volume_load_lb
+        history.load_units = tuple(dict.fromkeys((*history.load_units, *v.load_units)))
         history.duration_s += v.duration_s
         history.distance_m += v.distance_m
         history.unsigned += not e.log.is_signed
@@ -379,12 +435,17 @@ async def client_history(
 
 
 async def unsigned_logs_dashboard(
-    repo: Repository, now: datetime | None = None, client_names: dict[str, str] | None = None
+    repo: Repository,
+    now: datetime | None = None,
+    client_names: dict[str, str] | None = None,
+    *,
+    local_now: datetime | None = None,
 ) -> list[DashboardItem]:
-    """Dashboard items for unsigned logs older than 24 h. Reads every session log (no index
-    on the signature exists; see the report)."""
+    """Dashboard items for unsigned logs whose session was more than 24 h ago (``local_now``:
+    the device's wall-clock time). Reads every session log (no index on the signature
+    exists; see the report)."""
     summaries = await repo.project(SessionLogSummary, SessionLog.store)
-    return unsigned_log_items(summaries, now or utc_now(), client_names)
+    return unsigned_log_items(summaries, now or utc_now(), client_names, local_now)
 
 
 # --- Exercise library ------------------------------------------------------------------
@@ -467,3 +528,51 @@ async def session_log_page(repo: Repository, log_id: str) -> SessionLogPage:
         clearance=await load_clearance_context(repo, log.client_id),
         exercises=await list_exercises(repo),
     )
+
+
+# -- opening a session ------------------------------------------------------------------------
+
+
+def target_hr_for(
+    client: Client | None,
+    history: HealthHistory | None,
+    resting: int | None,
+    level: IntensityLevel,
+    on: date,
+) -> tuple[str, bool]:
+    """(the target heart-rate text with its method, use RPE instead?) for the client on
+    ``on`` (``medex.heart_rate.session_target_text``)."""
+    return session_target_text(
+        level,
+        client.age(on) if client else None,
+        resting,
+        hr_response_altered=bool(history and history.hr_response_altered),
+    )
+
+
+async def exercise_library(repo: Repository) -> list[Exercise]:
+    """The exercise library, seeded with the starter exercises the first time."""
+    exercises = await list_exercises(repo)
+    if not await repo.list(Exercise):
+        await seed_starter_exercises(repo)
+        exercises = await list_exercises(repo)
+    return exercises
+
+
+async def open_session(
+    repo: Repository, client_id: str, on: date
+) -> tuple[SessionLog, SessionLog | None]:
+    """A new draft session log for the client, saved: pre-filled from the last attended
+    session (returned with it, or None), with today's target heart rate."""
+    client = await repo.get(Client, client_id)
+    if client is None:
+        raise Refused({"__all__": "This client could not be found."})
+    await exercise_library(repo)
+    draft = await start_session(repo, client.id, on)
+    history = _newest(await repo.find(HealthHistory, "client_id", client.id))
+    previous = latest_attended(await repo.find(SessionLog, "client_id", client.id))
+    resting = previous.pre_vitals.heart_rate_bpm if previous and previous.pre_vitals else None
+    level = intensity_of_target_text(draft.target_hr_text)
+    text, _ = target_hr_for(client, history, resting, level, on)
+    saved = await save_draft_log(repo, draft.model_copy(update={"target_hr_text": text}))
+    return saved, previous

@@ -1,0 +1,120 @@
+// PyScript's interpreter (pyscript.json "interpreter"): Pyodide's own loadPyodide, started
+// from this version's start snapshot when there is one (js/snapshot.js), else normally.
+// A restored Python is tested before PyScript gets it; any failure, of any kind, deletes the
+// snapshot and starts normally instead: the person only ever sees the usual start-up.
+import { loadPyodide as loadPyodideNormally, version } from "../%PYODIDE%/pyodide.mjs";
+import { APP_BUILD, KEY, PYODIDE_URL, prepare, remove, sweep } from "./snapshot.js";
+
+export { version };
+
+const html = document.documentElement;
+// Steps of a restore in the start-up timings (js/boot.js), read by benchmarks/startup.py.
+const mark = (label) => globalThis.medexBoot?.timings.push([Math.round(performance.now()), `snapshot: ${label}`]);
+
+// Run in the restored Python before anything else: the modules in memory are this build's,
+// a model validates, the app's templates load from the restored files and render escaped.
+// Also reseeds the random generator, whose state a snapshot would otherwise freeze.
+const SELF_TEST = `
+def _medex_self_test():
+    import random
+    import app._build
+    if app._build.CONTENT != "${APP_BUILD}":
+        raise RuntimeError("the restored app modules are from another build")
+    random.seed()
+    from medex.records import PracticeProfile
+    profile = PracticeProfile.model_validate({"practitioner_name": " Self Test ", "business_name": "Check"})
+    if profile.practitioner_name != "Self Test":
+        raise RuntimeError("a model did not validate as expected")
+    from app.render import environment
+    environment().get_template("views/locked.html")
+    html = environment().from_string("<p>{{ v }}</p>").render(v="<b>&")
+    if html != "<p>&lt;b&gt;&amp;</p>":
+        raise RuntimeError("a template did not render as expected")
+    return "ok"
+
+_medex_result = _medex_self_test()
+del _medex_self_test
+_medex_result
+`;
+
+function linkExtensions(meta, files, compiled, memoryLength) {
+  // Called by the patched pyodide.asm.mjs after the new instance is up and before the
+  // snapshot's memory is copied in: the files go back into the in-memory file system, and
+  // each extension module is linked at the addresses it had when the snapshot was made.
+  return (Module) => {
+    // The new instance's memory is as small as a fresh start needs: grow it to the
+    // snapshot's before anything is linked into it.
+    if (Module.HEAP8.length < memoryLength) Module.growMemory(memoryLength);
+    if (Module.HEAP8.length < memoryLength) throw new Error("cannot grow memory to the snapshot's size");
+    for (const [path, data, mtime] of files) {
+      Module.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+      Module.FS.writeFile(path, data);
+      Module.FS.utime(path, mtime, mtime); // jinja's compiled templates stay valid
+    }
+    const table = Module.wasmTable;
+    for (const lib of meta.dynlibs) {
+      if (lib.tableSize) {
+        if (table.length > lib.tableBase) throw new Error(`table already past ${lib.path}'s slots`);
+        table.grow(lib.tableBase - table.length);
+      }
+      Module.medexMemoryBase = lib.memoryBase;
+      let exports;
+      try {
+        exports = Module.loadWebAssemblyModule(compiled.get(lib.path), { global: lib.global, nodelete: true }, lib.path, {}, undefined);
+      } finally {
+        Module.medexMemoryBase = null;
+      }
+      const dso = Module.newDSO(lib.path, lib.handle, exports);
+      dso.global = lib.global;
+      if (lib.global) Module.mergeLibSymbols(exports, lib.path);
+    }
+    if (table.length > meta.tableLength) throw new Error("the function table differs from the snapshot's");
+    table.grow(meta.tableLength - table.length);
+    mark("files and extensions in place");
+  };
+}
+
+async function restore(options) {
+  const stored = await prepare();
+  if (!stored) return null;
+  mark("read, extensions compiled");
+  const { meta, snapshot, files, compiled } = stored;
+  if (meta.appBuild !== APP_BUILD) throw new Error("the snapshot is of another build");
+  // Pyodide's snapshot: a header (its length in the second word), then the whole memory.
+  const memoryLength = snapshot.byteLength - new Uint32Array(snapshot.buffer, snapshot.byteOffset, 2)[1];
+  const pyodide = await loadPyodideNormally({
+    ...options,
+    indexURL: PYODIDE_URL,
+    _loadSnapshot: snapshot,
+    _beforeRestore: linkExtensions(meta, files, compiled, memoryLength),
+  });
+  mark("restored");
+  Object.assign(pyodide.loadedPackages, meta.loadedPackages);
+  const result = pyodide.runPython(SELF_TEST);
+  if (result !== "ok") throw new Error(`self-test: ${result}`);
+  mark("self-tested");
+  return pyodide;
+}
+
+export async function loadPyodide(options = {}) {
+  const started = performance.now();
+  try {
+    const pyodide = await restore(options);
+    if (pyodide) {
+      html.dataset.startPath = "restored";
+      html.dataset.restoreMs = String(Math.round(performance.now() - started));
+      sweep().catch(() => {});
+      return pyodide;
+    }
+  } catch (err) {
+    // Eviction, corruption, another build, a failed self-test: forget this snapshot (a new
+    // one is made after this start) and start normally.
+    console.info("Start snapshot not used:", err && err.message ? err.message : err);
+    html.dataset.snapshotFallback = String(err && err.message ? err.message : err).slice(0, 200);
+    await remove().catch(() => {});
+  }
+  html.dataset.startPath = "normal";
+  return loadPyodideNormally({ ...options, indexURL: PYODIDE_URL });
+}
+
+export const snapshotKey = KEY;

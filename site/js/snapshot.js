@@ -1,0 +1,139 @@
+// The warm start: a memory snapshot of Python with pydantic, jinja2 and the app already
+// imported, made in a background worker after a normal start (js/snapshot-worker.js) and
+// restored on the next visit (js/pyodide-boot.mjs). Shared by both: the key, the stored
+// format and the Cache API entry.
+//
+// The key is computed by build.py from every input of the snapshot (Pyodide's files and
+// build id, the lock files, every wheel, our sources and templates, the loader patch and
+// these scripts): an entry stored under any other key is never read, only deleted.
+export const KEY = "%SNAPSHOT_KEY%";
+export const APP_BUILD = "%APP_BUILD%"; // the content hash baked into the app's modules
+export const PACKAGES = %APP_PACKAGES%;
+export const PYODIDE_URL = new URL("../%PYODIDE%/", import.meta.url).href;
+// Not "medex-…": the service worker deletes those caches when a new version activates.
+export const CACHE_NAME = "medex.start-snapshot";
+const ROOT = new URL("../", import.meta.url);
+const entryUrl = (key) => new URL(`start-snapshot/${key}`, ROOT).href;
+const MAGIC = 0x5844454d; // "MEDX", little-endian
+const FORMAT = 1;
+
+// Stored layout (one Response body): a 16-byte header [magic, format, meta length, 0],
+// the meta JSON padded to 16 bytes, the Pyodide memory snapshot (16-byte aligned, as
+// Pyodide reads it through a Uint32Array), then the site-packages files back to back
+// (listed in the meta with their modification times).
+const pad16 = (n) => Math.ceil(n / 16) * 16;
+
+export function pack(meta, snapshot, files) {
+  let offset = 0;
+  const listed = files.map(([path, data, mtime]) => {
+    const entry = [path, offset, data.byteLength, mtime];
+    offset += data.byteLength;
+    return entry;
+  });
+  const json = new TextEncoder().encode(JSON.stringify({
+    ...meta, format: FORMAT, key: KEY, snapshotLength: snapshot.byteLength, files: listed,
+  }));
+  const header = new Uint32Array([MAGIC, FORMAT, json.byteLength, 0]);
+  const jsonPadded = new Uint8Array(pad16(json.byteLength));
+  jsonPadded.set(json);
+  return new Blob([header, jsonPadded, snapshot, ...files.map(([, data]) => data)]);
+}
+
+export function unpack(buffer) {
+  if (buffer.byteLength < 16) throw new Error("the stored start snapshot is truncated");
+  const [magic, format, jsonLength] = new Uint32Array(buffer, 0, 4);
+  if (magic !== MAGIC || format !== FORMAT) throw new Error("the stored start snapshot has an unknown format");
+  const meta = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 16, jsonLength)));
+  if (meta.key !== KEY) throw new Error("the stored start snapshot belongs to another version");
+  const start = 16 + pad16(jsonLength);
+  const filesStart = start + meta.snapshotLength;
+  const end = filesStart + meta.files.reduce((sum, [, , length]) => sum + length, 0);
+  if (end !== buffer.byteLength) throw new Error("the stored start snapshot is truncated or padded");
+  const snapshot = new Uint8Array(buffer, start, meta.snapshotLength);
+  const files = meta.files.map(([path, offset, length, mtime]) => [path, new Uint8Array(buffer, filesStart + offset, length), mtime]);
+  return { meta, snapshot, files };
+}
+
+async function openCache() {
+  return typeof caches === "undefined" ? null : caches.open(CACHE_NAME);
+}
+
+// The stored snapshot for this version as an ArrayBuffer, or null. Only this version's key
+// is ever looked up; `sweep` deletes the others.
+export async function load() {
+  const cache = await openCache();
+  if (!cache) return null;
+  const response = await cache.match(entryUrl(KEY));
+  return response ? response.arrayBuffer() : null;
+}
+
+// The stored snapshot read and its extension modules compiled, started once as early as the
+// page can (js/boot.js), so that it overlaps PyScript's own loading; null without one.
+let prepared = null;
+export function prepare() {
+  prepared ??= (async () => {
+    const buffer = await load();
+    if (!buffer) return null;
+    const { meta, snapshot, files } = unpack(buffer);
+    const byPath = new Map(files);
+    const compiled = new Map(await Promise.all(meta.dynlibs.map(async (lib) => {
+      const data = byPath.get(lib.path);
+      if (!data) throw new Error(`the snapshot lacks ${lib.path}`);
+      return [lib.path, await WebAssembly.compile(data)];
+    })));
+    return { meta, snapshot, files, compiled };
+  })();
+  return prepared;
+}
+
+export async function has() {
+  const cache = await openCache();
+  return !!cache && !!(await cache.match(entryUrl(KEY)));
+}
+
+export async function save(blob) {
+  const cache = await openCache();
+  if (!cache) return;
+  await cache.put(entryUrl(KEY), new Response(blob, { headers: { "Content-Type": "application/octet-stream" } }));
+  await sweep();
+}
+
+// Deletes the entry of this version (a bad snapshot) and of any other version.
+export async function remove() {
+  const cache = await openCache();
+  if (cache) await cache.delete(entryUrl(KEY));
+  await sweep();
+}
+
+export async function sweep() {
+  const cache = await openCache();
+  if (!cache) return;
+  for (const request of await cache.keys()) {
+    if (request.url !== entryUrl(KEY)) await cache.delete(request);
+  }
+}
+
+// After a normal start: make the snapshot in a worker when the browser is idle, unless this
+// version has one already. Never blocks the person: the worker has its own thread, and any
+// failure only means the next start is a normal one.
+export function makeInBackground(onDone = () => {}) {
+  if (typeof Worker === "undefined" || typeof caches === "undefined" || typeof WebAssembly === "undefined") {
+    onDone({ ok: false, error: "not supported here" });
+    return;
+  }
+  const start = async () => {
+    if (await has()) return onDone({ ok: true, existing: true });
+    const worker = new Worker(new URL("./snapshot-worker.js", import.meta.url), { type: "module" });
+    worker.onmessage = (event) => {
+      worker.terminate();
+      onDone(event.data);
+    };
+    worker.onerror = (event) => {
+      worker.terminate();
+      onDone({ ok: false, error: event.message || "the snapshot worker failed" });
+    };
+    worker.postMessage({ type: "make" });
+  };
+  const idle = globalThis.requestIdleCallback || ((fn) => setTimeout(fn, 1000));
+  idle(() => start().catch((err) => onDone({ ok: false, error: String(err) })), { timeout: 5000 });
+}

@@ -1,0 +1,276 @@
+// Reads and writes of the records, the audit log and meta: every call one IndexedDB transaction
+// (Dexie) taking and returning plain JSON text, sealed and opened by crypto.js; the errors
+// Python gets (plainError); the browser's storage quota and persistence.
+import {
+  cryptoMeta,
+  cryptoView,
+  encryption,
+  openDoc,
+  openDocs,
+  openMeta,
+  PLAIN_META,
+  requireOpen,
+  sealDoc,
+  sealMeta,
+} from "./crypto.js";
+import { bucketsSupported, db, follow, following, live, reloadCryptoState, withLock } from "./database.js";
+
+// A stored document is signed (so no guarded write may change or delete it): the marker the
+// write path sets, or a signature field of a document written before the marker existed
+// (the same rule as medex.revisions.is_signed_doc).
+const SIGN_FIELDS = ["signed_at", "signature", "signed_on", "signature_svg", "signed_by"];
+const isSignedDoc = (doc) => doc !== undefined && (doc._signed === true || SIGN_FIELDS.some((f) => doc[f]));
+
+// Writes made in this tab are announced to the app's other tabs (their caches go stale).
+const changes = new BroadcastChannel("medex-practice-writes");
+export function onOtherTabWrites(callback) {
+  changes.onmessage = (event) => callback(JSON.stringify(event.data));
+}
+
+export async function getNow(store, id) {
+  requireOpen();
+  const doc = await openDoc(store, await db.table(store).get(id));
+  return doc === undefined ? undefined : JSON.stringify(doc);
+}
+
+export async function getAllNow(store) {
+  requireOpen();
+  return JSON.stringify(await openDocs(store, await db.table(store).toArray()));
+}
+
+// Only some top-level fields of every record (e.g. the dashboard's view of 50,000 session
+// logs: dates, attendance, signature, flags), so Python parses a fraction of the store.
+export async function projectNow(store, fieldsJson) {
+  requireOpen();
+  const fields = JSON.parse(fieldsJson);
+  const docs = await openDocs(store, await db.table(store).toArray());
+  return JSON.stringify(docs.map((doc) => Object.fromEntries(fields.filter((f) => f in doc).map((f) => [f, doc[f]]))));
+}
+
+// All records of a store whose indexed field equals value (e.g. a client's session logs).
+export async function whereNow(store, field, value) {
+  requireOpen();
+  return JSON.stringify(await openDocs(store, await db.table(store).where(field).equals(value).toArray()));
+}
+
+async function sealOp(op) {
+  if ("delete" in op) return op;
+  if (op.store === "meta") return { ...op, doc: await sealMeta(op.doc) };
+  if (op.store === "audit") return op;
+  return { ...op, doc: await sealDoc(op.store, op.doc) };
+}
+
+// ops: [{store, doc}] to put, [{store, delete: id}] to delete; all in one transaction.
+// audit (optional): {expect: seq of the last audit entry the caller chained from (0 = none),
+// entries: [...]}: appended in the same transaction. If another tab appended meanwhile, the
+// whole write is refused (MEDEX_AUDIT_MOVED) and the caller re-chains and tries again.
+// Records are encrypted before the transaction starts (WebCrypto is not an IndexedDB request).
+export async function write(opsJson, auditJson) {
+  try {
+    return await withLock("shared", () => writeNow(opsJson, auditJson));
+  } catch (e) {
+    throw plainError(e);
+  }
+}
+
+// Dexie's errors carry lazy getters and inner errors; Python gets a plain Error whose name
+// and message say what happened (QuotaExceededError, MEDEX_AUDIT_MOVED, MEDEX_LOCKED). The real
+// causes Dexie wraps (an AbortError around a QuotaExceededError or UnknownError, a BulkError's
+// failures) are listed at the end as "[causes: AbortError < QuotaExceededError]", so Python can
+// tell full or failing storage (medex.storage.is_storage_failure) from the app's own refusals.
+function errorCauses(e) {
+  const names = [];
+  const seen = new Set();
+  const visit = (x, depth) => {
+    if (!x || typeof x !== "object" || seen.has(x) || depth > 6) return;
+    seen.add(x);
+    if (x.name) names.push(String(x.name));
+    visit(x.inner, depth + 1);
+    for (const failure of Object.values(x.failuresByPos || x.failures || {})) visit(failure, depth + 1);
+  };
+  visit(e, 0);
+  return names;
+}
+
+export function plainError(e) {
+  const causes = errorCauses(e);
+  const listed = causes.length > 1 ? ` [causes: ${causes.join(" < ")}]` : "";
+  const err = new Error(`${e?.name || "Error"}: ${e?.message || e}${listed}`);
+  err.name = String(e?.name || "Error");
+  return err;
+}
+
+// Inside the transaction, before anything is written, every op is checked against what is
+// stored now: `expect` (the revision the tab read: "" = never stored, or stored before
+// revisions) → MEDEX_STALE; `guard` and the stored document is signed → MEDEX_SIGNED. And this
+// tab's view of encryption must still be the stored one (another tab may have turned it on or
+// off, or re-keyed): else nothing is written, the view is reloaded and the write sealed again
+// (or refused with MEDEX_LOCKED when the records now need a key this tab does not have).
+async function writeNow(opsJson, auditJson) {
+  const plainOps = JSON.parse(opsJson);
+  const audit = auditJson ? JSON.parse(auditJson) : null;
+  let followed = false;
+  for (let attempt = 0; ; attempt++) {
+    if (following) await following; // the records are moving to another database: write there
+    requireOpen();
+    const ops = await Promise.all(plainOps.map(sealOp));
+    const stores = new Set(ops.map((op) => op.store));
+    if (audit) stores.add("audit");
+    stores.add("meta");
+    const view = cryptoView(encryption, cryptoMeta);
+    try {
+      await db.transaction("rw", [...stores], async () => {
+        const now = cryptoView((await db.meta.get("encryption"))?.value, (await db.meta.get("crypto"))?.value);
+        if (now !== view) throw new Error("MEDEX_CRYPTO_CHANGED: encryption was changed in another tab");
+        if (audit) {
+          const last = await db.audit.orderBy("seq").last();
+          const seq = last ? last.seq : 0;
+          if (seq !== audit.expect) throw new Error(`MEDEX_AUDIT_MOVED: expected ${audit.expect}, found ${seq}`);
+        }
+        for (const op of ops) {
+          if (op.store === "meta" || op.store === "audit" || !("expect" in op || op.guard)) continue;
+          const id = "delete" in op ? op.delete : op.doc.id;
+          const current = await db.table(op.store).get(id);
+          if ("expect" in op && (current?._rev || "") !== op.expect) throw new Error(`MEDEX_STALE ${op.store} ${id}`);
+          if (op.guard && isSignedDoc(current)) throw new Error(`MEDEX_SIGNED ${op.store} ${id}`);
+        }
+        for (const op of ops) {
+          if ("delete" in op) await db.table(op.store).delete(op.delete);
+          else await db.table(op.store).put(op.doc);
+        }
+        if (audit && audit.entries.length) await db.audit.bulkPut(audit.entries);
+      });
+    } catch (e) {
+      // This tab's connection was closed because the records moved (encryption turned on in
+      // another tab, which deleted the old database): follow them and write there.
+      if (e?.name === "DatabaseClosedError" && !followed && (await follow())) {
+        followed = true;
+        continue;
+      }
+      if (String(e?.message || e).includes("MEDEX_CRYPTO_CHANGED") && attempt === 0) {
+        await reloadCryptoState();
+        continue; // sealed again under the stored view (or refused: locked)
+      }
+      if (String(e?.message || e).includes("MEDEX_CRYPTO_CHANGED")) await reloadCryptoState();
+      throw e;
+    }
+    changes.postMessage([...stores].filter((s) => s !== "meta" || plainOps.some((op) => op.store === "meta")));
+    return ops.length;
+  }
+}
+
+// The last audit entry (the one the next entry chains from), or undefined.
+export async function lastAuditNow() {
+  const last = await db.audit.orderBy("seq").last();
+  return last === undefined ? undefined : JSON.stringify(last);
+}
+
+export async function getAuditNow() {
+  return JSON.stringify(await db.audit.orderBy("seq").toArray());
+}
+
+// Every store, the audit log and meta in one read transaction, decrypted:
+// {"stores": {store: [doc]}, "audit": [entry], "meta": {key: value}}.
+export async function exportAllNow() {
+  requireOpen();
+  const raw = {};
+  await db.transaction("r", db.tables, async () => {
+    for (const table of db.tables) raw[table.name] = await table.toArray();
+  });
+  const out = { stores: {}, audit: raw.audit || [], meta: {} };
+  for (const [store, docs] of Object.entries(raw)) {
+    if (store === "audit") continue;
+    if (store === "meta") {
+      for (const row of docs) {
+        const opened = await openMeta(row);
+        out.meta[opened.key] = opened.value;
+      }
+    } else out.stores[store] = await openDocs(store, docs);
+  }
+  return JSON.stringify(out);
+}
+
+export async function getMetaNow(key) {
+  if (!PLAIN_META.has(key)) requireOpen();
+  const row = await openMeta(await db.meta.get(key));
+  return row === undefined ? undefined : JSON.stringify(row.value);
+}
+
+// Every meta value whose key starts with prefix, as {key: value} (a tab's drafts, one per form).
+export async function metaWithPrefixNow(prefix) {
+  requireOpen();
+  const rows = await db.meta.where("key").startsWith(prefix).toArray();
+  const out = {};
+  for (const row of rows) {
+    const opened = await openMeta(row);
+    out[opened.key] = opened.value;
+  }
+  return JSON.stringify(out);
+}
+
+export async function setMeta(key, valueJson) {
+  try {
+    await withLock("shared", () => setMetaNow(key, valueJson));
+  } catch (e) {
+    throw plainError(e);
+  }
+}
+
+async function setMetaNow(key, valueJson, followed = false) {
+  if (following) await following;
+  if (!PLAIN_META.has(key)) requireOpen();
+  const value = JSON.parse(valueJson);
+  const row = value === null ? null : await sealMeta({ key, value });
+  try {
+    // An explicit transaction resolves once it has committed (durably: "strict"); a bare put
+    // resolves at the request's success, before the commit, and is lost if the browser dies.
+    await db.transaction("rw", db.meta, async () => {
+      // Never into a database whose records moved to a new one (it is about to be deleted).
+      if ((await db.meta.get("encryption"))?.value?.state === "moved") throw new Error("MEDEX_MOVED");
+      if (row === null) await db.meta.delete(key);
+      else await db.meta.put(row);
+    });
+  } catch (e) {
+    const moved = e?.name === "DatabaseClosedError" || String(e?.message || e).includes("MEDEX_MOVED");
+    if (moved && !followed && (await follow())) return setMetaNow(key, valueJson, true);
+    throw e;
+  }
+}
+
+
+export async function putPlainMeta(key, value) {
+  // Inside a caller's transaction this joins it; alone it waits for its own commit.
+  await db.transaction("rw", db.meta, () => db.meta.put({ key, value }));
+}
+
+export async function storageInfo() {
+  const info = { persisted: null, usage: null, quota: null, supported: Boolean(navigator.storage) };
+  if (navigator.storage) {
+    if (navigator.storage.persisted) info.persisted = await navigator.storage.persisted();
+    if (navigator.storage.estimate) {
+      const estimate = await navigator.storage.estimate();
+      info.usage = estimate.usage ?? null;
+      info.quota = estimate.quota ?? null;
+    }
+  }
+  return JSON.stringify(info);
+}
+
+// Firefox holds persist()'s promise until the person answers its permission prompt: the
+// answer is awaited for a few seconds at most (the prompt stays; Settings shows the outcome).
+const PERSIST_WAIT_MS = 3000;
+
+export async function requestPersist() {
+  if (!navigator.storage || !navigator.storage.persist) return false;
+  const asked = navigator.storage.persist();
+  const granted = await Promise.race([asked, new Promise((resolve) => setTimeout(() => resolve(false), PERSIST_WAIT_MS))]);
+  if (granted && live?.bucket && bucketsSupported()) {
+    // The records' own bucket (its persistence is its own; the default bucket's is above).
+    try {
+      await (await navigator.storageBuckets.open(live.bucket)).persist();
+    } catch {
+      // best effort: the bucket was opened with persisted: true already
+    }
+  }
+  return granted;
+}

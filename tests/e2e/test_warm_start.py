@@ -1,0 +1,209 @@
+"""The warm start: after a normal start the app saves a memory snapshot of Python (pydantic,
+jinja2 and the app imported) in the background, and the next visit starts from it. A bad,
+foreign or outdated snapshot is never used: the start is the normal one and the snapshot is
+deleted (then made again)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.browser import fill, open_app, set_up_practice_with_a_client, wait_ready
+
+CACHE = "medex.start-snapshot"
+SNAPSHOT_TIMEOUT_MS = 240_000  # the worker loads a second Python: slow on a busy machine
+PASSPHRASE = "correct horse battery"
+
+
+def start_path(page) -> str:
+    return page.evaluate("document.documentElement.dataset.startPath")
+
+
+def wait_for_snapshot(page) -> None:
+    """Until this start's background snapshot is stored (or was already)."""
+    page.wait_for_function(
+        "!!document.documentElement.dataset.startSnapshot", timeout=SNAPSHOT_TIMEOUT_MS
+    )
+    assert page.evaluate("document.documentElement.dataset.startSnapshot") == "ready"
+
+
+def stored(page) -> list[dict]:
+    """The stored snapshots: their keys (the end of the URL), sizes and sha-256."""
+    return page.evaluate(
+        """async (name) => {
+            const cache = await caches.open(name);
+            const out = [];
+            for (const request of await cache.keys()) {
+                const body = await (await cache.match(request)).arrayBuffer();
+                const digest = await crypto.subtle.digest("SHA-256", body);
+                out.push({key: request.url.split("/").pop(), size: body.byteLength,
+                          sha: [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, "0")).join("")});
+            }
+            return out;
+        }""",
+        CACHE,
+    )
+
+
+def current_key(page) -> str:
+    return page.evaluate("import(new URL('js/snapshot.js', location.href).href).then(m => m.KEY)")
+
+
+def reload(page) -> None:
+    page.reload()
+    wait_ready(page)
+
+
+def test_the_next_visit_starts_from_the_snapshot_made_after_the_first(page, console_errors):
+    open_app(page)
+    assert start_path(page) == "normal"
+    wait_for_snapshot(page)
+    [entry] = stored(page)
+    assert entry["key"] == current_key(page)
+    assert entry["size"] > 10_000_000  # the whole of Python's memory
+
+    reload(page)
+    assert start_path(page) == "restored"
+    assert page.evaluate("document.documentElement.dataset.snapshotFallback") is None
+    expect(page.get_by_role("heading", name="Welcome to MedEx Practice")).to_be_visible()
+    # The app works as after a normal start: a refused form keeps what was typed.
+    fill(page, {"practitioner_name": "Dana Reyes", "email": "dana.reyes-medex.com"})
+    page.get_by_role("button", name="Save practice profile").click()
+    expect(page.locator("#error-email")).to_contain_text("needs an @")
+    expect(page.locator("#field-practitioner_name")).to_have_value("Dana Reyes")
+    # A screen whose module the snapshot already holds, and one that needs the browser.
+    page.goto("./#/settings")
+    expect(page.locator("#storage-usage")).to_contain_text("available to this app")
+    # The same snapshot serves every later visit.
+    reload(page)
+    assert start_path(page) == "restored"
+    assert stored(page) == [entry]
+    assert console_errors == []
+
+
+# Each corruption is caught at a different point: reading the stored entry, Pyodide checking
+# its own header, and the self-test of the restored Python (the app's modules in memory are
+# no longer the build's: its content hash, a string in Python's memory, is overwritten).
+CORRUPTIONS = {
+    "truncated": "bytes = bytes.slice(0, bytes.length - 1000);",
+    "pyodide header": """const metaLength = new Uint32Array(bytes.buffer, 0, 4)[2];
+        bytes[16 + Math.ceil(metaLength / 16) * 16] ^= 0xff;""",
+    "app modules in memory": """const [, , metaLength] = new Uint32Array(bytes.buffer, 0, 4);
+        const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + metaLength)));
+        const start = 16 + Math.ceil(metaLength / 16) * 16;
+        const memory = bytes.subarray(start, start + meta.snapshotLength);
+        const needle = new TextEncoder().encode(meta.appBuild);
+        let found = 0;
+        for (let at = memory.indexOf(needle[0]); at >= 0; at = memory.indexOf(needle[0], at + 1)) {
+            if (needle.every((b, i) => memory[at + i] === b)) {
+                memory.set(new TextEncoder().encode("0".repeat(needle.length)), at);
+                found++;
+            }
+        }
+        if (!found) throw new Error("the build's hash is not in the snapshot's memory");""",
+}
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_a_corrupted_snapshot_is_deleted_and_the_start_is_normal(page, corruption):
+    open_app(page)
+    wait_for_snapshot(page)
+    key = current_key(page)
+    corrupt = (
+        """async ([name, key]) => {
+            const cache = await caches.open(name);
+            const url = new URL(`start-snapshot/${key}`, location.href).href;
+            let bytes = new Uint8Array(await (await cache.match(url)).arrayBuffer());
+            CORRUPTION
+            await cache.put(url, new Response(bytes));
+            const digest = await crypto.subtle.digest("SHA-256", bytes);
+            return [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, "0")).join("");
+        }"""
+    ).replace("CORRUPTION", CORRUPTIONS[corruption])
+    bad = page.evaluate(corrupt, [CACHE, key])
+
+    reload(page)
+    assert start_path(page) == "normal"
+    assert page.evaluate("document.documentElement.dataset.snapshotFallback")
+    expect(page.get_by_role("heading", name="Welcome to MedEx Practice")).to_be_visible()
+    assert page.locator("#boot-error").is_hidden()
+    # The bad snapshot is gone; a good one is made again, and the next visit uses it.
+    assert all(entry["sha"] != bad for entry in stored(page))
+    wait_for_snapshot(page)
+    assert [entry["key"] for entry in stored(page)] == [key]
+    reload(page)
+    assert start_path(page) == "restored"
+
+
+def test_after_an_app_update_the_old_snapshot_is_not_used(browser, base_url):
+    # No service worker, so that the "updated" snapshot.js below reaches the page.
+    context = browser.new_context(base_url=base_url, service_workers="block")
+    try:
+        page = context.new_page()
+        open_app(page)
+        wait_for_snapshot(page)
+        old = current_key(page)
+        assert [entry["key"] for entry in stored(page)] == [old]
+
+        # A new version of the app: every build has its own key (a hash of all the inputs).
+        new = "f" * len(old) if old != "f" * len(old) else "e" * len(old)
+
+        def updated(route):
+            response = route.fetch()
+            route.fulfill(response=response, body=response.text().replace(old, new))
+
+        page.route(re.compile(r".*/js/snapshot\.js$"), updated)
+        reload(page)
+        assert current_key(page) == new
+        # Not used (the old one would even have worked: only the key differs here).
+        assert start_path(page) == "normal"
+        wait_for_snapshot(page)
+        assert [entry["key"] for entry in stored(page)] == [new]  # the old one deleted
+        reload(page)
+        assert start_path(page) == "restored"
+    finally:
+        context.close()
+
+
+def test_records_and_encryption_behave_the_same_after_a_restored_start(page):
+    open_app(page)
+    wait_for_snapshot(page)
+    # Records saved after a restored start (the set-up opens the app again)...
+    set_up_practice_with_a_client(page)
+    assert start_path(page) == "restored"
+    # ...are there on the next one, and more are saved.
+    page.goto("./#/clients")
+    reload(page)
+    assert start_path(page) == "restored"
+    page.get_by_role("link", name="López, Ana").click()
+    expect(page.locator("#client-name")).to_have_text("Ana López")
+    page.get_by_role("link", name="Health history").click()
+    page.locator("#field-med_name_0").fill("Metoprolol")
+    page.locator("#save-history").click()
+    expect(page.locator("#flash")).to_contain_text("Health history saved")
+
+    # Encryption on, after a restored start.
+    page.goto("./#/settings")
+    page.get_by_role("button", name="Security").click()
+    page.get_by_label("New passphrase", exact=True).fill(PASSPHRASE)
+    page.get_by_label("New passphrase again").fill(PASSPHRASE)
+    page.get_by_role("button", name="Turn encryption on").click()
+    expect(page.locator("#recovery-key-text")).to_be_visible()
+    expect(page.locator("#encryption-state")).to_contain_text("On")
+
+    # The next restored start is locked; the passphrase opens every record.
+    page.goto("./#/clients")
+    reload(page)
+    assert start_path(page) == "restored"
+    expect(page.get_by_role("heading", name="MedEx Practice is locked")).to_be_visible()
+    page.get_by_label("Passphrase").fill("not the passphrase")
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.get_by_text("This passphrase does not open your records")).to_be_visible()
+    page.get_by_label("Passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Unlock").click()
+    page.get_by_role("link", name="López, Ana").click()
+    expect(page.locator("#client-name")).to_have_text("Ana López")
+    records = page.evaluate(
+        "async () => (await import(new URL('js/store.js', location.href).href)).exportAll()"
+    )
+    assert "Metoprolol" in records
