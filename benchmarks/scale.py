@@ -9,7 +9,8 @@ timings (``window.medexTimings``: action or route → ms, from the event to the 
 - start-up with the data (ready, and dashboard filled in);
 - the client list, and a search by name over 1,000 clients;
 - opening a client with 500 session logs (the sessions timeline);
-- saving a session log (a new draft from "same as last time", then "Save draft");
+- saving a session log (a new draft from "same as last time", then "Save draft"), signing it,
+  and the home screen right after (everything it shows, with that signature in it);
 - (each screen is opened twice: the first visit also loads the screen's code)
 - interpreting 20 measures for a client with 30 assessments (the assessment screen with
   a chart per measure);
@@ -224,6 +225,19 @@ def main() -> None:
                 "window.medexTimings.filter(t => t[0] === 'save:session_logs').map(t => t[1])"
             )
             record("  of which the IndexedDB write (log + audit entry)", writes[-1])
+            # No screening on file for this client: signing asks for the reason to go ahead.
+            page.locator("#field-clearance_override_reason").evaluate(
+                "(el) => { el.value = 'Screening booked for next week'; }"
+            )
+            since = timing_count(page)
+            page.locator("#sign-log").click()
+            record(
+                "sign the session log (click → screen updated)",
+                last_timing(page, "action:session-form", since),
+            )
+            flash = page.locator("#flash").inner_text()
+            assert flash.startswith("Session log signed"), flash
+            record("home screen after the signature", navigate(page, "#/", ""))
             for _ in range(2):
                 mark = timing_count(page)
                 interpreted = navigate(page, f"#/assessment?id={latest}", "assessment")

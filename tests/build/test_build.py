@@ -175,7 +175,12 @@ def test_manifest_is_installable(dist):
         png = (out / icon["src"]).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         width = int.from_bytes(png[16:20], "big")
-        assert f"{width}x{width}" == icon["sizes"]
+        height = int.from_bytes(png[20:24], "big")
+        assert f"{width}x{height}" == icon["sizes"]
+    # The page links the manifest; the service worker has a fetch handler (Chromium requires
+    # both before it offers to install the app).
+    assert '<link rel="manifest" href="manifest.webmanifest">' in (out / "index.html").read_text()
+    assert 'self.addEventListener("fetch"' in (out / "sw.js").read_text()
 
 
 def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
@@ -188,6 +193,7 @@ def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
         "main.py",
         "pyscript.json",
         "js/boot.js",
+        "js/connection.js",
         # the IndexedDB facade and the modules it imports (offline, the service worker serves them)
         "js/store.js",
         "js/schema.js",

@@ -219,3 +219,59 @@ def test_a_new_referral_brings_a_discharged_client_back_as_referred():
     )
     run(record_referral(repo, command))
     assert run(repo.get(Client, client.id)).status is R
+
+
+@pytest.mark.parametrize(
+    ("screened", "clearance", "outstanding"),
+    [
+        (None, None, False),  # no screening on file
+        (date(2025, 3, 1), None, True),
+        (date(2025, 3, 1), ("2025-03-01", ""), True),  # asked, not received yet
+        (date(2025, 3, 1), ("2024-01-02", "2024-01-20"), True),  # older than the screening
+        (date(2025, 3, 1), ("2025-03-01", "2025-03-01"), False),  # the same day counts
+        (date(2025, 3, 1), ("2025-03-01", "2025-03-05"), False),
+    ],
+)
+def test_signing_reads_the_outstanding_clearance_as_the_client_file_does(
+    screened, clearance, outstanding
+):
+    """Signing moves the status with the clearance it loaded to sign: the same answer as the
+    client's file gives, so the file is not read again on every signature."""
+    from medex.services.intake import SaveClearance, load_client_file, save_clearance
+    from medex.services.sessions import load_clearance_context
+
+    repo = InMemoryRepository()
+    client = _client(repo)
+    if screened:
+        _screened_needing_clearance(repo, client, screened)
+    if clearance:
+        asked, received = clearance
+        run(
+            save_clearance(
+                repo,
+                SaveClearance(
+                    client_id=client.id, today=TODAY, requested_on=asked, received_on=received
+                ),
+            )
+        )
+    file = run(load_client_file(repo, client.id))
+    context = run(load_clearance_context(repo, client.id))
+    assert file.clearance_outstanding is outstanding
+    assert context.clearance_outstanding is outstanding
+
+
+def test_signing_with_a_reason_while_clearance_is_outstanding_keeps_the_client_pending():
+    from medex.services.sessions import sign_session_log
+    from medex.session_logs import SessionLog
+
+    repo = InMemoryRepository()
+    client = _client(repo)
+    _screened_needing_clearance(repo, client, date(2025, 3, 1))
+    run(repo.save(run(repo.get(Client, client.id)).model_copy(update={"status": R})))
+    log = SessionLog(
+        client_id=client.id,
+        session_date=date(2025, 3, 10),
+        clearance_override_reason="Physician cleared by phone; letter to follow",
+    )
+    run(sign_session_log(repo, log, signed_by="Dana Reyes"))
+    assert run(repo.get(Client, client.id)).status is P

@@ -801,3 +801,27 @@ def test_unsigned_dashboard_item_names_the_client():
     items = unsigned_log_items([full_log()], T0 + timedelta(days=2), {CLIENT: "Ana Lopez"})
     assert items[0].title == "Unsigned session log: Ana Lopez, 2025-03-10"
     assert items[0].since == T0 and items[0].kind == "unsigned_log"
+
+
+def test_several_late_logs_of_one_client_are_one_item_on_their_sessions_list():
+    """However many logs wait for a signature, the home screen lists each client once."""
+    other = "1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b"
+    logs = [
+        full_log(session_date=date(2025, 3, 10), created_at=T0),
+        full_log(session_date=date(2025, 3, 3), created_at=T0 - timedelta(days=7)),
+        full_log(session_date=date(2025, 3, 5), created_at=T0 - timedelta(days=5)),
+        full_log(client_id=other, session_date=date(2025, 3, 4), created_at=T0),
+        signed(),
+    ]
+    items = unsigned_log_items(
+        logs, T0 + timedelta(days=2), {CLIENT: "Ana Lopez", other: "Ben Ode"}
+    )
+    assert [i.title for i in items] == [
+        "3 unsigned session logs: Ana Lopez",
+        "Unsigned session log: Ben Ode, 2025-03-04",
+    ]
+    grouped, single = items
+    assert grouped.detail.startswith("The oldest is from 2025-03-03.")
+    assert grouped.since == T0 - timedelta(days=7)  # the oldest draft
+    assert grouped.link == ("client-sessions", {"id": CLIENT})
+    assert single.link == ("session", {"id": logs[3].id})

@@ -52,6 +52,30 @@ def _is_quota_error(exc: BaseException, writing: bool = True) -> bool:
 
 
 @functools.cache
+def stored_types() -> dict[str, Any]:
+    from medex.stores import by_store
+
+    return by_store()
+
+
+def _patched(records: list, model: type, ops: list[dict]) -> list:
+    """``records`` (in id order) with ``ops`` applied: puts validated as ``model``, deletes
+    removed. Raises ValueError when a document does not validate."""
+    by_id = {r.id: r for r in records}
+    puts = [op["doc"] for op in ops if "delete" not in op]
+    try:
+        fresh = _list_adapter(model).validate_json(json.dumps(puts)) if puts else []
+    except Exception as exc:  # a pydantic ValidationError: read the store again
+        raise ValueError(str(exc)) from exc
+    for op in ops:
+        if "delete" in op:
+            by_id.pop(op["delete"], None)
+    for record in fresh:
+        by_id[record.id] = record
+    return [by_id[i] for i in sorted(by_id)]
+
+
+@functools.cache
 def _list_adapter(model: type[R]) -> TypeAdapter[list[R]]:
     # One pydantic-core call parses and validates a whole store's JSON text (no per-record
     # json.loads + model_validate round trips in Python).
@@ -64,6 +88,7 @@ STALE = "MEDEX_STALE"  # MEDEX_STALE <store> <id>: the record is no longer at th
 SIGNED = "MEDEX_SIGNED"  # MEDEX_SIGNED <store> <id>: the stored record is signed and locked
 CRYPTO_CHANGED = "MEDEX_CRYPTO_CHANGED"  # encryption changed in another tab
 AUDIT_RETRIES = 3
+WRITE_THROUGH_MAX = 500  # more records of one store in one write: drop its cache instead
 
 
 class LockedError(Exception):
@@ -86,9 +111,14 @@ class IndexedDbRepository(AuditedRepository):
         self.on_storage_full: Callable[[], None] | None = None
         self._last_audit: dict | None = None
         self._last_loaded = False
-        # Whole stores already read and validated in this tab (list() / project()), dropped
-        # when this tab or another tab writes to the store, and all at once on lock.
+        # Whole stores already read and validated in this tab (list() / project()), kept up to
+        # date with this tab's own writes (``_written_through``), dropped when another tab
+        # writes to the store, and all at once on lock. ``_models``: the model of each entry;
+        # ``_generation``: bumped by every write to a store, so a whole-store read that was
+        # under way while a write committed is not cached (it may predate the write).
         self._cache: dict[tuple[str, str], list] = {}
+        self._models: dict[tuple[str, str], type] = {}
+        self._generation: dict[str, int] = {}
         medex_store.onOtherTabWrites(create_proxy(self._other_tab_wrote))
 
     # -- reads ---------------------------------------------------------------------------------
@@ -102,10 +132,12 @@ class IndexedDbRepository(AuditedRepository):
 
     async def list(self, model: type[R]) -> list[R]:
         key = (model.store, model.__name__)
-        if key not in self._cache:
+        records = self._cache.get(key)
+        if records is None:
+            generation = self._generation.get(model.store, 0)
             text = await _call(medex_store.getAll, model.store)
-            self._cache[key] = _list_adapter(model).validate_json(text)
-        records = self._cache[key]
+            records = _list_adapter(model).validate_json(text)
+            self._keep(key, model, records, generation)
         self._note(records)
         return list(records)
 
@@ -113,10 +145,41 @@ class IndexedDbRepository(AuditedRepository):
         """Every record of ``store``, reduced to the fields of ``model`` (a small summary model
         such as SessionLogSummary): far less to parse than whole records."""
         key = (store, model.__name__)
-        if key not in self._cache:
+        summaries = self._cache.get(key)
+        if summaries is None:
+            generation = self._generation.get(store, 0)
             text = await _call(medex_store.project, store, json.dumps(list(model.model_fields)))
-            self._cache[key] = _list_adapter(model).validate_json(text)
-        return list(self._cache[key])
+            summaries = _list_adapter(model).validate_json(text)
+            self._keep(key, model, summaries, generation)
+        return list(summaries)
+
+    def _keep(
+        self, key: tuple[str, str], model: type, records: builtins.list, generation: int
+    ) -> None:
+        if self._generation.get(key[0], 0) == generation:
+            self._cache[key] = records
+            self._models[key] = model
+
+    def _written_through(self, ops: builtins.list[dict]) -> None:
+        """Bring the cached stores up to date with ops this tab has just committed, instead of
+        reading the whole store again at the next screen (50,000 session logs take seconds to
+        read; one log, a millisecond to validate). Records come back in key order, as a
+        fresh read gives them. A store holding several record types, or a document that
+        does not validate as the cached model, drops the store's cache as before."""
+        by_store: dict[str, builtins.list[dict]] = {}
+        for op in ops:
+            if op["store"] not in ("meta", "audit"):
+                by_store.setdefault(op["store"], []).append(op)
+        for store, store_ops in by_store.items():
+            self._generation[store] = self._generation.get(store, 0) + 1
+            single = len(getattr(stored_types().get(store), "models", ())) == 1
+            for key in [k for k in self._cache if k[0] == store]:
+                try:
+                    if not single or len(store_ops) > WRITE_THROUGH_MAX:
+                        raise ValueError(store)  # a restore: read the store again when needed
+                    self._cache[key] = _patched(self._cache[key], self._models[key], store_ops)
+                except (ValueError, KeyError):
+                    del self._cache[key]
 
     def forget(self, stores=None) -> None:
         """Drop cached records (of ``stores``, or all: on lock, nothing stays in memory)."""
@@ -125,6 +188,8 @@ class IndexedDbRepository(AuditedRepository):
             self._last_loaded = False  # the audit chain too (another practice may be open now)
             super().forget()
             return
+        for store in stores:
+            self._generation[store] = self._generation.get(store, 0) + 1
         for key in [k for k in self._cache if k[0] in stores]:
             del self._cache[key]
 
@@ -164,7 +229,6 @@ class IndexedDbRepository(AuditedRepository):
         started = js.performance.now()
         ops_text = json.dumps(ops)
         stores = {op["store"] for op in ops}
-        self.forget(stores)
         for attempt in range(AUDIT_RETRIES):
             last = await self.last_audit(refresh=attempt > 0)
             chained = entries(last)
@@ -192,7 +256,7 @@ class IndexedDbRepository(AuditedRepository):
                 raise
             if chained:
                 self._last_audit = chained[-1]
-            self.forget(stores)  # and again: a read may have raced the write
+            self._written_through(ops)
             # The write alone (records + audit entries, one IndexedDB transaction), for
             # benchmarks/.
             timings = getattr(js.window, "medexTimings", None)
@@ -350,20 +414,28 @@ class BrowserPlatform:
         return bool(await medex_signing.resealKey())
 
 
-# A folding part marked ``data-keep-open`` stays as the person left it (open or folded) when
-# the screen re-renders: the server's ``open`` only sets how it first appears.
-_KEEP_OPEN = js.Function.new(
-    "attr",
-    "el",
-    "kind",
-    "return !(attr === 'open' && el.hasAttribute && el.hasAttribute('data-keep-open'));",
+# What a re-render leaves as the person left it: a folding part marked ``data-keep-open``
+# (the server's ``open`` only sets how it first appears), and a field typed in after
+# ``since`` (``typed``, ms on performance.now()) — e.g. while a slow save or a wrong
+# passphrase was being answered — so a repaint never wipes what was typed in the meantime.
+_KEEP_AS_LEFT = js.Function.new(
+    "since",
+    "return (attr, el, kind) => !("
+    "(attr === 'open' && el.hasAttribute && el.hasAttribute('data-keep-open'))"
+    " || (attr === 'value' && el.medexTypedAt !== undefined && el.medexTypedAt > since));",
 )
 
 
-def patch(root, html: str) -> None:
-    """Morph the new HTML into the page so focus, caret, scroll and folded parts survive a
-    re-render."""
-    options = {"morphStyle": "innerHTML", "callbacks": {"beforeAttributeUpdated": _KEEP_OPEN}}
+def typed(element) -> None:
+    """Note when a field was last typed in (see ``patch``)."""
+    js.Reflect.set(element, "medexTypedAt", js.performance.now())
+
+
+def patch(root, html: str, since: float | None = None) -> None:
+    """Morph the new HTML into the page so focus, caret, scroll, folded parts and anything
+    typed after ``since`` (the start of the action or paint) survive a re-render."""
+    keep = _KEEP_AS_LEFT(js.performance.now() if since is None else since)
+    options = {"morphStyle": "innerHTML", "callbacks": {"beforeAttributeUpdated": keep}}
     idiomorph.Idiomorph.morph(root, html, to_js(options, dict_converter=js.Object.fromEntries))
 
 

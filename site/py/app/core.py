@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from medex import APP_VERSION
+from medex.client_turn import TURN_META_KEY, ClientTurn
 from medex.demo_marker import DEMO_META_KEY
 from medex.records import PracticeProfile
 from medex.repository import Repository
@@ -38,6 +39,12 @@ _NAV_ORDER: dict[str, int] = {}
 # build.py writes screens/manifest.json (which module registers which route and action).
 MANIFEST = Path(__file__).resolve().parent / "screens" / "manifest.json"
 _LAZY: dict[str, str] = {}  # "route:<name>" or "action:<name>" → module
+# While a client has the tablet (State.client_turn) only this screen renders and only these
+# actions run: every other address shows the client's form again.
+CLIENT_TURN_ROUTE = "client-turn"
+CLIENT_TURN_ACTIONS = frozenset(
+    {"client-turn-answer", "client-turn-back", "client-turn-timeout", "client-turn-leave"}
+)
 
 
 def _add_navigation(name: str, label: str | None, order: int) -> None:
@@ -187,6 +194,8 @@ class State:
     warm: bool = True
     # The demo practice is open (its own database, marked DEMO on every screen and printout).
     demo: bool = False
+    # The client's turn on the tablet (a meta value, read again after a reload or unlock).
+    client_turn: ClientTurn | None = None
 
 
 class App:
@@ -204,6 +213,10 @@ class App:
         self.state.profile = await load_practice_profile(self.repo)
         self.state.storage = await self.platform.storage_info()
         self.state.demo = bool(await self.repo.get_meta(DEMO_META_KEY))
+        turn = await self.repo.get_meta(TURN_META_KEY)
+        self.state.client_turn = ClientTurn.model_validate(turn) if turn else None
+        if self.state.client_turn is not None:
+            self.navigate("")
 
     async def ask_persistent_storage(self) -> None:
         """Ask the browser once to keep the records even under storage pressure: from a
@@ -233,6 +246,8 @@ class App:
         path = location_hash.lstrip("#").strip("/")
         name, _, query = path.partition("?")
         params = dict(parse_qsl(query))
+        if self.state.client_turn is not None:  # the client sees only their forms
+            name, params = CLIENT_TURN_ROUTE, {}
         if name not in ROUTES and f"route:{name}" not in _LAZY:
             name = ""
         if name != self.state.route:
@@ -248,6 +263,8 @@ class App:
 
     # -- actions ------------------------------------------------------------------------
     async def dispatch(self, name: str, data: dict[str, Any]) -> None:
+        if self.state.client_turn is not None and name not in CLIENT_TURN_ACTIONS:
+            return  # nothing of the practice runs while the client has the tablet
         handler = ACTIONS.get(name) or _lazy("action", name, ACTIONS)
         if handler is None:
             raise KeyError(f"No action named {name!r}")
@@ -262,6 +279,8 @@ class App:
             return render(
                 "views/locked.html", app_version=APP_VERSION, state=self.state, navigation=[]
             )
+        if self.state.client_turn is not None:
+            self.state.route, self.state.params = CLIENT_TURN_ROUTE, {}
         handler = ROUTES.get(self.state.route) or _lazy("route", self.state.route, ROUTES)
         if self.state.db_closed:
             # The database was closed (another tab upgraded or deleted it): nothing can be
@@ -283,7 +302,7 @@ class App:
             template,
             app_version=APP_VERSION,
             state=self.state,
-            navigation=NAVIGATION,
+            navigation=[] if self.state.client_turn is not None else NAVIGATION,
             current=self.state.route,
             **context,
         )

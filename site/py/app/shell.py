@@ -10,6 +10,7 @@ import js
 from pyodide.ffi import create_proxy, jsnull, to_js
 from pyscript.js_modules import medex_store
 
+from medex.client_turn import IDLE_SECONDS as CLIENT_TURN_IDLE_SECONDS
 from medex.repository import (
     EncryptionChangedError,
     SignedRecordError,
@@ -26,6 +27,7 @@ app: core.App | None = None
 drafts: Drafts | None = None
 _busy: set[str] = set()
 _pending: set[asyncio.Task] = set()
+_watchers: list[asyncio.Task] = []  # endless background tasks, held so they are not collected
 _proxies: list = []  # event listeners live as long as the page
 
 
@@ -41,15 +43,19 @@ def _root():
 _paints = 0  # paints started; only the latest one may patch the page
 
 
-async def paint() -> None:
+async def paint(since: float | None = None) -> None:
+    """Render the state into the page. What is typed after ``since`` (the start of the
+    action this paint answers; by default this paint's start) is the person's, not the
+    render's: the patch keeps it."""
     global _paints
     assert app is not None
     _paints += 1
     mine = _paints
+    since = js.performance.now() if since is None else since
     html = await app.html()
     if mine != _paints:
         return  # a newer paint started while this one awaited (e.g. a hash change mid-action)
-    browser.patch(_root(), html)
+    browser.patch(_root(), html, since)
     if drafts is not None:
         drafts.restore(_root())
     js.document.title = _title()
@@ -212,9 +218,13 @@ def _conflict_choice(name: str) -> None:
     assert app is not None
     conflict = app.state.conflict
     app.state.conflict = {}
-    if name == "conflict-show-newer" and drafts is not None:
-        drafts.discard(conflict.get("draft_key"))
-        _spawn(drafts.flush())
+    if name == "conflict-show-newer":
+        # The stored version replaces what this tab had typed: its draft and every typed
+        # value the screen keeps (e.g. a form checked live while it was typed).
+        app.state.forms.clear()
+        if drafts is not None:
+            drafts.discard(conflict.get("draft_key"))
+            _spawn(drafts.flush())
 
 
 def _title() -> str:
@@ -270,10 +280,10 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
     location = app.location()
     if str(js.location.hash) != location:
         js.history.replaceState(None, "", location)
-    await paint()
+    await paint(started)
     try:
         if drafts is not None and await drafts.submitted(draft_key, final, refused):
-            await paint()  # the saved form, without the draft that was restored into it
+            await paint(started)  # the saved form, without the draft that was restored into it
     except StorageFullError:
         pass  # read-only (storage full): the draft stays in memory and on the page
     _timed(f"action:{name}", started)
@@ -329,6 +339,7 @@ _live_task: asyncio.Future | None = None
 
 def on_input(event) -> None:
     form = event.target.closest("form")
+    browser.typed(event.target)
     if drafts is not None:
         drafts.typed(form)
     # A form with data-live="<action>" sends what is typed to that action once typing
@@ -350,7 +361,32 @@ async def _live_check(form) -> None:
 def on_hashchange(event=None) -> None:
     assert app is not None
     app.navigate(str(js.location.hash))
+    if app.state.client_turn is not None and str(js.location.hash) != app.location():
+        # The client has the tablet: another address (typed, a link, Back) is refused and
+        # the address bar shows the client's form again.
+        js.history.replaceState(None, "", app.location())
     _spawn(_navigate_and_paint())
+
+
+# -- the client's turn: untouched for a while, the tablet locks ------------------------------------
+
+_last_touch = 0.0
+
+
+def _touched(event=None) -> None:
+    global _last_touch
+    _last_touch = js.Date.now()
+
+
+async def watch_client_turn() -> None:
+    """While a client's turn is being answered, lock it after IDLE_SECONDS without a touch."""
+    while True:
+        await asyncio.sleep(15)
+        turn = app.state.client_turn if app is not None else None
+        if turn is None or turn.phase != "answering" or app is None or app.state.locked:
+            continue
+        if js.Date.now() - _last_touch >= CLIENT_TURN_IDLE_SECONDS * 1000:
+            await run_action("client-turn-timeout", {})
 
 
 def on_db_closed(event=None) -> None:
@@ -365,8 +401,11 @@ def on_db_closed(event=None) -> None:
 
 async def flush() -> None:
     """Finish every pending save (before an update is applied or the page is hidden)."""
-    if _pending:
-        await asyncio.gather(*list(_pending), return_exceptions=True)
+    # Not this flush itself: a flush started on visibilitychange/pagehide is one of the
+    # pending tasks, and waiting for itself would never finish (nor would any later flush).
+    others = [task for task in _pending if task is not asyncio.current_task()]
+    if others:
+        await asyncio.gather(*others, return_exceptions=True)
     if drafts is not None:
         await drafts.flush()
 
@@ -416,6 +455,8 @@ async def start() -> None:
     _listen(root, "click", on_click)
     _listen(root, "input", on_input)
     _listen(root, "change", on_input)
+    for kind in ("pointerdown", "keydown"):
+        _listen(js.window, kind, _touched)
     _listen(js.window, "hashchange", on_hashchange)
     _listen(js.window, "medex:db-closed", on_db_closed)
     _listen(js.window, "medex:storage-closed", on_storage_closed)
@@ -426,7 +467,10 @@ async def start() -> None:
     js.window.addEventListener("pagehide", flush_proxy)
     js.window.medexFlush = create_proxy(lambda: asyncio.ensure_future(flush()))
     boot.ready()
+    _touched()
     _spawn(warm_up())
+    # Endless, so kept out of _pending: flush() waits for every pending task to finish.
+    _watchers.append(asyncio.ensure_future(watch_client_turn()))
 
 
 async def warm_up() -> None:

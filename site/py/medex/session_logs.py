@@ -1218,11 +1218,31 @@ def unsigned_log_items(
     client_names: Mapping[str, str] | None = None,
     local_now: datetime | None = None,
 ) -> list[DashboardItem]:
-    """Dashboard items: one per unsigned log whose session was more than 24 h ago."""
+    """Dashboard items for unsigned logs whose session was more than 24 h ago: one per log,
+    or one per client with several (the client's sessions list, where each is signed), so
+    the list of what needs doing stays readable however many logs are waiting."""
     names = client_names or {}
-    items = []
+    late: dict[str, list[SessionLog | SessionLogSummary]] = {}
     for log in unsigned_older_than(logs, now, local_now):
-        who = names.get(log.client_id, "a client")
+        late.setdefault(log.client_id, []).append(log)
+    items = []
+    for client_id, waiting in late.items():
+        who = names.get(client_id, "a client")
+        log = waiting[0]  # the oldest session
+        if len(waiting) > 1:
+            items.append(
+                DashboardItem(
+                    kind="unsigned_log",
+                    title=f"{len(waiting):,} unsigned session logs: {who}",
+                    detail=f"The oldest is from {log.session_date.isoformat()}. Session logs "
+                    "should be signed within 24 hours. Review and sign them.",
+                    link=Screen("client-sessions", {"id": client_id}),
+                    link_label="Review and sign",
+                    severity="due",
+                    since=min(lg.created_at for lg in waiting),
+                )
+            )
+            continue
         items.append(
             DashboardItem(
                 kind="unsigned_log",

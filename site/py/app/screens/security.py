@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from medex.client_turn import TURN_META_KEY
 from medex.repository import StorageFullError
 from medex.services.data import AUTO_LOCK_DEFAULT_MINUTES, passphrase_problem, store_label
 
 from ..core import App, View, action, route
+from ..render import href
 
 IDLE_CHOICES = (0, 2, 5, 10, 15, 30, 60)
 IDLE_DEFAULT = AUTO_LOCK_DEFAULT_MINUTES
@@ -183,3 +185,8 @@ async def unlock(app: App, data: dict[str, Any]) -> None:
         await run_migration(app, "Encrypting" if state == "encrypting" else "Decrypting")
     await app.load()
     await _audit(app, "unlock")
+    turn = app.state.client_turn
+    if turn is not None and turn.phase == "locked":  # the passphrase also ends a finished turn
+        await app.repo.delete_meta(TURN_META_KEY)
+        app.state.client_turn = None
+        app.navigate(href("client-outcomes", {"id": turn.client_id}))

@@ -164,19 +164,27 @@ async def record_assessment(repo: Repository, command: RecordAssessment) -> Asse
 
 
 async def client_moved_by(
-    repo: Repository, client_id: str, event: StatusEvent, *, in_program: bool
+    repo: Repository,
+    client_id: str,
+    event: StatusEvent,
+    *,
+    in_program: bool,
+    clearance_outstanding: bool | None = None,
 ) -> Client | None:
     """The client with the status ``event`` gives them (``medex.client_status``), to save in
     the same transaction as the event; None when the status does not change.
-    ``in_program``: whether an episode is still in progress once the event is saved."""
+    ``in_program``: whether an episode is still in progress once the event is saved.
+    ``clearance_outstanding``: when the caller already knows it (signing loads the screening
+    and clearance), the client's file is not read again."""
     client = await repo.get(Client, client_id)
     if client is None:
         return None
-    file = await load_client_file(repo, client_id)
+    if clearance_outstanding is None:
+        clearance_outstanding = (await load_client_file(repo, client_id)).clearance_outstanding
     new = status_on(
         event,
         client.status,
-        clearance_outstanding=file.clearance_outstanding,
+        clearance_outstanding=clearance_outstanding,
         in_program=in_program,
     )
     if new is client.status:

@@ -99,6 +99,16 @@ class ClearanceContext:
     has_diabetes: bool = False
     bp_check_needed: bool = False
 
+    @property
+    def clearance_outstanding(self) -> bool:
+        """The latest screening recommends clearance and none received on or after it is on
+        file (``clearance`` already reads as not received when it predates the screening)."""
+        return bool(
+            self.outcome
+            and self.outcome.needs_clearance
+            and (self.clearance is None or self.clearance.received_on is None)
+        )
+
 
 async def load_clearance_context(repo: Repository, client_id: str) -> ClearanceContext:
     """The latest screening's outcome with the clearance as it stands for that screening (one
@@ -254,7 +264,11 @@ async def sign_session_log(
         from .outcomes import client_moved_by
 
         moved = await client_moved_by(
-            repo, signed.client_id, StatusEvent.SESSION_SIGNED, in_program=False
+            repo,
+            signed.client_id,
+            StatusEvent.SESSION_SIGNED,
+            in_program=False,
+            clearance_outstanding=context.clearance_outstanding,  # already loaded to sign
         )
         if moved is not None:
             more.append(moved)

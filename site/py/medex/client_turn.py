@@ -1,0 +1,276 @@
+"""The client's turn on the tablet: the practitioner hands the device to one client for a few
+forms; the client sees only those forms, one page at a time; finishing (or a pause) locks the
+device until the practitioner returns with the passphrase or the practice PIN.
+
+Pure domain: the pages each form asks, checking one page's answers, the state kept across a
+reload (a meta value), and the practice PIN's hash. Scoring and saving go through the
+existing use cases (``medex.services.client_turn``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .forms import Refused
+from .measures import EVS_DAYS_MAX, EVS_MINUTES_MAX, get_measure
+from .screening import INTENSITY_HELP, PARQ_PAGE1_LABELS, Intensity
+
+TURN_META_KEY = "client_turn"
+PIN_META_KEY = "practice_pin"
+IDLE_SECONDS = 5 * 60  # a turn left untouched this long locks the device
+PIN_ITERATIONS = 100_000
+PIN_MIN_DIGITS = 4
+
+# What the practitioner can hand over, in the order the client answers them.
+TURN_FORMS: dict[str, str] = {
+    "parq": "Health questions before exercise (PAR-Q+)",
+    "nprs": "Pain today",
+    "lefs": "Lower Extremity Functional Scale (LEFS)",
+    "odi": "Oswestry Disability Index (ODI)",
+    "ndi": "Neck Disability Index (NDI)",
+    "physical_activity": "Your usual physical activity",
+    "consent": "Consent to take part in exercise",
+}
+# One question per page. QuickDASH is not offered: its items are stored as numbers only and
+# showing its wording needs the licence that commercial software requires (medex.measures).
+ITEM_FORMS = ("lefs", "odi", "ndi")
+
+# The ends of each item's scale in plain words (the item wording itself is not stored:
+# the labels in medex.measures are short labels).
+SCALE_WORDS: dict[str, tuple[str, str]] = {
+    "lefs": ("Extreme difficulty or unable", "No difficulty"),
+    "odi": ("No problem", "As bad as it gets"),
+    "ndi": ("No problem", "As bad as it gets"),
+}
+ITEM_STEMS: dict[str, str] = {
+    "lefs": "Today, how much difficulty do you have with:",
+    "odi": "How much does your back or leg pain affect:",
+    "ndi": "How much does your neck pain affect:",
+}
+
+# The ACSM pre-participation questions, in words a client answers (docs/clinical.md §6.1).
+ACSM_QUESTIONS: dict[str, str] = {
+    "exercises_regularly": "Have you done planned exercise of at least moderate effort, "
+    "30 minutes or more on 3 or more days a week, for the last 3 months?",
+    "known_cmr_disease": "Do you have known heart disease, diabetes or kidney disease?",
+    "symptomatic": "Do you have chest pain, shortness of breath, dizziness, ankle swelling, a "
+    "racing heart or leg pain on walking?",
+}
+YES_NO_QUESTIONS: dict[str, str] = {**PARQ_PAGE1_LABELS, **ACSM_QUESTIONS}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One screen the client answers: a whole short form, or one item of a questionnaire."""
+
+    form: str
+    item: str = ""  # the item's key for a one-question page
+    number: int = 0  # 1-based place of the item in its form
+    of: int = 0
+
+    @property
+    def title(self) -> str:
+        return TURN_FORMS[self.form]
+
+
+def pages_for(forms: list[str]) -> list[Page]:
+    pages: list[Page] = []
+    for form in forms:
+        if form in ITEM_FORMS:
+            items = get_measure(form).items
+            pages += [Page(form, it.key, i, len(items)) for i, it in enumerate(items, 1)]
+        else:
+            pages.append(Page(form))
+    return pages
+
+
+def item_choices(measure_id: str, item: str) -> list[tuple[int, str]]:
+    """The item's scale as (value, words): the ends named, the steps between numbered."""
+    definition = next(i for i in get_measure(measure_id).items if i.key == item)
+    low, high = SCALE_WORDS[measure_id]
+    return [
+        (v, low if v == definition.min else high if v == definition.max else "")
+        for v in range(definition.min, definition.max + 1)
+    ]
+
+
+def intensity_choices() -> list[tuple[str, str]]:
+    return [(i.value, INTENSITY_HELP[i].split(":")[0]) for i in Intensity]
+
+
+class ClientTurn(BaseModel):
+    """A turn in progress (kept as a meta value, so a reload cannot leave it)."""
+
+    client_id: str
+    forms: list[str]
+    page: int = 0
+    answers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    phase: Literal["answering", "locked"] = "answering"
+    done: list[str] = Field(default_factory=list)  # what was saved, in the client's words
+
+    @property
+    def pages(self) -> list[Page]:
+        return pages_for(self.forms)
+
+    @property
+    def current(self) -> Page | None:
+        pages = self.pages
+        return pages[self.page] if self.phase == "answering" and self.page < len(pages) else None
+
+
+def start_turn(client_id: str, forms: list[str]) -> ClientTurn:
+    chosen = [f for f in TURN_FORMS if f in forms]
+    if not client_id:
+        raise Refused({"client_id": "Choose the client"})
+    if not chosen:
+        raise Refused({"forms": "Tick at least one form for the client to fill in"})
+    return ClientTurn(client_id=client_id, forms=chosen)
+
+
+def _yes_no(value: Any) -> bool | None:
+    return {"yes": True, "no": False}.get(str(value or "").strip().lower())
+
+
+def _whole(value: Any, low: int, high: int, what: str) -> int:
+    text = str(value or "").strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValueError(f"Enter {what} from {low} to {high}")
+    return int(text)
+
+
+def check_page(page: Page, data: dict[str, Any]) -> dict[str, Any]:
+    """One page's answers as stored, or ``Refused`` naming each unanswered question."""
+    errors: dict[str, str] = {}
+    answers: dict[str, Any] = {}
+    if page.item:
+        definition = next(i for i in get_measure(page.form).items if i.key == page.item)
+        try:
+            answers[page.item] = _whole(data.get(page.item), definition.min, definition.max, "")
+        except ValueError:
+            errors[page.item] = "Choose one answer"
+    elif page.form == "parq":
+        for key in YES_NO_QUESTIONS:
+            answer = _yes_no(data.get(key))
+            if answer is None:
+                errors[key] = "Answer Yes or No"
+            answers[key] = answer
+        intensity = str(data.get("desired_intensity", ""))
+        if intensity not in {i.value for i in Intensity}:
+            errors["desired_intensity"] = "Choose how hard you would like to exercise"
+        answers["desired_intensity"] = intensity
+    elif page.form == "nprs":
+        try:
+            answers["value"] = _whole(data.get("value"), 0, 10, "")
+        except ValueError:
+            errors["value"] = "Choose a number from 0 (no pain) to 10 (worst pain imaginable)"
+    elif page.form == "physical_activity":
+        for key, high, what in (
+            ("days_per_week", EVS_DAYS_MAX, "the days"),
+            ("minutes_per_day", EVS_MINUTES_MAX, "the minutes"),
+        ):
+            try:
+                answers[key] = _whole(data.get(key), 0, high, what)
+            except ValueError as exc:
+                errors[key] = str(exc)
+    if errors:
+        raise Refused(errors)
+    return answers
+
+
+def record_answers(turn: ClientTurn, answers: dict[str, Any]) -> ClientTurn:
+    """The turn after the current page was answered (the next page, or locked at the end)."""
+    page = turn.current
+    assert page is not None
+    merged = {**turn.answers, page.form: {**turn.answers.get(page.form, {}), **answers}}
+    following = turn.page + 1
+    return turn.model_copy(
+        update={
+            "answers": merged,
+            "page": following,
+            "phase": "locked" if following >= len(turn.pages) else "answering",
+        }
+    )
+
+
+def go_back(turn: ClientTurn) -> ClientTurn:
+    """The previous page (answers kept), within the questions not yet saved."""
+    return turn.model_copy(update={"page": max(0, turn.page - 1)})
+
+
+def measurements(turn: ClientTurn) -> list[dict[str, Any]]:
+    """The answered measures as ``RecordAssessment`` measurement entries."""
+    found: list[dict[str, Any]] = []
+    for form in turn.forms:
+        answers = turn.answers.get(form)
+        if not answers:
+            continue
+        if form in ITEM_FORMS:
+            keys = [i.key for i in get_measure(form).items]
+            if all(k in answers for k in keys):
+                found.append({"measure_id": form, "items": {k: answers[k] for k in keys}})
+        elif form == "nprs" and "value" in answers:
+            found.append({"measure_id": "nprs", "value": answers["value"]})
+        elif form == "physical_activity" and "minutes_per_day" in answers:
+            protocol = {k: answers[k] for k in ("days_per_week", "minutes_per_day")}
+            found.append({"measure_id": "physical_activity", "protocol": protocol})
+    return found
+
+
+# -- the practice PIN (when no passphrase is set) ------------------------------------------------
+
+
+def _pbkdf2_sha256(pin: str, salt: bytes, iterations: int) -> bytes:
+    """PBKDF2-HMAC-SHA256 (RFC 8018), one 32-byte block; hashlib's when the runtime has it."""
+    secret = pin.encode()
+    fast = getattr(hashlib, "pbkdf2_hmac", None)
+    if fast is not None:
+        try:
+            return fast("sha256", secret, salt, iterations)
+        except (ValueError, TypeError):  # no OpenSSL backend in this runtime
+            pass
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in secret.ljust(64, b"\0")))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in secret.ljust(64, b"\0")))
+    if len(secret) > 64:
+        return _pbkdf2_sha256(hashlib.sha256(secret).hexdigest(), salt, iterations)
+
+    def prf(message: bytes) -> bytes:
+        i, o = inner.copy(), outer.copy()
+        i.update(message)
+        o.update(i.digest())
+        return o.digest()
+
+    block = prf(salt + b"\0\0\0\1")
+    result = int.from_bytes(block, "big")
+    for _ in range(iterations - 1):
+        block = prf(block)
+        result ^= int.from_bytes(block, "big")
+    return result.to_bytes(32, "big")
+
+
+def pin_problem(pin: str, confirm: str) -> str:
+    if not pin.isdigit() or len(pin) < PIN_MIN_DIGITS:
+        return f"Use at least {PIN_MIN_DIGITS} digits"
+    if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
+        return "Choose digits that are not all the same or in a row"
+    if pin != confirm:
+        return "The two PINs are not the same"
+    return ""
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> dict[str, Any]:
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = _pbkdf2_sha256(pin, salt, PIN_ITERATIONS)
+    return {"salt": salt.hex(), "iterations": PIN_ITERATIONS, "hash": digest.hex()}
+
+
+def pin_matches(stored: dict[str, Any] | None, pin: str) -> bool:
+    if not stored or not pin:
+        return False
+    digest = _pbkdf2_sha256(pin, bytes.fromhex(stored["salt"]), int(stored["iterations"]))
+    return hmac.compare_digest(digest.hex(), str(stored["hash"]))
