@@ -94,15 +94,25 @@ def test_going_back_keeps_the_answers():
     assert ct.go_back(back).page == 0
 
 
-def test_pin_hash_is_pbkdf2_sha256_and_the_fallback_agrees_with_hashlib():
+def test_pin_hash_is_pbkdf2_sha256_by_the_published_test_vector():
+    # RFC 7914 §11: PBKDF2-HMAC-SHA256, P="passwd", S="salt", c=1 (first 32 bytes).
+    expected = bytes.fromhex("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+    assert ct._pbkdf2_sha256("passwd", b"salt", 1) == expected
+
+
+@pytest.mark.skipif(
+    not hasattr(hashlib, "pbkdf2_hmac"), reason="this runtime has no hashlib.pbkdf2_hmac"
+)
+@pytest.mark.parametrize("pin", ["4711", "x" * 65])
+def test_pin_hash_fallback_agrees_with_hashlib(pin):
     salt = bytes(range(16))
-    expected = hashlib.pbkdf2_hmac("sha256", b"4711", salt, 1000)
-    assert ct._pbkdf2_sha256("4711", salt, 1000) == expected
-    # Without hashlib.pbkdf2_hmac (a runtime without OpenSSL) the same bytes come out.
+    expected = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, 1000)
+    assert ct._pbkdf2_sha256(pin, salt, 1000) == expected
+    # Without hashlib.pbkdf2_hmac (a runtime without OpenSSL, e.g. Pyodide) the same bytes.
     fast = hashlib.pbkdf2_hmac
     try:
         del hashlib.pbkdf2_hmac
-        assert ct._pbkdf2_sha256("4711", salt, 1000) == expected
+        assert ct._pbkdf2_sha256(pin, salt, 1000) == expected
     finally:
         hashlib.pbkdf2_hmac = fast
 

@@ -234,10 +234,9 @@ def _pbkdf2_sha256(pin: str, salt: bytes, iterations: int) -> bytes:
             return fast("sha256", secret, salt, iterations)
         except (ValueError, TypeError):  # no OpenSSL backend in this runtime
             pass
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in secret.ljust(64, b"\0")))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in secret.ljust(64, b"\0")))
-    if len(secret) > 64:
-        return _pbkdf2_sha256(hashlib.sha256(secret).hexdigest(), salt, iterations)
+    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret  # HMAC's long keys
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key.ljust(64, b"\0")))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key.ljust(64, b"\0")))
 
     def prf(message: bytes) -> bytes:
         i, o = inner.copy(), outer.copy()
