@@ -10,6 +10,7 @@ import secrets
 import subprocess
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -91,6 +92,8 @@ def build_program(page, tmp_path: Path, exercises=EXERCISES) -> str:
     return first
 
 
+# A long journey with printing and image scaling; on a loaded machine a step can time out.
+@pytest.mark.flaky(reruns=1)
 def test_a_five_exercise_program_with_a_photo_prints_in_large_type(page, tmp_path):
     set_up(page)
     first = build_program(page, tmp_path)
