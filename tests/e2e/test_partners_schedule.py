@@ -5,39 +5,15 @@ plan a client's weekly sessions → today's list → record a no-show → the we
 the week as .ics and parse it back with ``icalendar``. Screenshots at 768×1024 and 1024×768
 go to /tmp/shots-partners/ to be looked at."""
 
-import io
-import subprocess
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import icalendar
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
-from tests.support.browser import assert_accessible, fill, open_app
+from tests.support.browser import assert_accessible, fill, open_app, print_pdf, shoot
 
 SHOTS = Path("/tmp/shots-partners")
-SIZES = ((768, 1024), (1024, 768))
-
-
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    for width, height in SIZES:
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"), full_page=True)
-        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1"), name
-    page.set_viewport_size({"width": 820, "height": 1180})
-
-
-def print_pdf(page, name: str) -> str:
-    page.emulate_media(media="print")
-    data = page.pdf(prefer_css_page_size=True, print_background=True)
-    page.emulate_media(media="screen")
-    SHOTS.mkdir(exist_ok=True)
-    path = SHOTS / f"{name}.pdf"
-    path.write_bytes(data)
-    subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(SHOTS / name)], check=True)
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
 
 
 def test_referral_partners_and_the_schedule(page, console_errors, tmp_path):
@@ -52,7 +28,7 @@ def test_referral_partners_and_the_schedule(page, console_errors, tmp_path):
     expect(page.get_by_role("heading", name="Referral partners")).to_be_visible()
     expect(page.locator('#provider-list tr[data-stage="referring"]').first).to_be_visible()
     assert_accessible(page, "on the referral partners' pipeline")
-    shoot(page, "partners")
+    shoot(page, SHOTS, "partners")
     page.locator("#add-provider").click()
     fill(
         page, {"name": "Helen Brooks", "credentials": "MD", "practice": "Lakeside Family Medicine"}
@@ -83,7 +59,7 @@ def test_referral_partners_and_the_schedule(page, console_errors, tmp_path):
     expect(page.locator("#outreach-log")).to_contain_text("asked for our outcomes")
     expect(page.locator("#partner-follow-up")).to_contain_text("Due")
     assert_accessible(page, "on a referral partner's page")
-    shoot(page, "partner")
+    shoot(page, SHOTS, "partner")
 
     # -- the practice introduction letter ---------------------------------------------------
     page.locator("#intro-letter").click()
@@ -93,19 +69,19 @@ def test_referral_partners_and_the_schedule(page, console_errors, tmp_path):
     page.evaluate("() => { window.print = () => { (window.__printed ||= []).push(1); }; }")
     page.locator("#print-partner-letter").click()
     expect(page.locator("#flash")).to_contain_text("Introduction letter added to the outreach log")
-    text = print_pdf(page, "introduction-letter")
+    text = print_pdf(page, SHOTS, "introduction-letter")
     assert "Introducing Reyes Medical Exercise" in text
     assert "discharged" in text and "Discharge criteria met" in text
     assert "Mean change" in text and "By condition" in text
     assert "DEMO" in text
-    shoot(page, "intro-letter")
+    shoot(page, SHOTS, "intro-letter")
     page.get_by_role("link", name="← Helen Brooks, MD").click()
     expect(page.locator("#outreach-log")).to_contain_text("Practice introduction letter")
 
     # The follow-up due shows on the home screen.
     page.get_by_role("link", name="Home", exact=True).click()
     expect(page.locator("#partner-follow-ups")).to_contain_text("Follow up with Helen Brooks, MD")
-    shoot(page, "home")
+    shoot(page, SHOTS, "home")
 
     # -- the schedule ------------------------------------------------------------------------
     page.get_by_role("link", name="Schedule").click()
@@ -128,14 +104,14 @@ def test_referral_partners_and_the_schedule(page, console_errors, tmp_path):
     expect(page.locator("#flash")).to_contain_text("Plan saved")
     expect(page.locator("#plan-upcoming")).to_contain_text("07:30")
     assert_accessible(page, "on a client's plan")
-    shoot(page, "plan")
+    shoot(page, SHOTS, "plan")
 
     # Today's list: start a session from it is offered; record a no-show instead.
     page.get_by_role("link", name="← Schedule").click()
     row = page.locator('#schedule-day li[data-state="today"]', has_text="Linda Park")
     expect(row).to_contain_text("07:30")
     expect(row.get_by_role("button", name="Start session")).to_be_visible()
-    shoot(page, "today")
+    shoot(page, SHOTS, "today")
     row.locator("summary", has_text="Did not attend").click()
     row.get_by_label("No-show").check()
     row.get_by_role("button", name="Record").click()
@@ -154,7 +130,7 @@ def test_referral_partners_and_the_schedule(page, console_errors, tmp_path):
     page.locator("#schedule-switch").click()
     expect(page.locator("#schedule-week")).to_contain_text("Linda Park")
     assert_accessible(page, "on the week view")
-    shoot(page, "week")
+    shoot(page, SHOTS, "week")
     with page.expect_download() as info:
         page.locator("#export-week").click()
     path = tmp_path / info.value.suggested_filename

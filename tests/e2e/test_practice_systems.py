@@ -5,42 +5,14 @@ checklist progress on the home screen → a referral outside the practice's prog
 intake, the choice recorded. Screenshots of home (demo and empty) at 768×1024 and 1024×768
 go to /tmp/shots-practice/ to be looked at."""
 
-import io
 import json
-import subprocess
 from pathlib import Path
 
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
-from tests.support.browser import STORE, assert_accessible, fill, open_app
+from tests.support.browser import STORE, assert_accessible, fill, open_app, print_pdf, shoot
 
 SHOTS = Path("/tmp/shots-practice")
-SIZES = ((768, 1024), (1024, 768))
-
-
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    for width, height in SIZES:
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"), full_page=True)
-        # Nothing scrolls sideways on a tablet.
-        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1"), name
-    page.set_viewport_size({"width": 820, "height": 1180})
-
-
-def print_pdf(page, name: str) -> str:
-    page.emulate_media(media="print")
-    data = page.pdf(prefer_css_page_size=True, print_background=True)
-    page.emulate_media(media="screen")
-    SHOTS.mkdir(exist_ok=True)
-    path = SHOTS / f"{name}.pdf"
-    path.write_bytes(data)
-    subprocess.run(
-        ["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(path), str(SHOTS / name)],
-        check=True,
-    )
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
 
 
 def where(page) -> dict:
@@ -64,7 +36,7 @@ def test_first_run_demo_practice_removed_then_a_practice_set_up(page, console_er
         "href", "#/security"
     )
     practice_db = where(page)
-    shoot(page, "first-run")
+    shoot(page, SHOTS, "first-run")
 
     # -- the demo practice ------------------------------------------------------------------
     page.get_by_role("button", name="Open the demo practice").click()
@@ -78,7 +50,7 @@ def test_first_run_demo_practice_removed_then_a_practice_set_up(page, console_er
     expect(page.locator("#dashboard")).to_contain_text("Outside your programs: Susan Wright")
     expect(page.locator("#practice-setup")).to_contain_text("steps done")
     assert_accessible(page, "on the demo's home screen")
-    shoot(page, "home-demo")
+    shoot(page, SHOTS, "home-demo")
 
     # DEMO on every screen, and on a printed document.
     page.get_by_role("link", name="Clients").click()
@@ -90,7 +62,7 @@ def test_first_run_demo_practice_removed_then_a_practice_set_up(page, console_er
     page.goto(f"./#/document?client={client_id}&kind=progress_report")
     expect(page.locator("#demo-stamp")).to_be_visible()
     expect(page.locator("#report")).to_contain_text("Ann Lee")
-    text = print_pdf(page, "demo-progress-report")
+    text = print_pdf(page, SHOTS, "demo-progress-report", first_page_only=True)
     assert "DEMO" in text and "Ann Lee" in text
     # The demo's session logs are signed with this device's practice key.
     page.goto(f"./#/client-sessions?id={client_id}")
@@ -132,7 +104,7 @@ def test_first_run_demo_practice_removed_then_a_practice_set_up(page, console_er
     expect(page.locator("#retention")).to_contain_text("Start a client on a program first")
     expect(page.locator("#caseload-by-program")).to_contain_text("Add your first client")
     assert_accessible(page, "on the empty home screen")
-    shoot(page, "home-empty")
+    shoot(page, SHOTS, "home-empty")
 
     page.locator('#practice-setup li[data-step="profile"] a').click()
     fill(page, {"address": "4 Oak Avenue, Springfield", "phone": "(555) 222-1000"})

@@ -130,3 +130,37 @@ def check_file(page, path, passphrase=""):
     if passphrase:
         fill(page, {"backup_passphrase": passphrase})
     page.locator("#restore-check").click()
+
+
+TABLET_SIZES = ((768, 1024), (1024, 768))
+
+
+def shoot(page, folder: Path, name: str) -> None:
+    """Screenshots to look at, portrait and landscape tablet; nothing scrolls sideways."""
+    folder.mkdir(exist_ok=True)
+    for width, height in TABLET_SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(folder / f"{name}-{width}x{height}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1"), name
+    page.set_viewport_size({"width": 820, "height": 1180})
+
+
+def print_pdf(page, folder: Path, name: str, first_page_only: bool = False) -> str:
+    """Print the page as the browser would, keep the PDF and its pages as PNG (pdftoppm) to
+    look at, and return its text."""
+    import io
+    import subprocess
+
+    from pypdf import PdfReader
+
+    page.emulate_media(media="print")
+    data = page.pdf(prefer_css_page_size=True, print_background=True)
+    page.emulate_media(media="screen")
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.pdf"
+    path.write_bytes(data)
+    only_first = ["-f", "1", "-l", "1"] if first_page_only else []
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", *only_first, str(path), str(folder / name)], check=True
+    )
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
