@@ -237,12 +237,14 @@ function watchClose() {
 
 // After the browser closed the database: reopen it for reading (the backup export) only if it
 // still exists; never create an empty one. The app stays read-only until a reload.
+// A connection Dexie still thinks open may belong to a database the browser has dropped (site
+// data cleared): the database's existence is checked first.
 export async function reopenForReading() {
-  if (db.isOpen()) return true;
   if (live.bucket && !(bucketsSupported() && (await navigator.storageBuckets.keys()).includes(live.bucket))) return false;
   const factory = await factoryFor(live);
   const existing = factory.databases ? await factory.databases() : [];
   if (!existing.some((info) => info.name === live.name)) return false;
+  if (db.isOpen()) return true;
   await db.open();
   watchClose();
   return true;

@@ -115,12 +115,17 @@ def _storage_full() -> None:
     assert app is not None
     if app.state.db_closed:
         return  # another tab upgraded the database: that banner says what to do
+    first = not app.state.read_only_export
     app.state.read_only_export = True
     app.state.read_only_reason = (
         "This device's storage is full or failing, so MedEx Practice is read-only for now: "
         "nothing has been lost, but nothing new can be saved. Export a backup now, free some "
         "space, then reload."
     )
+    if first:
+        # A write refused because the browser dropped the database (site data cleared) may be
+        # reported before the connection's close event: whichever comes first, say which it is.
+        _spawn(_reopen_for_export())
 
 
 def on_storage_closed(event=None) -> None:
@@ -130,8 +135,7 @@ def on_storage_closed(event=None) -> None:
     if app is None or app.state.db_closed or app.state.locked:
         return
     app.repo.read_only = True  # as after a refused write: nothing more is written
-    _storage_full()
-    _spawn(_reopen_for_export())
+    _storage_full()  # and whether the database can still be read for the backup export
 
 
 async def _reopen_for_export() -> None:
