@@ -17,10 +17,12 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -194,48 +196,57 @@ def py_compile_wheels(
     folder.mkdir(parents=True, exist_ok=True)
     key = sha256_bytes((PYCOMPILE_JS + PYCOMPILE_PY + pyodide_version).encode())[:12]
     out: dict[str, bytes] = {}
-    jobs: list[list] = []  # [source wheel, compiled wheel, keep .py], as JSON for Node
+    targets: dict[str, Path] = {}
     for file_name, data in wheels.items():
         target = folder / f"{sha256_bytes(data)[:24]}-{key}.whl"
         if target.exists():
             out[file_name] = target.read_bytes()
         else:
-            source = folder / f"{sha256_bytes(data)[:24]}.src.whl"
-            source.write_bytes(data)
-            jobs.append([str(source), str(target), file_name in keep_source])
-    if jobs:
+            targets[file_name] = target
+    if targets:
         node = shutil.which("node")
         if node is None:
             log("WARNING: Node.js not found: shipping source wheels (slower start-up: no bytecode)")
             return wheels
-        lock_path = folder / "pyodide-lock.original.json"
-        lock_path.write_bytes(original_lock)
-        index = pyodide_dir.resolve()
-        script = folder / "pycompile.mjs"
-        script.write_text(
-            PYCOMPILE_JS % {"pyodide_mjs": json.dumps((index / "pyodide.mjs").as_uri())}
-        )
-        job = folder / "job.json"
-        job.write_text(
-            json.dumps(
-                {
-                    "index_url": str(index) + "/",
-                    "lock_url": str(lock_path),
-                    "python": PYCOMPILE_PY,
-                    "wheels": jobs,
-                }
+        # Every file of this compile lives in its own folder, and each result is renamed into
+        # the cache only once complete: builds running at the same time never share a file.
+        work = Path(tempfile.mkdtemp(prefix="job-", dir=folder))
+        try:
+            jobs: list[list] = []  # [source wheel, compiled wheel, keep .py], as JSON for Node
+            for i, file_name in enumerate(targets):
+                source = work / f"{i}.src.whl"
+                source.write_bytes(wheels[file_name])
+                jobs.append([str(source), str(work / f"{i}.whl"), file_name in keep_source])
+            lock_path = work / "pyodide-lock.original.json"
+            lock_path.write_bytes(original_lock)
+            index = pyodide_dir.resolve()
+            script = work / "pycompile.mjs"
+            script.write_text(
+                PYCOMPILE_JS % {"pyodide_mjs": json.dumps((index / "pyodide.mjs").as_uri())}
             )
-        )
-        log(f"compiling {len(jobs)} wheel(s) to Python bytecode in Pyodide (Node.js)")
-        proc = subprocess.run(
-            [node, str(script), str(job)], capture_output=True, text=True, check=False
-        )
-        if proc.returncode != 0:
-            raise BuildError(
-                "Compiling wheels to bytecode in Pyodide failed:\n"
-                + (proc.stderr or proc.stdout)[-3000:]
+            job = work / "job.json"
+            job.write_text(
+                json.dumps(
+                    {
+                        "index_url": str(index) + "/",
+                        "lock_url": str(lock_path),
+                        "python": PYCOMPILE_PY,
+                        "wheels": jobs,
+                    }
+                )
             )
-        for (src, dst, _), file_name in zip(jobs, [n for n in wheels if n not in out], strict=True):
-            Path(src).unlink()
-            out[file_name] = Path(dst).read_bytes()
+            log(f"compiling {len(jobs)} wheel(s) to Python bytecode in Pyodide (Node.js)")
+            proc = subprocess.run(
+                [node, str(script), str(job)], capture_output=True, text=True, check=False
+            )
+            if proc.returncode != 0:
+                raise BuildError(
+                    "Compiling wheels to bytecode in Pyodide failed:\n"
+                    + (proc.stderr or proc.stdout)[-3000:]
+                )
+            for (_, compiled, _), (file_name, target) in zip(jobs, targets.items(), strict=True):
+                out[file_name] = Path(compiled).read_bytes()
+                os.replace(compiled, target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return {name: out[name] for name in wheels}
