@@ -86,6 +86,9 @@ __all__ = [
 # Where dist/ is built and served from. MEDEX_DIST: build elsewhere. Read at each call of
 # build() and at each request of Handler, so code that sets `build.DIST` moves both.
 DIST = Path(os.environ.get("MEDEX_DIST") or ROOT / "dist")
+# `test` runs pytest in two worker processes (pytest-xdist), tests handed out one at a time,
+# and lists the slowest tests at the end (what to make faster first).
+TEST_PROCESSES = ["-n", "2", "--dist", "loadgroup", "--durations=25"]
 
 
 def build() -> dict:
@@ -137,8 +140,13 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_install:
                 install_test_requirements()
             build()
+            # Built once here; the test processes serve this dist/ (two of them, one per core:
+            # the end-to-end tests spend most of their time waiting on one browser each).
+            env = {**os.environ, "MEDEX_SKIP_BUILD": "1"}
             return subprocess.run(
-                [sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT
+                [sys.executable, "-m", "pytest", *TEST_PROCESSES, *args.pytest_args],
+                cwd=ROOT,
+                env=env,
             ).returncode
     except BuildError as exc:
         print(f"\nBUILD FAILED: {exc}", file=sys.stderr)

@@ -30,6 +30,10 @@ BROWSER_CRASHED = [
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if "/build/" in str(item.fspath).replace("\\", "/"):
+            # A build test file shares one real build (a module fixture): under pytest-xdist's
+            # loadgroup its tests stay in one process, so that build is made once.
+            item.add_marker(pytest.mark.xdist_group(item.fspath.basename))
         if "/e2e/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=BROWSER_CRASHED))
