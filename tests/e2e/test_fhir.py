@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.support.browser import assert_accessible, dump, fill, goto, open_app
+from tests.support.browser import assert_accessible, dump, fill, goto, open_app, shoot
 from tests.support.fhir import (
     CLIENT_ID,
     REPORT_ID,
@@ -19,16 +19,6 @@ from tests.support.fhir import (
 )
 
 SHOTS = Path("/tmp/shots-fhir")
-
-
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    for width, height in ((768, 1024), (1024, 768)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"), full_page=True)
-        sideways = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
-        assert sideways <= 0, (name, width, sideways)
-    page.set_viewport_size({"width": 820, "height": 1180})
 
 
 def practice(page) -> None:
@@ -66,7 +56,7 @@ def test_export_the_client_and_one_report(page, tmp_path):
     practice(page)
     seed_golden(page)
     goto(page, f"./#/client?id={CLIENT_ID}&section=details", "#fhir-export-client")
-    shoot(page, "client-details")
+    shoot(page, SHOTS, "client-details")
     bundle = download(page, "Download for the physician's system (FHIR)", tmp_path)
     kinds = validate_bundle(bundle)
     (patient,) = kinds["Patient"]
@@ -84,7 +74,7 @@ def test_export_the_client_and_one_report(page, tmp_path):
     assert any(p["name"][0]["text"] == "Dana Reyes" for p in kinds["Practitioner"])
 
     goto(page, f"./#/document?id={REPORT_ID}", "#fhir-export-document")
-    shoot(page, "sent-report")
+    shoot(page, SHOTS, "sent-report")
     one = download(page, "Download for the physician's system (FHIR)", tmp_path)
     kinds = validate_bundle(one)
     (report,) = kinds["DiagnosticReport"]
@@ -99,7 +89,7 @@ def test_import_a_referral_review_and_save(page, tmp_path):
     expect(
         page.get_by_role("heading", name="Import a referral from a physician's system (FHIR)")
     ).to_be_visible()
-    shoot(page, "client-new")
+    shoot(page, SHOTS, "client-new")
     assert_accessible(page, "new client with the referral import")
     path = tmp_path / "referral.json"
     path.write_text(json.dumps(referral_bundle()), encoding="utf-8")
@@ -109,7 +99,7 @@ def test_import_a_referral_review_and_save(page, tmp_path):
     expect(page.get_by_label("Last name")).to_have_value("Ortiz")
     expect(page.locator("#field-referred_on")).to_have_value("2026-03-02")
     expect(page.locator("#import-notes")).to_contain_text("Progressive weight gain")
-    shoot(page, "referral-review")
+    shoot(page, SHOTS, "referral-review")
     assert_accessible(page, "referral review")
     assert dump(page)["stores"].get("clients", []) == []  # nothing saved before the review
     page.get_by_label("Emergency contact phone").fill("(555) 410-2021")
@@ -151,6 +141,6 @@ def test_a_malformed_referral_file_shows_a_message_and_creates_nothing(page, tmp
         page.get_by_role("button", name="Read the referral").click()
         expect(page.locator("#error-referral_file")).to_contain_text("Nothing was imported")
     expect(page.locator("#error-referral_file")).to_contain_text("nested too deeply")
-    shoot(page, "referral-refused")
+    shoot(page, SHOTS, "referral-refused")
     stores = dump(page)["stores"]
     assert not stores.get("clients") and not stores.get("referrals") and not stores.get("providers")

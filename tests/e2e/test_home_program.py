@@ -4,10 +4,8 @@ and read back with pypdf (page count, the doses, the week grid) and looked at as
 printed version kept. With encryption on, the photo is sealed at rest: neither IndexedDB nor any
 file of the browser profile holds its bytes while the app is locked."""
 
-import io
 import json
 import secrets
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,27 +17,15 @@ from tests.support.browser import (
     dump,
     fill,
     open_app,
+    print_pdf,
     raw_store,
+    shoot,
 )
 from tests.support.images import png_bytes
 
 SHOTS = Path("/tmp/shots-hep")
 PASSPHRASE = "correct horse battery"
 EXERCISES = ("Sit-to-stand", "Heel raise", "Bridge", "Wall push-up", "Marching in place")
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    for w, h in ((768, 1024), (1024, 768)):
-        page.set_viewport_size({"width": w, "height": h})
-        assert no_sideways_scroll(page), f"{name} scrolls sideways at {w}×{h}"
-        page.screenshot(path=str(SHOTS / f"{name}-{w}x{h}.png"))
-        page.screenshot(path=str(SHOTS / f"{name}-{w}x{h}-full.png"), full_page=True)
-    page.set_viewport_size({"width": 820, "height": 1180})
 
 
 def row_keys(page) -> list[str]:
@@ -120,14 +106,14 @@ def test_a_five_exercise_program_with_a_photo_prints_in_large_type(page, tmp_pat
     expect(page.locator("#flash")).to_have_text("Home program saved.")
     assert_accessible(page, "home program editor")
     page.locator(f"#row-{first}").scroll_into_view_if_needed()
-    shoot(page, "home-program-editor")
+    shoot(page, SHOTS, "home-program-editor")
 
     # Print: the preview, then the print button (the browser's print stubbed) keeps the version.
     page.locator("#save-and-print").click()
     expect(page.locator("#doc-heading")).to_have_text("Home exercise program: Ana López")
     expect(page.locator(".doc-toolbar")).to_contain_text("5 exercises on 2 pages")
     assert_accessible(page, "home program print preview")
-    shoot(page, "home-program-print")
+    shoot(page, SHOTS, "home-program-print")
     page.evaluate("() => { window.print = () => { (window.__printed ||= []).push(1); }; }")
     page.locator("#print-home-program").click()
     expect(page.locator("#flash")).to_contain_text("Printed version of")
@@ -140,15 +126,9 @@ def test_a_five_exercise_program_with_a_photo_prints_in_large_type(page, tmp_pat
             .map(e => parseFloat(getComputedStyle(e).fontSize))"""
     )
     assert sizes and min(sizes) >= 18.6, sizes
-    data = page.pdf(prefer_css_page_size=True, print_background=True)
     page.emulate_media(media="screen")
-    SHOTS.mkdir(exist_ok=True)
-    pdf_path = SHOTS / "home-program.pdf"
-    pdf_path.write_bytes(data)
-    subprocess.run(
-        ["pdftoppm", "-r", "70", "-png", str(pdf_path), str(SHOTS / "home-program")], check=True
-    )
-    reader = PdfReader(io.BytesIO(data))
+    print_pdf(page, SHOTS, "home-program")
+    reader = PdfReader(SHOTS / "home-program.pdf")
     assert len(reader.pages) == 2
     pages = [" ".join(p.extract_text().split()) for p in reader.pages]
     text = " ".join(pages)
