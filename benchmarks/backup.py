@@ -1,10 +1,17 @@
-"""CPython figures for backup and restore at practice scale: 1,000 clients, 50,000 session logs.
+"""Backup and restore at practice scale: 1,000 clients, 50,000 session logs.
 
     python benchmarks/backup.py [--clients 1000] [--logs 50000] [--runs 3]
+    MEDEX_DIST=<folder> python benchmarks/backup.py --browser [--no-build] [--logs 50000]
 
 Session logs are real ``SessionLog`` documents (vitals, three exercises, notes; one in five
-signed), so validation cost is representative. Pyodide runs the same pure code several times
-slower; the browser side must parse with ``iter_parse_backup`` and paint progress between steps.
+signed), so validation cost is representative. Without ``--browser``: the pure domain under
+CPython. With ``--browser``: the built app in headless Chromium (records written straight into
+its IndexedDB), timed by the shell's own action timings (``window.medexTimings``): export from
+the Data screen (click → file downloaded), then, in a fresh browser profile (an empty practice),
+check that file and restore it. Memory: the page's JS heap (``performance.memory``, sampled
+every 50 ms in the page) and the renderer process's resident memory (``/proc``, sampled every
+50 ms), each as the peak during the step minus the value just before it; and the longest time the
+page did not answer (the longest task seen by a ``longtask`` observer) during the export.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ sys.path[:0] = [str(ROOT / "site" / "py"), str(ROOT)]
 
 from medex import audit  # noqa: E402
 from medex.backup import make_backup, parse_backup, plan_restore  # noqa: E402
+from medex.backup_stream import make_chunked_backup, parse_chunked  # noqa: E402
 from medex.exercises import LoadUnit  # noqa: E402
 from medex.intake import Client, Sex  # noqa: E402
 from medex.records import new_id  # noqa: E402
@@ -122,7 +130,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--logs", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--browser", action="store_true", help="the built app in Chromium")
+    parser.add_argument("--no-build", action="store_true", help="with --browser: use MEDEX_DIST")
+    parser.add_argument("--profile", action="store_true", help="profile parse_chunked (CPython)")
     args = parser.parse_args()
+    if args.browser:
+        from backup_browser import run_in_browser  # benchmarks/backup_browser.py
+
+        run_in_browser(args, clients, session_logs)
+        return
     rng = random.Random(7)
     start = clock.perf_counter()
     cs = clients(args.clients, rng)
@@ -151,6 +167,17 @@ def main() -> None:
     print(f"make_backup            {ms:8.0f} ms   ({len(text) / 1e6:.1f} MB)")
     ms, parsed = timed(lambda: parse_backup(text, now=NOW), args.runs)
     print(f"parse_backup           {ms:8.0f} ms   (validates {parsed.total} records + audit)")
+    ms, chunked = timed(lambda: make_chunked_backup(stores, chain, {}, "0.1.0", NOW), args.runs)
+    print(f"make_chunked_backup    {ms:8.0f} ms   ({len(chunked) / 1e6:.1f} MB, format 2)")
+    ms, parsed = timed(lambda: parse_chunked(chunked, now=NOW), args.runs)
+    print(f"parse_chunked          {ms:8.0f} ms   (validates {parsed.total} records + audit)")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(parse_chunked, chunked, now=NOW)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(14)
     ms, plan = timed(lambda: plan_restore({}, parsed, now=NOW), args.runs)
     print(f"plan_restore (empty)   {ms:8.0f} ms   ({len(plan.puts)} writes)")
     ms, plan = timed(lambda: plan_restore(stores, parsed, now=NOW), args.runs)

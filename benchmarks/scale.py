@@ -35,7 +35,9 @@ from backup import session_logs as make_logs  # noqa: E402
 
 from medex import demo  # noqa: E402
 from medex.assessments import Assessment, MeasurementEntry  # noqa: E402
+from medex.client_summary import AssessmentDate, summarize  # noqa: E402
 from medex.records import PracticeProfile  # noqa: E402
+from medex.session_logs import SessionLogSummary  # noqa: E402
 
 # 20 measures with plain numeric entry, and a plausible value for a 72-year-old woman.
 MEASURES = {
@@ -80,7 +82,23 @@ def dataset(n_clients: int, n_logs: int) -> tuple[dict[str, list[dict]], str]:
         "session_logs": logs,
         "assessments": assessments(star["id"], date(1953, 3, 14), 30),
     }
+    stores["client_summaries"] = client_summaries(stores)
     return stores, star["id"]
+
+
+def client_summaries(stores: dict[str, list[dict]]) -> list[dict]:
+    """Each client's summary, as the app keeps it with every write (``medex.client_summary``):
+    a practice that grew to this size through the app has them. Seeding the records without
+    them would measure the one-off rebuild (as after an upgrade) instead of a visit."""
+    logs = [SessionLogSummary.model_validate(d) for d in stores["session_logs"]]
+    marks = [AssessmentDate.model_validate(d) for d in stores["assessments"]]
+    by_client: dict[str, list[SessionLogSummary]] = {}
+    for log in logs:
+        by_client.setdefault(log.client_id, []).append(log)
+    return [
+        summarize(c["id"], by_client.get(c["id"], []), [], marks).to_doc()
+        for c in stores["clients"]
+    ]
 
 
 SEED_JS = """async ([store, docs]) => {
@@ -91,6 +109,7 @@ SEED_JS = """async ([store, docs]) => {
     const r = factory.open(name);
     r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
   });
+  if (!db.objectStoreNames.contains(store)) { db.close(); return 0; }  // an older build
   await new Promise((ok, fail) => {
     const tx = db.transaction(store, "readwrite");
     const os = tx.objectStore(store);

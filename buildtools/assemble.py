@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from buildtools import icd10_index, service_worker, startup
+from buildtools import serve as serving
 from buildtools.common import CACHE, ROOT, SITE, BuildError, log, sha256_bytes, zip_write
 from buildtools.vendor import (
     DATA_WHEELS,
@@ -163,6 +164,8 @@ def build(dist: Path) -> dict:
     }
     summary["snapshot_key"] = snapshot_key
     write(dist, "build.json", json.dumps(summary, indent=1))
+    # The headers a static host must send (Netlify, Cloudflare Pages): as `build.py serve`.
+    write(dist, "_headers", serving.headers_file())
     # Precompressed siblings last: not precached (the service worker asks for the plain path
     # and the server picks the encoding), and not inputs of anything above.
     summary["precompressed"] = startup.precompress(dist)

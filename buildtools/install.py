@@ -1,7 +1,8 @@
 """What `build.py test` installs before it runs the tests, on a fresh Debian machine.
 
-Debian packages through apt-get (Chromium for the end-to-end tests, fonts, poppler for the
-PDF checks; only those missing, with sudo when not root) and the Python test requirements
+Debian packages through apt-get (Chromium for the end-to-end tests, Firefox ESR and WebKitGTK's
+WebDriver under Xvfb for the other engines' journeys, fonts, poppler for the PDF checks; only
+those missing, with sudo when not root) and the Python test requirements
 from pyproject.toml through pip. Playwright never downloads a browser of its own.
 """
 
@@ -13,7 +14,17 @@ import sys
 
 from buildtools.common import ROOT, log
 
-APT_PACKAGES = ["chromium", "fonts-dejavu-core", "fonts-liberation", "poppler-utils"]
+APT_PACKAGES = [
+    "chromium",
+    "fonts-dejavu-core",
+    "fonts-liberation",
+    "poppler-utils",
+    # The other engines' journeys (tests/engines): Firefox ESR (driven over Marionette), and
+    # WebKitGTK's WebDriver with the MiniBrowser it drives, on an Xvfb display.
+    "firefox-esr",
+    "webkit2gtk-driver",
+    "xvfb",
+]
 
 
 def install_test_requirements() -> None:

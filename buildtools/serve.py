@@ -5,7 +5,10 @@ folders and content-hashed data files are immutable; the app shell, the service 
 lock files always revalidate. A file with a precompressed sibling (`x.wasm.br`, `x.wasm.gz`,
 written by build.py) is sent as that sibling when the request's Accept-Encoding allows it,
 with Content-Encoding, the original's Content-Type and `Vary: Accept-Encoding` (sent with the
-uncompressed file too, so a shared cache keeps the two apart). Standard library only.
+uncompressed file too, so a shared cache keeps the two apart). Every response carries
+``SECURITY_HEADERS``: the page is cross-origin isolated, as Chromium asks of a page that sets
+up SharedArrayBuffer (Pyodide does). A static host must send the same: ``headers_file()`` is
+what build.py writes as dist/_headers (Netlify, Cloudflare Pages). Standard library only.
 """
 
 from __future__ import annotations
@@ -48,6 +51,32 @@ def accepted_encodings(header: str | None) -> set[str]:
     if star:
         allowed |= set(ENCODINGS) - refused
     return allowed
+
+
+# Cross-origin isolation (COOP + COEP). Everything the app loads (Pyodide, its wasm, the
+# wheels, fonts, the warm-start worker, the service worker) is of its own origin, which
+# require-corp always allows; a file from any other origin would need CORS or
+# Cross-Origin-Resource-Policy, and the tests refuse every request that leaves the origin.
+SECURITY_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "X-Content-Type-Options": "nosniff",
+}
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def headers_file() -> str:
+    """dist/_headers: the same headers for Netlify and Cloudflare Pages (one syntax)."""
+    lines = [
+        "# Sent with every file: cross-origin isolation (COOP + COEP), which Chromium asks of a",
+        "# page that sets up SharedArrayBuffer (Pyodide does). Written by build.py.",
+        "/*",
+        *(f"  {name}: {value}" for name, value in SECURITY_HEADERS.items()),
+        "# Content-hashed data files never change.",
+        "/data/*",
+        f"  Cache-Control: {IMMUTABLE}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 MIME_TYPES = {
@@ -129,13 +158,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path.startswith("/vendor/") and not path.endswith(".json"):
             # Versioned paths (name-version/) and content-hashed wheels never change.
-            self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+            self.send_header("Cache-Control", IMMUTABLE)
         elif path.startswith("/data/"):
-            self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+            self.send_header("Cache-Control", IMMUTABLE)
         else:
             # The app shell, service worker and lock: always revalidate.
             self.send_header("Cache-Control", "no-cache")
-        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:

@@ -31,7 +31,7 @@ def precache_list(dist: Path, test_wheels: set[str]) -> list[list[str]]:
     precache = []
     for path in sorted(dist.rglob("*")):
         rel = path.relative_to(dist).as_posix()
-        if path.is_dir() or rel in ("sw.js", "build.json") or rel.startswith("tests"):
+        if path.is_dir() or rel in ("sw.js", "build.json", "_headers") or rel.startswith("tests"):
             continue
         if rel.endswith(".whl") and rel.rsplit("/", 1)[-1] in test_wheels:
             continue

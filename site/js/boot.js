@@ -2,9 +2,13 @@
 // its update prompt. Runs before Python; everything after start-up is Python's.
 const html = document.documentElement;
 const $ = (id) => document.getElementById(id);
-const BOOT_TIMEOUT_MS = 120000;
+// A start is called failed only after this long without a new step: a slower engine or device
+// (WebKit spends over a minute loading the interpreter on a busy machine) is still moving.
+const BOOT_STALL_MS = 120000;
 let failed = false;
+let stalled = false; // failed only for taking too long: a start that then finishes recovers
 let ready = false;
+let lastStep = performance.now();
 
 // PyScript reports its own stages as `py:progress` events ("Loading Pyodide", ...).
 const PYSCRIPT_STAGES = {
@@ -17,7 +21,8 @@ const PYSCRIPT_LABELS = { 15: "Loading the Python runtime", 35: "Python runtime 
 
 const timings = [];  // [ms since navigation start, step] — read by benchmarks/startup.py
 function step(label, percent, detail) {
-  timings.push([Math.round(performance.now()), detail ? `${label}: ${detail}` : label]);
+  lastStep = performance.now();
+  timings.push([Math.round(lastStep), detail ? `${label}: ${detail}` : label]);
   if (failed || ready) return;
   const text = detail ? `${label}: ${detail}` : label;
   $("splash-step").textContent = text;
@@ -38,6 +43,12 @@ function fail(message) {
 
 function markReady() {
   ready = true;
+  if (stalled) {
+    // It was only slow: the message goes, the app opens.
+    failed = stalled = false;
+    delete html.dataset.appError;
+    $("boot-error").hidden = true;
+  }
   if ("serviceWorker" in navigator) registerServiceWorker();
   scheduleStartSnapshot();
   $("splash").hidden = true;
@@ -49,7 +60,8 @@ function markReady() {
 window.medexBoot = { step, fail, ready: markReady, timings };
 
 addEventListener("py:progress", (event) => {
-  timings.push([Math.round(performance.now()), `pyscript: ${event.detail}`]);
+  lastStep = performance.now();
+  timings.push([Math.round(lastStep), `pyscript: ${event.detail}`]);
   const pct = PYSCRIPT_STAGES[event.detail];
   if (pct !== undefined) step(PYSCRIPT_LABELS[pct] || "Loading the Python runtime", pct, "");
 });
@@ -70,9 +82,13 @@ new MutationObserver(() => {
   const err = document.querySelector(".py-error");
   if (err && !ready) fail(err.textContent.trim().split("\n").slice(-3).join(" "));
 }).observe(document.body, { childList: true, subtree: true });
-setTimeout(() => {
-  if (!ready && !failed) fail("Python did not finish loading within 2 minutes. The device may be short of memory, or the download was interrupted.");
-}, BOOT_TIMEOUT_MS);
+const watchdog = setInterval(() => {
+  if (ready || failed) return clearInterval(watchdog);
+  if (performance.now() - lastStep < BOOT_STALL_MS) return;
+  clearInterval(watchdog);
+  fail("Python did not finish loading: nothing moved for 2 minutes. The device may be short of memory, or the download was interrupted.");
+  stalled = true;
+}, 5000);
 
 $("boot-error-reload").addEventListener("click", () => location.reload());
 step("Loading the Python runtime", 5, "");

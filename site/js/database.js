@@ -187,6 +187,13 @@ async function followLive() {
   // moved: never open, and so create, another database).
   const where = await readPointer();
   if (!where || !live || sameLocation(where, live)) return false;
+  // Never from the demo into the practice's records or back (another tab opened or removed
+  // the demo): what this tab shows, and what is typed into it, belongs where it was read.
+  if (sameLocation(where, DEMO) !== isDemo()) {
+    crossed = true; // the page is told (no "closed" banner): nothing is written elsewhere
+    practiceSwitched(sameLocation(where, DEMO));
+    return false;
+  }
   const handle = await connect(where);
   const old = db;
   db = handle;
@@ -202,7 +209,7 @@ async function followLive() {
 // tell the page (`eventName`) as before.
 function lostConnection(eventName) {
   follow().then(
-    (moved) => { if (!moved) dispatchEvent(new CustomEvent(eventName)); },
+    (moved) => { if (!moved && !crossed) dispatchEvent(new CustomEvent(eventName)); },
     () => dispatchEvent(new CustomEvent(eventName)),
   );
 }
@@ -365,7 +372,32 @@ export async function openPracticeNow(demo) {
   if (old && old !== db) old.close();
   watchClose();
   await readCryptoState();
+  switchedTo = null;
   if (!demo && oldWhere && sameLocation(oldWhere, DEMO)) await dropDatabase(DEMO);
+  practiceChannel?.postMessage({ demo });
   return JSON.stringify({ demo: sameLocation(live, DEMO) });
 }
 export const isDemo = () => sameLocation(live, DEMO);
+
+// The other tabs, told (practiceChannel) that this one opened or removed the demo, do not
+// follow by themselves: each keeps the records it reads and writes (a form typed for the
+// practice is never saved into the demo, nor a demo form into the practice) and the page says
+// what happened, with a reload (shell.py on_practice_switched). A tab whose database was the
+// removed demo's has nothing left to read. Event detail: {demo: the practice now open
+// elsewhere, differs: whether this tab shows the other one}.
+const practiceChannel = typeof BroadcastChannel === "function" ? new BroadcastChannel("medex-practice-switch") : null;
+let switchedTo = null; // the practice another tab switched to, while it differs from this tab's
+let crossed = false; // this tab's database was closed because the other practice opened
+
+function practiceSwitched(demo) {
+  const differs = demo !== isDemo();
+  if (differs && switchedTo === demo) return; // told already (message, then closed connection)
+  switchedTo = differs ? demo : null;
+  dispatchEvent(new CustomEvent("medex:practice-switched", { detail: JSON.stringify({ demo, differs }) }));
+}
+
+if (practiceChannel) {
+  practiceChannel.onmessage = (event) => {
+    if (db && live) practiceSwitched(Boolean(event.data?.demo));
+  };
+}

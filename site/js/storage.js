@@ -47,10 +47,14 @@ export async function projectNow(store, fieldsJson) {
   return JSON.stringify(docs.map((doc) => Object.fromEntries(fields.filter((f) => f in doc).map((f) => [f, doc[f]]))));
 }
 
-// All records of a store whose indexed field equals value (e.g. a client's session logs).
-export async function whereNow(store, field, value) {
+// All records of a store whose indexed field equals value (e.g. a client's session logs);
+// with fieldsJson, each reduced to those fields (as projectNow does).
+export async function whereNow(store, field, value, fieldsJson) {
   requireOpen();
-  return JSON.stringify(await openDocs(store, await db.table(store).where(field).equals(value).toArray()));
+  const docs = await openDocs(store, await db.table(store).where(field).equals(value).toArray());
+  if (!fieldsJson) return JSON.stringify(docs);
+  const fields = JSON.parse(fieldsJson);
+  return JSON.stringify(docs.map((doc) => Object.fromEntries(fields.filter((f) => f in doc).map((f) => [f, doc[f]]))));
 }
 
 async function sealOp(op) {
@@ -67,7 +71,33 @@ async function sealOp(op) {
 // Records are encrypted before the transaction starts (WebCrypto is not an IndexedDB request).
 export async function write(opsJson, auditJson) {
   try {
-    return await withLock("shared", () => writeNow(opsJson, auditJson));
+    return await withLock("shared", () => writeNow(JSON.parse(opsJson), auditJson));
+  } catch (e) {
+    throw plainError(e);
+  }
+}
+
+// A write too big for one JSON text (a restore of 50,000 records): its ops are handed over in
+// parts first (stageOps), then written by writeStaged exactly as write() would, in ONE
+// transaction with their audit entries. Parts are kept as text until then.
+const staged = new Map();
+let nextStage = 1;
+export function stageOps(stageId, opsJson) {
+  const id = stageId || nextStage++;
+  if (!staged.has(id)) staged.set(id, []);
+  staged.get(id).push(opsJson);
+  return id;
+}
+
+export function dropStaged(stageId) {
+  staged.delete(stageId);
+}
+
+export async function writeStaged(stageId, auditJson) {
+  try {
+    const ops = [];
+    for (const part of staged.get(stageId) || []) for (const op of JSON.parse(part)) ops.push(op);
+    return await withLock("shared", () => writeNow(ops, auditJson));
   } catch (e) {
     throw plainError(e);
   }
@@ -106,8 +136,7 @@ export function plainError(e) {
 // tab's view of encryption must still be the stored one (another tab may have turned it on or
 // off, or re-keyed): else nothing is written, the view is reloaded and the write sealed again
 // (or refused with MEDEX_LOCKED when the records now need a key this tab does not have).
-async function writeNow(opsJson, auditJson) {
-  const plainOps = JSON.parse(opsJson);
+async function writeNow(plainOps, auditJson) {
   const audit = auditJson ? JSON.parse(auditJson) : null;
   let followed = false;
   for (let attempt = 0; ; attempt++) {
@@ -257,20 +286,32 @@ export async function storageInfo() {
 }
 
 // Firefox holds persist()'s promise until the person answers its permission prompt: the
-// answer is awaited for a few seconds at most (the prompt stays; Settings shows the outcome).
+// answer is awaited for a few seconds at most. Then `null` means "the browser is asking the
+// person": the prompt stays, and when it is answered the page gets a `medex:storage-answer`
+// event (detail: granted) so the answer is shown then.
 const PERSIST_WAIT_MS = 3000;
+
+async function persistBucket() {
+  if (!live?.bucket || !bucketsSupported()) return;
+  // The records' own bucket (its persistence is its own; the default bucket's is persist()'s).
+  try {
+    await (await navigator.storageBuckets.open(live.bucket)).persist();
+  } catch {
+    // best effort: the bucket was opened with persisted: true already
+  }
+}
 
 export async function requestPersist() {
   if (!navigator.storage || !navigator.storage.persist) return false;
-  const asked = navigator.storage.persist();
-  const granted = await Promise.race([asked, new Promise((resolve) => setTimeout(() => resolve(false), PERSIST_WAIT_MS))]);
-  if (granted && live?.bucket && bucketsSupported()) {
-    // The records' own bucket (its persistence is its own; the default bucket's is above).
-    try {
-      await (await navigator.storageBuckets.open(live.bucket)).persist();
-    } catch {
-      // best effort: the bucket was opened with persisted: true already
-    }
+  const asked = navigator.storage.persist().then(Boolean, () => false);
+  const granted = await Promise.race([asked, new Promise((resolve) => setTimeout(() => resolve(null), PERSIST_WAIT_MS))]);
+  if (granted === null) {
+    asked.then(async (answer) => {
+      if (answer) await persistBucket();
+      dispatchEvent(new CustomEvent("medex:storage-answer", { detail: answer }));
+    });
+  } else if (granted) {
+    await persistBucket();
   }
   return granted;
 }

@@ -10,6 +10,7 @@
 //   storage.js     reads and writes, errors, storage quota and persistence
 //   encryption.js  turning encryption on and off, unlock, lock, the other tabs, auto-lock
 //   files.js       encrypted backup files, downloads, picked files and images
+//   backupfile.js  backup files of format 2, written and read a part at a time
 import { currentDataKey, cryptoStatus } from "./crypto.js";
 import { isDemo, liveLocation, open, openPracticeNow, reopenForReading } from "./database.js";
 import {
@@ -24,6 +25,22 @@ import {
   unlock,
 } from "./encryption.js";
 import { decryptBackup, download, encryptBackup, imageToDataUrl, readText } from "./files.js";
+import {
+  backupAbort,
+  backupCounts,
+  backupFinish,
+  backupLine,
+  backupMeta,
+  backupPage,
+  backupStart,
+  fileHead,
+  fileText,
+  holdFile,
+  nextLine,
+  openLines,
+  readProgress,
+  releaseFile,
+} from "./backupfile.js";
 import {
   exportAllNow,
   getAllNow,
@@ -40,9 +57,29 @@ import {
   storageInfo,
   whereNow,
   write,
+  dropStaged,
+  stageOps,
+  writeStaged,
 } from "./storage.js";
 
 export {
+  dropStaged,
+  stageOps,
+  writeStaged,
+  backupAbort,
+  backupCounts,
+  backupFinish,
+  backupLine,
+  backupMeta,
+  backupPage,
+  backupStart,
+  fileHead,
+  fileText,
+  holdFile,
+  nextLine,
+  openLines,
+  readProgress,
+  releaseFile,
   cryptoStatus,
   decryptBackup,
   download,
@@ -87,6 +124,7 @@ export const migrateStore = guarded(migrateStoreNow);
 export const finishMigration = guarded(finishMigrationNow);
 export const changePassphrase = guarded(changePassphraseNow);
 export const openPractice = guarded(openPracticeNow);
+
 
 // For js/signing.js (the practice signing key, sealed with the data key while encryption is
 // on): the unlocked data key, a non-extractable AES-GCM CryptoKey, or null.

@@ -202,6 +202,7 @@ def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
         "js/storage.js",
         "js/encryption.js",
         "js/files.js",
+        "js/backupfile.js",
         "css/app.css",
         "manifest.webmanifest",
         "icons/icon-192.png",
@@ -262,6 +263,16 @@ def test_serve_sends_mime_types_and_cache_headers(dist):
         assert head("")["Cache-Control"] == "no-cache"
         assert head("sw.js")["Cache-Control"] == "no-cache"
         assert head("manifest.webmanifest")["Content-Type"] == "application/manifest+json"
+        # Cross-origin isolated (Pyodide's SharedArrayBuffer): on the page, the worker and wasm.
+        for path in ("", "sw.js", "js/snapshot.js", f"{build.PYODIDE.dest}/pyodide.asm.wasm"):
+            headers = head(path)
+            assert headers["Cross-Origin-Opener-Policy"] == "same-origin", path
+            assert headers["Cross-Origin-Embedder-Policy"] == "require-corp", path
+        # The same headers for static hosts, and never precached.
+        rules = (out / "_headers").read_text()
+        assert "/*\n  Cross-Origin-Opener-Policy: same-origin\n" in rules
+        assert "  Cross-Origin-Embedder-Policy: require-corp\n" in rules
+        assert '"_headers"' not in (out / "sw.js").read_text()
     finally:
         server.shutdown()
         server.server_close()

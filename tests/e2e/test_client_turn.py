@@ -10,11 +10,16 @@ from playwright.sync_api import expect
 
 from medex.client_turn import ACSM_QUESTIONS
 from medex.screening import PARQ_PAGE1_LABELS
-from tests.support.browser import assert_accessible, set_up_practice_with_a_client, wait_ready
+from tests.support.browser import (
+    TABLET_SIZES,
+    assert_accessible,
+    set_up_practice_with_a_client,
+    shoot,
+    wait_ready,
+)
 
 PIN = "4711"
 SHOTS = Path(os.environ.get("MEDEX_SHOTS", "/tmp/shots-turn"))
-VIEWPORTS = ((768, 1024), (1024, 768))
 
 
 @pytest.fixture(autouse=True)
@@ -25,22 +30,25 @@ def patient_expect():
     expect.set_options(timeout=5_000)
 
 
-def shoot(page, name):
-    """Portrait and landscape screenshots; no sideways scroll; touch targets ≥ 44 px."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for width, height in VIEWPORTS:
+def small_targets(page) -> int:
+    """The client's buttons and answers under 44 px, portrait and landscape."""
+    size, small = page.viewport_size, 0
+    for width, height in TABLET_SIZES:
         page.set_viewport_size({"width": width, "height": height})
-        assert page.evaluate("document.documentElement.scrollWidth") <= width, name
-        small = page.evaluate(
+        small += page.evaluate(
             """() => [...document.querySelectorAll('#client-turn button, #client-turn .turn-choice')]
                 .filter(e => e.offsetParent !== null)
                 .map(e => e.getBoundingClientRect())
                 .filter(r => r.height < 44 || r.width < 44).length"""
         )
-        assert small == 0, f"{name}: {small} touch targets under 44 px"
-        page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"), full_page=True)
     page.set_viewport_size(size)
+    return small
+
+
+def look(page, name):
+    """Screenshots (no sideways scroll: tests/support/browser.shoot); touch targets ≥ 44 px."""
+    assert small_targets(page) == 0, f"{name}: touch targets under 44 px"
+    shoot(page, SHOTS, name)
 
 
 def test_hand_the_tablet_to_a_client(page, console_errors):
@@ -61,10 +69,13 @@ def test_hand_the_tablet_to_a_client(page, console_errors):
     page.get_by_label("Health questions before exercise (PAR-Q+)").check()
     page.get_by_role("button", name="Hand to client").click()
     expect(page.locator("#error-forms")).to_contain_text("practice PIN")
+    page.get_by_role("button", name="Set the practice PIN in Settings").click()
+    expect(page.get_by_role("heading", name="Practice PIN", exact=True)).to_be_visible()
     page.get_by_label("New practice PIN (digits)").fill(PIN)
-    page.get_by_label("The PIN again").fill(PIN)
+    page.get_by_label("The new PIN again").fill(PIN)
     page.get_by_role("button", name="Save the PIN").click()
     expect(page.locator("#flash")).to_contain_text("Practice PIN saved")
+    expect(page.get_by_role("heading", name="Hand the tablet to Ana López")).to_be_visible()
     page.get_by_label("Lower Extremity Functional Scale (LEFS)").check()
     page.get_by_label("Health questions before exercise (PAR-Q+)").check()
     page.get_by_role("button", name="Hand to client").click()
@@ -75,7 +86,7 @@ def test_hand_the_tablet_to_a_client(page, console_errors):
     expect(page.locator("#client-turn a")).to_have_count(0)
     page.get_by_role("button", name="Next").click()
     expect(page.locator("#error-chest_pain")).to_have_text("Answer Yes or No")
-    shoot(page, "parq-errors")
+    look(page, "parq-errors")
     for key in (*PARQ_PAGE1_LABELS, *ACSM_QUESTIONS):
         page.locator(f"#field-{key}-no").check()
     page.get_by_label("Moderate").check()
@@ -83,7 +94,7 @@ def test_hand_the_tablet_to_a_client(page, console_errors):
 
     # LEFS one question at a time; leaving is refused (an address, Back, a reload).
     expect(page.locator(".turn-count")).to_contain_text("question 1 of 20")
-    shoot(page, "lefs-question")
+    look(page, "lefs-question")
     assert_accessible(page, "a LEFS question")
     page.goto("#/clients")
     expect(page.locator(".turn-count")).to_contain_text("question 1 of 20")
@@ -102,7 +113,7 @@ def test_hand_the_tablet_to_a_client(page, console_errors):
 
     # Finished: locked until the practitioner's PIN, whatever is opened.
     expect(page.get_by_role("heading", name="Thank you, Ana")).to_be_visible()
-    shoot(page, "locked")
+    look(page, "locked")
     assert_accessible(page, "the locked tablet")
     page.goto("#/")
     expect(page.get_by_role("heading", name="Thank you, Ana")).to_be_visible()

@@ -5,6 +5,7 @@ import json
 
 from playwright.sync_api import expect
 
+from medex.backup_stream import sections
 from tests.support.browser import (
     LIVE_DB,
     assert_accessible,
@@ -41,8 +42,8 @@ def test_export_wipe_restore_gives_every_record_back_and_a_damaged_file_changes_
     before = dump(page)
     path = export_backup(page, tmp_path)
     expect(page.locator("#last-backup")).to_contain_text("today")
-    exported = json.loads(path.read_text())
-    assert exported["format"] == "medex-practice-backup"
+    exported = sections(path.read_text())  # the backup format of 2026: one part a line
+    assert exported["header"]["format"] == "medex-practice-backup"
     assert by_id(exported["data"]) == by_id(before["stores"])
     assert exported["audit"] == before["audit"]
 
@@ -68,7 +69,10 @@ def test_export_wipe_restore_gives_every_record_back_and_a_damaged_file_changes_
     page.locator("#restore-apply").click()
     expect(page.locator("#flash")).to_contain_text("Backup restored")
     after = dump(page)
-    assert by_id(after["stores"]) == by_id(exported["data"])
+    # Client summaries are derived from the records: a restore drops them, to be rebuilt.
+    assert by_id(after["stores"]) == by_id(
+        {s: d for s, d in exported["data"].items() if s != "client_summaries"}
+    )
     assert after["audit"][: len(exported["audit"])] == exported["audit"]
     assert after["audit"][-1]["action"] == "restore"
     goto(page, "./#/audit", "#audit-verdict")
@@ -76,10 +80,9 @@ def test_export_wipe_restore_gives_every_record_back_and_a_damaged_file_changes_
     assert_accessible(page, "on the audit log")
 
     # A damaged file (one name edited, checksum left) and a truncated one change nothing.
-    damaged = exported["data"]["clients"][0]
-    damaged["first_name"] = "Eve"
+    assert '"first_name":"Ana"' in path.read_text()
     bad = tmp_path / "edited.json"
-    bad.write_text(json.dumps(exported))
+    bad.write_text(path.read_text().replace('"first_name":"Ana"', '"first_name":"Eve"'))
     goto(page, "./#/data", "#restore-check")
     check_file(page, bad)
     expect(page.locator("#restore-reason")).to_contain_text("checksum does not match")
@@ -129,6 +132,19 @@ def test_encryption_locks_the_page_empty_and_unlocks_with_the_passphrase(
     assert "López" not in path.read_text()
     check_file(page, path, passphrase="wrong passphrase!")
     expect(page.locator("#error-backup_passphrase")).to_contain_text("does not open")
+    # Each part is encrypted on its own, bound to its place: two parts swapped, or the file cut
+    # after a part, are refused (the right passphrase notwithstanding).
+    envelope, header, *parts, trailer = path.read_text().rstrip("\n").split("\n")
+    assert len(parts) >= 3 and '"ct"' in header and "envelope" in envelope
+    for name, lines in (
+        ("swapped.json", [envelope, header, parts[1], parts[0], *parts[2:], trailer]),
+        ("cut.json", [envelope, header, *parts]),
+    ):
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+        check_file(page, tmp_path / name, passphrase="backup passphrase 1")
+        expect(page.locator("#restore-reason")).to_contain_text(
+            "does not decrypt" if name == "swapped.json" else "cut off"
+        )
     check_file(page, path, passphrase="backup passphrase 1")
     expect(page.locator("#preview-merge tr[data-store=clients]")).to_contain_text("1")
     page.locator("[data-action=restore-cancel]").click()
@@ -227,5 +243,5 @@ def test_a_full_disk_makes_the_app_read_only_with_export_now_and_loses_nothing(p
         page.locator("#export-backup").click()
     path = tmp_path / "full.json"
     info.value.save_as(path)
-    saved = json.loads(path.read_text())
+    saved = sections(path.read_text())
     assert [c["last_name"] for c in saved["data"]["clients"]] == ["López"]

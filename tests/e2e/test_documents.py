@@ -115,7 +115,7 @@ def test_documents_print_one_page_with_the_right_values(page, console_errors):
     owed = page.locator("li[data-kind=report]")
     expect(owed.first).to_be_visible()
     expect(page.locator("main")).to_contain_text(
-        "Introductory letter for Ann Lee to Dr. Maria Chen, MD"
+        "Introductory letter for Ann Lee to Maria Chen, MD"
     )
 
     # Introductory letter: one page, letterhead, client identifiers, hostile text inert.
@@ -133,7 +133,8 @@ def test_documents_print_one_page_with_the_right_values(page, console_errors):
         "Reyes Medical Exercise",
         "Ann Lee",
         "Aug 1, 1952",
-        "Dr. Maria Chen",
+        "Maria Chen, MD",
+        "Dear Dr. Chen,",
         "<script>alert(1)</script>",
         "{{ 7*7 }}",
         "Page 1 of 1",

@@ -139,7 +139,7 @@ def test_first_run_demo_practice_removed_then_a_practice_set_up(page, console_er
     page.get_by_role("button", name="Add J44.9", exact=False).first.click()
     flag = page.locator("#focus-flag-new")
     expect(flag).to_contain_text("Outside your programs")
-    page.locator("#field-provider_id").select_option(label="Dr. Maria Chen, MD")
+    page.locator("#field-provider_id").select_option(label="Maria Chen, MD")
     flag.get_by_label("Refer on to another professional").check()
     page.locator("#save-referral").click()
     expect(page.locator("#flash")).to_contain_text("Referral recorded")

@@ -7,7 +7,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from medex.backup import checksum_of
+from medex.backup_stream import make_chunked_backup, sections, with_trailer_signature
 from medex.session_logs import SessionLog, content_hash
 from tests.support.browser import (
     LIVE_DB,
@@ -128,20 +128,23 @@ def test_a_backup_with_fabricated_signed_logs_is_never_shown_as_signed_and_locke
     page, tmp_path, console_errors
 ):
     log_id = sign_a_session_log(page)
-    exported = json.loads(export_backup(page, tmp_path).read_text())
+    exported = sections(export_backup(page, tmp_path).read_text())
     (real,) = exported["data"]["session_logs"]
-    assert exported["practice_signature"]["key_id"] == real["signature"]["key_id"]
+    signature = exported["trailer"]["practice_signature"]
+    assert signature["key_id"] == real["signature"]["key_id"]
 
     def fabricated(**changes) -> dict:
         return rehash({**real, "id": str(uuid.uuid4())}, **changes)
 
     def restore(docs: list[dict], name: str) -> None:
-        backup = json.loads(json.dumps(exported))
-        backup["data"]["session_logs"] += docs
-        backup["counts"]["session_logs"] = len(backup["data"]["session_logs"])
-        backup["checksum"] = checksum_of(backup["data"], backup["audit"], backup["meta"])
+        # Every part's hash and the checksum recomputed, the practice's signature kept.
+        data = json.loads(json.dumps(exported["data"]))
+        data["session_logs"] += docs
+        text = make_chunked_backup(data, exported["audit"], exported["meta"], "0.1.0")
+        *lines, trailer = text.rstrip("\n").split("\n")
+        lines.append(with_trailer_signature(trailer, signature["key_id"], signature["signature"]))
         path = tmp_path / name
-        path.write_text(json.dumps(backup))
+        path.write_text("\n".join(lines) + "\n")
         goto(page, "./#/data", "#restore-check")
         check_file(page, path)
         expect(page.locator("#restore-error, #restore-preview").first).to_be_visible()

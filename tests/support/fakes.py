@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from medex.backup import FORMAT
+from medex.backup import FORMAT, BackupDecryptError
 from medex.repository import InMemoryRepository, MemoryStore
 from medex.signing import KeyVerdict
 from medex.stores import STORE_LABELS
@@ -76,11 +76,16 @@ class FakeSigner:
 
 
 class FakePlatform(FakeSigner):
-    def __init__(self, persisted: bool = False) -> None:
+    def __init__(self, persisted: bool | None = False) -> None:
         super().__init__()
-        self.persisted = persisted
+        self.persisted = persisted  # None: a browser without persistent storage
         self.persist_requests = 0
+        # What asking answers; None: the browser is still asking the person (Firefox).
+        self.persist_answer: bool | None = bool(persisted)
         self.files: dict[str, str] = {}  # downloads: file name → text
+        self._writers: list[dict[str, Any]] = []  # backup files being written (format 2)
+        self._readers: list[dict[str, Any]] = []  # picked backup files being read
+        self.released = 0  # picked files let go
         self.printed = 0
         # Encryption at rest, as js/store.js keeps it (no real cryptography here).
         self.state = "off"  # "off", "on", "encrypting", "decrypting"
@@ -102,9 +107,9 @@ class FakePlatform(FakeSigner):
             "supported": True,
         }
 
-    async def request_persistent_storage(self) -> bool:
+    async def request_persistent_storage(self) -> bool | None:
         self.persist_requests += 1
-        return self.persisted
+        return self.persist_answer
 
     # -- files ----------------------------------------------------------------------------------
     def download(self, filename: str, text: str, mime: str) -> None:
@@ -116,6 +121,117 @@ class FakePlatform(FakeSigner):
     async def decrypt_backup(self, text: str, passphrase: str) -> str | None:
         envelope = json.loads(text)
         return envelope["text"] if envelope.get("key") == passphrase else None
+
+    # -- backup files of format 2, a part at a time (js/backupfile.js; the "encryption" here is
+    # the passphrase written beside each line, as encrypt_backup above does) ---------------------
+    async def backup_start(self, header: str, passphrase: str, source: Any) -> dict[str, Any]:
+        writer = {"lines": [], "passphrase": passphrase, "source": source}
+        if passphrase:
+            envelope = {"v": 2, "kdf": "fake"}
+            writer["lines"].append(
+                json.dumps(
+                    {"encrypted": True, "envelope": envelope, "format": FORMAT, "format_version": 2}
+                )
+            )
+        self._writers.append(writer)
+        await self.backup_line(len(self._writers) - 1, header)
+        counts = {s: len(docs) for s, docs in source.stores.items()}
+        return {"id": len(self._writers) - 1, "counts": counts}
+
+    async def backup_line(self, writer: int, line: str) -> str:
+        w = self._writers[writer]
+        w["lines"].append(
+            json.dumps({"ct": line, "key": w["passphrase"]}) if w["passphrase"] else line
+        )
+        return hashlib.sha256(line.encode("utf-8")).hexdigest()
+
+    async def backup_page(
+        self, writer: int, store: str, after: Any, max_records: int, max_chars: int
+    ) -> dict[str, Any]:
+        source = self._writers[writer]["source"]
+        if store == "audit":
+            docs = [e for e in await source.audit_log() if after is None or e["seq"] > after]
+            key = "seq"
+        else:
+            docs = sorted(await source.documents(store), key=lambda d: d["id"])
+            docs = [d for d in docs if after is None or d["id"] > after]
+            key = "id"
+        page = docs[:max_records]
+        hashes: list[str] = []
+        part: list[str] = []
+        size = 0
+        for doc in [*page, None]:
+            text = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) if doc else ""
+            if part and (doc is None or size + len(text) > max_chars):
+                body = ",".join(part)
+                line = (
+                    f'{{"audit":[{body}]}}'
+                    if store == "audit"
+                    else (f'{{"records":[{body}],"store":{json.dumps(store)}}}')
+                )
+                hashes.append(await self.backup_line(writer, line))
+                part, size = [], 0
+            if doc is not None:
+                part.append(text)
+                size += len(text) + 1
+        done = len(page) == max_records
+        return {"hashes": hashes, "count": len(page), "next": page[-1][key] if done else None}
+
+    async def backup_meta(self, writer: int, skip_keys: list[str], skip_prefixes: list[str]) -> str:
+        source = self._writers[writer]["source"]
+        meta = {
+            k: json.loads(v)
+            for k, v in source.meta.items()
+            if k not in skip_keys and not any(k.startswith(p) for p in skip_prefixes)
+        }
+        return await self.backup_line(writer, json.dumps({"meta": meta}, separators=(",", ":")))
+
+    def backup_finish(self, writer: int, filename: str) -> int:
+        text = "\n".join(self._writers[writer]["lines"]) + "\n"
+        self.files[filename] = text
+        return len(text.encode("utf-8"))
+
+    def backup_abort(self, writer: int) -> None:
+        self._writers[writer] = {}
+
+    async def file_head(self, source: Any, chars: int) -> str:
+        return str(source)[:chars]
+
+    async def file_text(self, source: Any) -> str:
+        return str(source)
+
+    async def open_lines(self, source: Any, passphrase: str) -> int:
+        lines = str(source).split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        if passphrase:
+            envelope = json.loads(lines.pop(0)).get("envelope") or {}
+            if envelope.get("kdf") != "fake":
+                raise BackupDecryptError(0)
+        self._readers.append({"lines": lines, "at": 0, "passphrase": passphrase})
+        return len(self._readers) - 1
+
+    async def next_line(self, reader: int) -> str | None:
+        r = self._readers[reader]
+        if r["at"] >= len(r["lines"]):
+            return None
+        line, r["at"] = r["lines"][r["at"]], r["at"] + 1
+        if not r["passphrase"]:
+            return line
+        try:
+            box = json.loads(line)
+        except ValueError:
+            raise BackupDecryptError(r["at"] - 1) from None
+        if not isinstance(box, dict) or box.get("key") != r["passphrase"]:
+            raise BackupDecryptError(r["at"] - 1)
+        return str(box["ct"])
+
+    def read_progress(self, reader: int) -> tuple[int, int]:
+        r = self._readers[reader]
+        return r["at"], len(r["lines"])
+
+    def release_file(self, source: Any) -> None:
+        self.released += 1
 
     def print_page(self) -> None:
         self.printed += 1

@@ -70,6 +70,38 @@ def test_settings_shows_profile_and_storage(app):
     assert "12.3 kB" in page.text["storage-usage"]
 
 
+def test_settings_in_a_browser_without_persistent_storage_offers_no_request():
+    # WebKitGTK has no navigator.storage: nothing to ask, no sizes to show.
+    core.load_screens()
+    a = core.App(InMemoryRepository(), FakePlatform(persisted=None))
+    run(a.load())
+    run(a.dispatch("save-profile", GOOD))
+
+    async def unreported():
+        return {"persisted": None, "usage": None, "quota": None, "supported": False}
+
+    a.platform.storage_info = unreported
+    a.navigate("#/settings")
+    html = run(a.html())
+    page = Elements(html)
+    assert "Not available in this browser" in page.text["storage-persisted"]
+    assert "Not reported by this browser" in page.text["storage-usage"]
+    assert "request-persistent-storage" not in html
+
+
+def test_asking_again_while_the_browser_asks_the_person_says_so(app):
+    run(app.dispatch("save-profile", GOOD))
+    app.navigate("#/settings")
+    assert "request-persistent-storage" in run(app.html())  # not granted: may ask again
+    app.platform.persist_answer = None  # Firefox: the prompt is open, no answer yet
+    run(app.dispatch("request-persistent-storage", {}))
+    html = run(app.html())
+    assert "choose Allow in its prompt" in html and "did not grant" not in html
+    app.platform.persist_answer = False
+    run(app.dispatch("request-persistent-storage", {}))
+    assert "did not grant" in run(app.html())
+
+
 def test_unknown_route_falls_back_to_home(app):
     app.navigate("#/no-such-screen")
     assert app.state.route == ""

@@ -8,6 +8,7 @@ import pytest
 
 from app import core
 from medex import audit
+from medex.backup import make_backup
 from medex.intake import Client
 from medex.navigation import Screen
 from medex.records import PracticeProfile
@@ -169,7 +170,14 @@ def test_export_then_restore_into_an_empty_device_gives_every_record_back(app):
             "checksum does not match",
         ),
         (lambda t: '{"hello": "world"}', "not a MedEx Practice backup"),
-        (lambda t: t.replace('"format_version":1', '"format_version":99'), "newer version"),
+        (lambda t: t.replace('"format_version":2', '"format_version":99'), "newer version"),
+        # A file of the first format from a future version is refused the same way.
+        (
+            lambda t: make_backup({}, [], {}, "9.0").replace(
+                '"format_version":1', '"format_version":99'
+            ),
+            "newer version",
+        ),
     ],
 )
 def test_a_damaged_or_foreign_file_changes_nothing_and_says_why(app, damage, words):

@@ -346,7 +346,8 @@ def test_a_new_stored_record_type_is_two_files(tmp_path):
         app.navigate("#/data")
         run(app.dispatch("export-backup", {}))
         [text] = [t for n, t in app.platform.files.items() if n.endswith(".json")]
-        seen["in_backup"] = [d["text"] for d in json.loads(text)["data"]["tolerance_notes"]]
+        from medex.backup_stream import sections
+        seen["in_backup"] = [d["text"] for d in sections(text)["data"]["tolerance_notes"]]
         other = core.App(InMemoryRepository(), FilePlatform())
         run(other.load())
         other.navigate("#/data")

@@ -187,7 +187,7 @@ def test_the_discharge_summary_lists_the_program_and_reports_show_adherence(app)
     table = Elements(discharge).text["home-program-exercises"]
     assert "Sit-to-stand" in table and "2 sets of 8 repetitions; 3 days a week, once a day" in table
     assert f"given to the client {printed_on:%b %-d, %Y}" in table
-    assert "Continue the home exercise program below" in discharge
+    assert "Continue the program below at home." in discharge
     progress = open_doc(app, DocKind.PROGRESS_REPORT)
     assert re.search(r"Home program:</b> Home program done on \d+ of \d+ planned days", progress)
     assert "Attendance:" in progress

@@ -197,6 +197,9 @@ NOT_SWEPT = {
     "assessments.measurements.score_method",
     "assessments.measurements.score_warnings",
     "clients.emergency_contact_phone",
+    "client_summaries.assessments.kind",  # derived from the records, never typed
+    "client_summaries.episodes.loop.flagged.title",  # the app's own safety flag titles
+    "client_summaries.loop.flagged.title",
     "communications.notes",
     "custom_measures.mdc_source",
     "custom_measures.notes",
@@ -217,6 +220,13 @@ NOT_SWEPT = {
     "session_logs.target_hr_text",
     "settings.scope_words.reason",
     "settings.scope_words.stem",
+    # Questionnaire wording: pasted HTML is refused with a message (test_client_turn_forms).
+    "settings.wordings",
+    "settings.wordings.answers",
+    "settings.wordings.instructions",
+    "settings.wordings.item_answers",
+    "settings.wordings.items",
+    "settings.wordings.version",
 }
 
 

@@ -29,12 +29,13 @@ def rows():
     return run(client_outcomes(repo, client.id, TODAY)).rows
 
 
-def test_the_four_documents_are_one_page():
+def test_the_physician_documents_are_one_page():
     for kind in (
         DocKind.PROGRESS_REPORT,
         DocKind.ASSESSMENT_SUMMARY,
         DocKind.CHANGE_IN_STATUS,
         DocKind.LMN_DRAFT,
+        DocKind.DISCHARGE_SUMMARY,
     ):
         assert SPECS[kind].one_page, kind
 
@@ -42,7 +43,7 @@ def test_the_four_documents_are_one_page():
 def test_default_charts_are_the_measures_that_changed_beyond_the_mcid(rows):
     # Gait +0.27 ≥ 0.05, 6MWT +90 ≥ 20, LEFS +14 ≥ 9, NPRS −3 ≥ 2 reached their MCID; TUG and
     # the chair stand have none on file for this client, grip +1.0 < 6.5, resting HR none.
-    assert charted_measures(DocKind.DISCHARGE_SUMMARY, rows) == [
+    assert charted_measures(DocKind.PROGRESS_CARD, rows) == [
         "gait_speed",
         "six_minute_walk",
         "lefs",
@@ -50,10 +51,11 @@ def test_default_charts_are_the_measures_that_changed_beyond_the_mcid(rows):
     ]
     # A one-page document: the first two of them.
     assert charted_measures(DocKind.PROGRESS_REPORT, rows) == ["gait_speed", "six_minute_walk"]
+    assert charted_measures(DocKind.DISCHARGE_SUMMARY, rows) == ["gait_speed", "six_minute_walk"]
 
 
 def test_a_trivial_change_gets_no_chart(rows):
-    ids = charted_measures(DocKind.DISCHARGE_SUMMARY, rows)
+    ids = charted_measures(DocKind.PROGRESS_CARD, rows)
     assert "resting_hr" not in ids and "grip_strength" not in ids
 
 

@@ -11,6 +11,7 @@ from medex.storage import (
     error_causes,
     is_storage_failure,
     low_storage_warning,
+    persistence_answer,
     storage_left,
 )
 
@@ -92,3 +93,12 @@ def test_error_causes_reads_the_chain_store_js_writes():
 
 def test_the_module_example_runs():
     assert doctest.testmod(storage).failed == 0
+
+
+def test_the_persistence_answer_says_granted_refused_or_still_asking():
+    assert "now persistent" in persistence_answer(True)
+    assert "did not grant" in persistence_answer(False)
+    # Firefox holds the answer until the person chooses in its prompt: never "did not grant"
+    # while the prompt is still open.
+    asking = persistence_answer(None)
+    assert "choose Allow" in asking and "did not grant" not in asking

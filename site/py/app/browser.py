@@ -10,10 +10,11 @@ from typing import Any
 
 import js
 from pydantic import TypeAdapter
-from pyodide.ffi import JsException, create_proxy, to_js
+from pyodide.ffi import JsException, create_proxy, jsnull, to_js
 from pyscript.js_modules import idiomorph, medex_store
 
 from medex import storage as storage_rules
+from medex.backup import BackupDecryptError, BackupError
 from medex.repository import (
     AuditedRepository,
     B,
@@ -25,6 +26,7 @@ from medex.repository import (
     StorageFullError,
 )
 from medex.signing import KeyVerdict, SigningKeyError
+from medex.stores import DERIVED_STORES
 
 LOGO_MAX_PX = 600
 PHOTO_MAX_PX = 800  # an exercise photo, printed about 1.5 in wide
@@ -88,6 +90,7 @@ STALE = "MEDEX_STALE"  # MEDEX_STALE <store> <id>: the record is no longer at th
 SIGNED = "MEDEX_SIGNED"  # MEDEX_SIGNED <store> <id>: the stored record is signed and locked
 CRYPTO_CHANGED = "MEDEX_CRYPTO_CHANGED"  # encryption changed in another tab
 AUDIT_RETRIES = 3
+STAGE_OPS = 1000  # a write of more ops than this is handed to js/storage.js in parts
 WRITE_THROUGH_MAX = 500  # more records of one store in one write: drop its cache instead
 
 
@@ -141,14 +144,21 @@ class IndexedDbRepository(AuditedRepository):
         self._note(records)
         return list(records)
 
-    async def project(self, model: type[B], store: str) -> builtins.list[B]:
-        """Every record of ``store``, reduced to the fields of ``model`` (a small summary model
-        such as SessionLogSummary): far less to parse than whole records."""
+    async def project(
+        self, model: type[B], store: str, where: tuple[str, str] | None = None
+    ) -> builtins.list[B]:
+        """Every record of ``store`` (or those whose indexed field equals a value: ``where``,
+        not cached), reduced to the fields of ``model`` (a small summary model such as
+        SessionLogSummary): far less to parse than whole records."""
+        fields = json.dumps(list(model.model_fields))
+        if where is not None:
+            text = await _call(medex_store.where, store, where[0], where[1], fields)
+            return _list_adapter(model).validate_json(text)
         key = (store, model.__name__)
         summaries = self._cache.get(key)
         if summaries is None:
             generation = self._generation.get(store, 0)
-            text = await _call(medex_store.project, store, json.dumps(list(model.model_fields)))
+            text = await _call(medex_store.project, store, fields)
             summaries = _list_adapter(model).validate_json(text)
             self._keep(key, model, summaries, generation)
         return list(summaries)
@@ -210,7 +220,10 @@ class IndexedDbRepository(AuditedRepository):
     async def export_all(self) -> dict[str, Any]:
         """Every store, the audit log and meta, decrypted, from one read transaction:
         ``{"stores": {store: [doc]}, "audit": [entry], "meta": {key: value}}``."""
-        return json.loads(await _call(medex_store.exportAll))
+        dump = json.loads(await _call(medex_store.exportAll))
+        for store in DERIVED_STORES:  # computed from the others: never in a backup
+            dump["stores"].pop(store, None)
+        return dump
 
     async def audit_log(self) -> builtins.list[dict]:
         return json.loads(await medex_store.getAudit())
@@ -227,14 +240,38 @@ class IndexedDbRepository(AuditedRepository):
         self, ops: builtins.list[dict], entries: Callable[[dict | None], builtins.list[dict]]
     ) -> None:
         started = js.performance.now()
-        ops_text = json.dumps(ops)
         stores = {op["store"] for op in ops}
+        # A big write (a restore) is handed over in parts, never as one huge JSON text; it is
+        # still written in one transaction (js/storage.js writeStaged).
+        stage = 0
+        if len(ops) > STAGE_OPS:
+            for i in range(0, len(ops), STAGE_OPS):
+                stage = int(medex_store.stageOps(stage, json.dumps(ops[i : i + STAGE_OPS])))
+        ops_text = "" if stage else json.dumps(ops)
+        try:
+            await self._commit_attempts(ops, ops_text, stage, entries, stores, started)
+        finally:
+            if stage:
+                medex_store.dropStaged(stage)
+
+    async def _commit_attempts(
+        self,
+        ops: builtins.list[dict],
+        ops_text: str,
+        stage: int,
+        entries: Callable[[dict | None], builtins.list[dict]],
+        stores: set[str],
+        started: float,
+    ) -> None:
         for attempt in range(AUDIT_RETRIES):
             last = await self.last_audit(refresh=attempt > 0)
             chained = entries(last)
             audit_arg = json.dumps({"expect": last["seq"] if last else 0, "entries": chained})
             try:
-                await _call(medex_store.write, ops_text, audit_arg)
+                if stage:
+                    await _call(medex_store.writeStaged, stage, audit_arg)
+                else:
+                    await _call(medex_store.write, ops_text, audit_arg)
             except StorageFullError:
                 self._storage_full()
                 raise
@@ -325,6 +362,21 @@ async def _call(fn, *args):
         raise
 
 
+def _backup_error(exc: JsException) -> Exception:
+    """js/backupfile.js's refusals as the domain's errors."""
+    text = str(exc)
+    if "MEDEX_DECRYPT" in text:
+        words = text[text.index("MEDEX_DECRYPT") :].split()
+        return BackupDecryptError(int(words[1]) if len(words) > 1 and words[1].isdigit() else 0)
+    if "MEDEX_LINE_TOO_LONG" in text:
+        return BackupError(
+            "oversize",
+            "This backup holds a part larger than any backup of MedEx Practice writes: refused "
+            "as damaged or unsafe. Nothing was restored.",
+        )
+    return exc
+
+
 class BrowserPlatform:
     async def storage_info(self) -> dict[str, Any]:
         """``{persisted, usage, quota, supported}`` from the browser, plus ``left`` (bytes the
@@ -335,11 +387,13 @@ class BrowserPlatform:
         info["warning"] = storage_rules.low_storage_warning(usage, quota)
         return info
 
-    async def request_persistent_storage(self) -> bool:
+    async def request_persistent_storage(self) -> bool | None:
         try:
-            return bool(await medex_store.requestPersist())
+            answer = await medex_store.requestPersist()
         except JsException:
             return False
+        # null: the browser is asking the person; "medex:storage-answer" brings the answer.
+        return None if answer is None or answer is jsnull else bool(answer)
 
     # -- files ---------------------------------------------------------------------------------
     def download(self, filename: str, text: str, mime: str) -> None:
@@ -351,6 +405,65 @@ class BrowserPlatform:
     async def decrypt_backup(self, text: str, passphrase: str) -> str | None:
         plain = await medex_store.decryptBackup(text, passphrase)
         return None if plain is None else str(plain)
+
+    # -- backup files of format 2 (js/backupfile.js), a part at a time -------------------------
+    async def backup_start(self, header: str, passphrase: str, source: Any) -> dict[str, Any]:
+        writer = int(await _call(medex_store.backupStart, header, passphrase))
+        counts = json.loads(await _call(medex_store.backupCounts))
+        return {"id": writer, "counts": counts}
+
+    async def backup_page(
+        self, writer: int, store: str, after: Any, max_records: int, max_chars: int
+    ) -> dict[str, Any]:
+        return json.loads(
+            await _call(
+                medex_store.backupPage, writer, store, json.dumps(after), max_records, max_chars
+            )
+        )
+
+    async def backup_meta(self, writer: int, skip_keys: list[str], skip_prefixes: list[str]) -> str:
+        skip = json.dumps({"keys": skip_keys, "prefixes": skip_prefixes})
+        return str(await _call(medex_store.backupMeta, writer, skip))
+
+    async def backup_line(self, writer: int, line: str) -> str:
+        return str(await medex_store.backupLine(writer, line))
+
+    def backup_finish(self, writer: int, filename: str) -> int:
+        return int(medex_store.backupFinish(writer, filename))
+
+    def backup_abort(self, writer: int) -> None:
+        medex_store.backupAbort(writer)
+
+    async def file_head(self, source: Any, chars: int) -> str:
+        if isinstance(source, str):
+            return source[:chars]
+        return str(await medex_store.fileHead(source, chars))
+
+    async def file_text(self, source: Any) -> str:
+        if isinstance(source, str):
+            return source
+        return str(await medex_store.fileText(source))
+
+    async def open_lines(self, source: Any, passphrase: str) -> int:
+        try:
+            return int(await medex_store.openLines(source, passphrase))
+        except JsException as exc:
+            raise _backup_error(exc) from exc
+
+    async def next_line(self, reader: int) -> str | None:
+        try:
+            line = await medex_store.nextLine(reader)
+        except JsException as exc:
+            raise _backup_error(exc) from exc
+        return None if line is None else str(line)
+
+    def read_progress(self, reader: int) -> tuple[int, int]:
+        done = json.loads(medex_store.readProgress(reader))
+        return int(done["read"]), int(done["size"])
+
+    def release_file(self, source: Any) -> None:
+        if not isinstance(source, str):
+            medex_store.releaseFile(source)
 
     # -- encryption at rest --------------------------------------------------------------------
     def crypto_status(self) -> dict[str, Any]:
@@ -418,11 +531,18 @@ class BrowserPlatform:
 # (the server's ``open`` only sets how it first appears), and a field typed in after
 # ``since`` (``typed``, ms on performance.now()) — e.g. while a slow save or a wrong
 # passphrase was being answered — so a repaint never wipes what was typed in the meantime.
+# The morph sets a part's attributes in their written order, so two written before ``open``
+# let the server's ``open`` through: ``data-attention`` (a stop or an error inside opens the
+# part) and a changed ``data-keep-open="<record id>"`` (the same part of another record).
 _KEEP_AS_LEFT = js.Function.new(
     "since",
-    "return (attr, el, kind) => !("
-    "(attr === 'open' && el.hasAttribute && el.hasAttribute('data-keep-open'))"
-    " || (attr === 'value' && el.medexTypedAt !== undefined && el.medexTypedAt > since));",
+    "const another = new WeakSet();"
+    "return (attr, el, kind) => {"
+    " if (attr === 'data-keep-open') another.add(el);"
+    " if (attr === 'open' && el.hasAttribute && el.hasAttribute('data-keep-open'))"
+    "  return another.has(el) || (kind === 'update' && el.hasAttribute('data-attention'));"
+    " return !(attr === 'value' && el.medexTypedAt !== undefined && el.medexTypedAt > since);"
+    "};",
 )
 
 
@@ -462,10 +582,18 @@ def form_values(form) -> dict[str, Any]:
     return data
 
 
-async def picked_texts(form) -> dict[str, str]:
-    """Text files chosen in the form's ``input[type=file][data-text]`` fields (a backup to
-    restore) as ``{"<name>_text": text, "<name>_filename": name}``."""
-    found: dict[str, str] = {}
+async def picked_texts(form) -> dict[str, Any]:
+    """Text files chosen in the form's ``input[type=file][data-text]`` fields as
+    ``{"<name>_text": text, "<name>_filename": name}``; for ``[data-stream]`` fields (a backup
+    to restore) ``{"<name>_handle": id, "<name>_filename": name}`` (read with
+    ``BrowserPlatform.file_head`` / ``open_lines``)."""
+    found: dict[str, Any] = {}
+    # A big file (a backup) is read in parts by the action: only a handle is passed on.
+    for field in form.querySelectorAll("input[type=file][data-stream]"):
+        if field.files.length:
+            file = field.files.item(0)
+            found[f"{field.name}_handle"] = int(medex_store.holdFile(file))
+            found[f"{field.name}_filename"] = str(file.name)
     for field in form.querySelectorAll("input[type=file][data-text]"):
         if field.files.length == 0:
             continue

@@ -43,7 +43,13 @@ _LAZY: dict[str, str] = {}  # "route:<name>" or "action:<name>" → module
 # actions run: every other address shows the client's form again.
 CLIENT_TURN_ROUTE = "client-turn"
 CLIENT_TURN_ACTIONS = frozenset(
-    {"client-turn-answer", "client-turn-back", "client-turn-timeout", "client-turn-leave"}
+    {
+        "client-turn-answer",
+        "client-turn-skip",
+        "client-turn-back",
+        "client-turn-timeout",
+        "client-turn-leave",
+    }
 )
 
 
@@ -87,7 +93,10 @@ class Platform(Signer, Protocol):
         """``{persisted, usage, quota, supported, left, warning}`` (see ``medex.storage``)."""
         ...
 
-    async def request_persistent_storage(self) -> bool: ...
+    async def request_persistent_storage(self) -> bool | None:
+        """Ask the browser to keep the records under storage pressure: granted or not, or
+        ``None`` while the browser is still asking the person (its answer comes later)."""
+        ...
 
     # -- files -------------------------------------------------------------------------------
     def download(self, filename: str, text: str, mime: str) -> None:
@@ -99,6 +108,55 @@ class Platform(Signer, Protocol):
     async def decrypt_backup(self, text: str, passphrase: str) -> str | None:
         """The backup's plain text, or None when the passphrase does not open it."""
         ...
+
+    # A backup file of format 2 (``medex.backup_stream``), written a part at a time: the device
+    # reads each page of records from its own storage (``source``: the repository, for doubles
+    # that have no storage of their own) and appends it, encrypted when there is a passphrase.
+    async def backup_start(self, header: str, passphrase: str, source: Any) -> dict[str, Any]:
+        """Start the file with its header line: ``{"id", "counts": {store: records}}``."""
+        ...
+
+    async def backup_page(
+        self, writer: int, store: str, after: Any, max_records: int, max_chars: int
+    ) -> dict[str, Any]:
+        """Append the store's next page: ``{"hashes": [SHA-256 of each line], "count",
+        "next": the key to continue after, or None when the store is done}``."""
+        ...
+
+    async def backup_meta(self, writer: int, skip_keys: list[str], skip_prefixes: list[str]) -> str:
+        """Append the settings line (all meta values but those left out); its SHA-256."""
+        ...
+
+    async def backup_line(self, writer: int, line: str) -> str:
+        """Append one line; its SHA-256."""
+        ...
+
+    def backup_finish(self, writer: int, filename: str) -> int:
+        """Hand the file to the person; its size in bytes."""
+        ...
+
+    def backup_abort(self, writer: int) -> None: ...
+
+    # A picked backup file (``source``: the handle of a picked file, or its text), read in parts.
+    async def file_head(self, source: Any, chars: int) -> str: ...
+
+    async def file_text(self, source: Any) -> str: ...
+
+    async def open_lines(self, source: Any, passphrase: str) -> int:
+        """Read a format-2 file a line at a time (decrypting each line after the envelope when
+        there is a passphrase); raises ``BackupDecryptError`` when the envelope is unusable."""
+        ...
+
+    async def next_line(self, reader: int) -> str | None:
+        """The next plain line, None at the end; ``BackupDecryptError`` for a line that does
+        not decrypt (wrong passphrase, or damaged or moved)."""
+        ...
+
+    def read_progress(self, reader: int) -> tuple[int, int]:
+        """``(bytes read, file size)``."""
+        ...
+
+    def release_file(self, source: Any) -> None: ...
 
     def print_page(self) -> None: ...
 
@@ -178,6 +236,8 @@ class State:
     storage: dict[str, Any] = field(default_factory=dict)
     read_only_reason: str = ""
     db_closed: bool = False  # another tab upgraded or deleted the database
+    # Another tab opened or removed the demo practice: what this tab says, with a reload.
+    practice_switched: str = ""
     read_only_export: bool = False  # the banner offers "Export now" (storage full)
     focus: str = ""  # id of the element to focus after the next render
     # A save the storage refused (changed in another tab, signed meanwhile, encryption
@@ -207,6 +267,8 @@ class App:
         self.signatures = VerificationCache()
         # Set by the browser shell: paints the current state (progress during long work).
         self.repaint: Callable[[], Awaitable[None]] | None = None
+        # Set by the browser shell: updates the progress bar on the page, if it shows.
+        self.paint_progress: Callable[[dict[str, Any]], None] | None = None
 
     async def load(self) -> None:
         """Everything the first screen needs; the rest is loaded by the screens that use it."""
@@ -235,10 +297,16 @@ class App:
         self.state = State(route=route, params=params, locked=True)
 
     async def show_progress(self, label: str, done: int = 0, total: int = 0) -> None:
-        """Show progress of long work and let the browser paint it before carrying on."""
+        """Show progress of long work and let the browser paint it before carrying on. Once
+        shown, only the progress bar is updated (``paint_progress``), not the whole screen: the
+        person may have gone on to another screen meanwhile."""
+        first = not self.state.progress
         self.state.progress = {"label": label, "done": done, "total": total}
         if self.repaint is not None:  # in the browser (tests have no page to paint)
-            await self.repaint()
+            if first or self.paint_progress is None:
+                await self.repaint()
+            else:
+                self.paint_progress(self.state.progress)
             await asyncio.sleep(0)
 
     # -- navigation ---------------------------------------------------------------------

@@ -257,13 +257,13 @@ def log_from_form(base: SessionLog, data: dict[str, Any]) -> tuple[SessionLog | 
     return _with_package_choice(log, data), {}
 
 
-def typed_flags(base: SessionLog, data: dict[str, Any]) -> list:
-    """The safety flags of what is typed so far, while it is typed: the readings, symptoms,
-    warning signs and pain that read as valid, even when another field does not yet (the
-    domain's ``compute_flags`` decides, as on saving)."""
+def typed_readings(base: SessionLog, data: dict[str, Any]) -> SessionLog:
+    """The log as typed so far, for its safety flags while it is typed: the readings,
+    symptoms, warning signs and pain that read as valid, even when another field does not yet
+    (the domain's ``compute_flags`` decides on it, as on saving)."""
     typed, _ = log_from_form(base, data)
     if typed is not None:
-        return compute_flags(typed)
+        return typed
     ignored: dict[str, str] = {}
     during = _parse_vitals("dur_", Timing.DURING, data, ignored)
     has_diabetes = bool(data.get("has_diabetes"))
@@ -282,7 +282,7 @@ def typed_flags(base: SessionLog, data: dict[str, Any]) -> list:
         "severe_hypo_last_24h": bool(data.get("severe_hypo_last_24h")) and has_diabetes,
         "pain": pain if pain is not None and 0 <= pain <= 10 else None,
     }
-    return compute_flags(base.model_copy(update=update))
+    return base.model_copy(update=update)
 
 
 def package_defaults(log: SessionLog) -> tuple[str, str]:
@@ -346,13 +346,6 @@ SESSION_LABELS: dict[str, dict[str, str]] = {
     "severity_labels": {s.value: label for s, label in SEVERITY_LABELS.items()},
     "rpe_scales": {s.value: label for s, label in RPE_SCALE_LABELS.items()},
 }
-
-
-def holds(values: dict[str, Any], errors: dict[str, str], prefix: str) -> bool:
-    """Whether a folded part of the form holds something (then it is shown open)."""
-    return any(k.startswith(prefix) and v for k, v in values.items()) or any(
-        k.startswith(prefix) for k in errors
-    )
 
 
 def library_groups(exercises: list[Exercise]) -> list[tuple[str, list[Exercise]]]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import traceback
 
 import js
 from pyodide.ffi import create_proxy, jsnull, to_js
 from pyscript.js_modules import medex_store
 
+from medex import storage as storage_rules
 from medex.client_turn import IDLE_SECONDS as CLIENT_TURN_IDLE_SECONDS
 from medex.repository import (
     EncryptionChangedError,
@@ -182,6 +184,23 @@ async def check_storage() -> None:
         await paint()
 
 
+def paint_progress(progress: dict) -> None:
+    """Update the progress bar of long work (a backup being written or checked) where the page
+    shows it, without rendering the screen again."""
+    box = js.document.getElementById("work-progress")
+    if _absent(box):
+        return
+    label = str(progress.get("label", ""))
+    box.querySelector("p").textContent = label
+    bar = box.querySelector("progress")
+    if int(progress.get("total") or 0) > 0:
+        bar.max = progress["total"]
+        bar.value = progress["done"]
+    else:
+        bar.removeAttribute("value")
+    bar.setAttribute("aria-label", label)
+
+
 # The choices the "not saved" banner offers after a refused save (handled here: they act on
 # this tab's drafts).
 CONFLICT_ACTIONS = frozenset({"conflict-show-newer", "conflict-keep-mine"})
@@ -245,6 +264,9 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
     if name in CONFLICT_ACTIONS:
         _conflict_choice(name)
         await paint()
+        return
+    if name == "reload-page":
+        await reload_page()
         return
     _busy.add(name)
     started = js.performance.now()
@@ -364,6 +386,15 @@ async def _live_check(form) -> None:
 
 def on_hashchange(event=None) -> None:
     assert app is not None
+    target = str(js.location.hash)[1:]
+    place = js.document.getElementById(target) if target and not target.startswith("/") else None
+    if place is not None and not _absent(place):
+        # A link to a place on the screen ("See Safety", a field to correct): the browser
+        # has scrolled to it (a field also takes the focus); the screen and its address stay.
+        if str(place.tagName) in ("INPUT", "SELECT", "TEXTAREA"):
+            place.focus()
+        js.history.replaceState(None, "", app.location())
+        return
     app.navigate(str(js.location.hash))
     if app.state.client_turn is not None and str(js.location.hash) != app.location():
         # The client has the tablet: another address (typed, a link, Back) is refused and
@@ -393,6 +424,22 @@ async def watch_client_turn() -> None:
             await run_action("client-turn-timeout", {})
 
 
+def on_storage_answer(event=None) -> None:
+    """The person answered the browser's persistent-storage prompt after the app stopped
+    waiting for it (Firefox asks, and holds the answer until then): show the answer."""
+    if app is None or app.state.locked:
+        return
+    granted = bool(event.detail) if event is not None else False
+    _spawn(_storage_answered(granted))
+
+
+async def _storage_answered(granted: bool) -> None:
+    assert app is not None
+    app.state.storage = await app.platform.storage_info()
+    app.state.flash = storage_rules.persistence_answer(granted)
+    await paint()
+
+
 def on_db_closed(event=None) -> None:
     assert app is not None
     app.state.db_closed = True
@@ -401,6 +448,46 @@ def on_db_closed(event=None) -> None:
         "nothing has been lost."
     )
     _spawn(paint())
+
+
+DEMO_OPENED_ELSEWHERE = (
+    "The demo practice was opened in another tab. This tab still shows your own practice: "
+    "what you save here goes to your own records. Reload to see the demo; anything typed here "
+    "and not saved comes back when the demo is removed."
+)
+DEMO_REMOVED_ELSEWHERE = (
+    "The demo practice was removed in another tab, so nothing more can be read or saved here. "
+    "Reload to return to your own practice; its records were not touched."
+)
+
+
+def on_practice_switched(event=None) -> None:
+    """Another tab opened or removed the demo practice (js/database.js): this tab never
+    follows by itself, so nothing typed here is saved into the other practice's records."""
+    if app is None:
+        return
+    try:
+        detail = json.loads(str(event.detail)) if event is not None else {}
+    except (AttributeError, ValueError):
+        detail = {}
+    if not detail.get("differs"):
+        app.state.practice_switched = ""  # back to the practice this tab shows
+    elif app.state.demo and not detail.get("demo"):
+        # This tab's database was the demo's, and it is deleted: only the banner is left.
+        app.state.db_closed = True
+        app.state.demo = False  # nothing of the demo shows any more (nor "Remove the demo")
+        app.state.read_only_reason = ""
+        app.state.practice_switched = DEMO_REMOVED_ELSEWHERE
+    else:
+        app.state.practice_switched = DEMO_OPENED_ELSEWHERE
+    _spawn(paint())
+
+
+async def reload_page() -> None:
+    """The banner's Reload: what is typed is kept as a draft first (where it can be)."""
+    with contextlib.suppress(Exception):
+        await flush()
+    js.location.reload()
 
 
 async def flush() -> None:
@@ -439,6 +526,7 @@ async def start() -> None:
     platform = browser.BrowserPlatform()
     app = core.App(repo, platform)
     app.repaint = paint
+    app.paint_progress = paint_progress
     app.state.warm = False  # the dashboard fills in right after the first paint
     drafts = Drafts(repo)
     if platform.crypto_status()["locked"]:
@@ -464,7 +552,9 @@ async def start() -> None:
     _listen(js.window, "hashchange", on_hashchange)
     _listen(js.window, "medex:db-closed", on_db_closed)
     _listen(js.window, "medex:storage-closed", on_storage_closed)
+    _listen(js.window, "medex:storage-answer", on_storage_answer)
     _listen(js.window, "medex:locked", on_locked)
+    _listen(js.window, "medex:practice-switched", on_practice_switched)
     flush_proxy = create_proxy(lambda *_: _spawn(flush()))
     _proxies.append(flush_proxy)
     js.document.addEventListener("visibilitychange", flush_proxy)

@@ -49,7 +49,7 @@ import json
 import re
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -122,6 +122,15 @@ class BackupError(ValueError):
         self.reason = reason
         self.problems = list(problems)
         self.total_problems = len(self.problems) if total_problems is None else total_problems
+
+
+class BackupDecryptError(Exception):
+    """A line of an encrypted backup did not decrypt: ``line`` 0 is the first (the passphrase
+    is wrong); a later one was damaged, or moved from its place or from another file."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line} does not decrypt")
+        self.line = line
 
 
 def _now(now: datetime | None) -> datetime:
@@ -396,6 +405,51 @@ def _field_of(loc: tuple) -> str:
     return ".".join(str(p) for p in loc)
 
 
+class RecordChecker:
+    """Upgrades one backup record to the current version and validates it through its pydantic
+    model (and a signed record's own integrity check), collecting the first ``MAX_PROBLEMS``
+    problems; shared by both file formats."""
+
+    def __init__(self, registry: Migrations, today: date) -> None:
+        self.registry = registry
+        self.context = {"today": today}
+        self.checks = _integrity_checks()
+        self.problems: list[RecordProblem] = []
+        self.problem_count = 0
+        self.upgraded: dict[str, int] = {}  # documents upgraded per store
+
+    def _problem(self, problem: RecordProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+    def check(self, store: str, doc: dict) -> dict | None:
+        """The current-version document, or ``None`` (its problems noted)."""
+        reg, record_id = self.registry, doc["id"][:80]
+        try:
+            current = reg.upgrade_document(store, doc)
+            if current is not doc:
+                self.upgraded[store] = self.upgraded.get(store, 0) + 1
+            record = reg.model_for(store, current).model_validate(current, context=self.context)
+            check = self.checks.get(store)
+            if check is not None:
+                intact, why = check(record)
+                if not intact:
+                    self._problem(RecordProblem(store, record_id, "signature", why))
+            return record.model_dump(mode="json")
+        except NewerVersionError as exc:
+            raise BackupError("newer-records", str(exc)) from exc
+        except UpgradeError as exc:
+            self._problem(RecordProblem(store, record_id, "", str(exc)))
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False, include_input=False):
+                message = str(err.get("msg", "is not valid")).removeprefix("Value error, ")
+                self._problem(
+                    RecordProblem(store, record_id, _field_of(err.get("loc", ())), message)
+                )
+        return None
+
+
 def iter_parse_backup(
     text: str | bytes,
     *,
@@ -501,12 +555,8 @@ def iter_parse_backup(
     # Every record: upgrade to the current version, then through its pydantic model.
     total = sum(len(docs) for docs in data.values())
     done = 0
-    problems: list[RecordProblem] = []
-    problem_count = 0
     out: dict[str, list[dict]] = {}
-    upgraded: dict[str, int] = {}
-    context = {"today": today}
-    checks = _integrity_checks()
+    checker = RecordChecker(reg, today)
     for store in sorted(data):
         docs = data[store]
         if not docs:
@@ -515,45 +565,20 @@ def iter_parse_backup(
             continue
         result: list[dict] = []
         for d in docs:
-            record_id = d["id"][:80]
-            try:
-                current = reg.upgrade_document(store, d)
-                if current is not d:
-                    upgraded[store] = upgraded.get(store, 0) + 1
-                record = reg.model_for(store, current).model_validate(current, context=context)
-                check = checks.get(store)
-                if check is not None:
-                    intact, why = check(record)
-                    if not intact:
-                        problem_count += 1
-                        if len(problems) < MAX_PROBLEMS:
-                            problems.append(RecordProblem(store, record_id, "signature", why))
-                result.append(record.model_dump(mode="json"))
-            except NewerVersionError as exc:
-                raise BackupError("newer-records", str(exc)) from exc
-            except UpgradeError as exc:
-                problem_count += 1
-                if len(problems) < MAX_PROBLEMS:
-                    problems.append(RecordProblem(store, record_id, "", str(exc)))
-            except ValidationError as exc:
-                for err in exc.errors(include_url=False, include_input=False):
-                    problem_count += 1
-                    if len(problems) < MAX_PROBLEMS:
-                        message = str(err.get("msg", "is not valid")).removeprefix("Value error, ")
-                        problems.append(
-                            RecordProblem(store, record_id, _field_of(err.get("loc", ())), message)
-                        )
+            checked = checker.check(store, d)
+            if checked is not None:
+                result.append(checked)
             done += 1
             if done % PROGRESS_EVERY == 0:
                 yield Progress("validating", done, total)
         out[store] = result
-    if problems:
+    if checker.problems:
         raise BackupError(
             "invalid-records",
-            f"{_plural(problem_count, 'problem')} found in this backup's records: nothing "
-            "was restored.",
-            problems,
-            problem_count,
+            f"{_plural(checker.problem_count, 'problem')} found in this backup's records: "
+            "nothing was restored.",
+            checker.problems,
+            checker.problem_count,
         )
     yield Progress("validating", total, total)
 
@@ -575,7 +600,7 @@ def iter_parse_backup(
         data=out,
         audit=[dict(e) for e in audit],
         meta=meta,
-        upgraded=upgraded,
+        upgraded=checker.upgraded,
         audit_message=message,
         practice_signature=_practice_signature(doc.get("practice_signature")),
     )

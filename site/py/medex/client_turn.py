@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .forms import Refused
-from .measures import EVS_DAYS_MAX, EVS_MINUTES_MAX, get_measure
+from .measures import EVS_DAYS_MAX, EVS_MINUTES_MAX, ItemDef, NotComputable, get_measure, score
 from .screening import INTENSITY_HELP, PARQ_PAGE1_LABELS, Intensity
 
 TURN_META_KEY = "client_turn"
@@ -31,15 +31,33 @@ PIN_MIN_DIGITS = 4
 TURN_FORMS: dict[str, str] = {
     "parq": "Health questions before exercise (PAR-Q+)",
     "nprs": "Pain today",
+    "psfs": "Activities you find hard (PSFS)",
     "lefs": "Lower Extremity Functional Scale (LEFS)",
     "odi": "Oswestry Disability Index (ODI)",
     "ndi": "Neck Disability Index (NDI)",
+    "quickdash": "Arm, shoulder and hand (QuickDASH)",
     "physical_activity": "Your usual physical activity",
     "consent": "Consent to take part in exercise",
 }
-# One question per page. QuickDASH is not offered: its items are stored as numbers only and
-# showing its wording needs the licence that commercial software requires (medex.measures).
-ITEM_FORMS = ("lefs", "odi", "ndi")
+# The outcome measure each scored form records (medex.measures).
+TURN_MEASURES: dict[str, str] = {
+    "nprs": "nprs",
+    "psfs": "psfs",
+    "lefs": "lefs",
+    "odi": "oswestry",
+    "ndi": "neck_disability_index",
+    "quickdash": "quickdash",
+    "physical_activity": "physical_activity",
+}
+FORM_OF_MEASURE: dict[str, str] = {m: f for f, m in TURN_MEASURES.items()}
+# One question per page. QuickDASH is offered only with the practice's licensed wording
+# (medex.questionnaire_wording): its items have no short labels a client could answer.
+ITEM_FORMS = ("lefs", "odi", "ndi", "quickdash")
+# Questionnaires whose own scoring accepts a skipped item (docs/clinical.md §3.5): the client
+# may leave one unanswered, as on paper.
+SKIPPABLE_FORMS = ("quickdash",)
+PSFS_MIN, PSFS_MAX = 3, 5  # activities (docs/clinical.md §3.1)
+PSFS_ACTIVITY_MAX_CHARS = 120
 
 # The ends of each item's scale in plain words (the item wording itself is not stored:
 # the labels in medex.measures are short labels).
@@ -47,11 +65,13 @@ SCALE_WORDS: dict[str, tuple[str, str]] = {
     "lefs": ("Extreme difficulty or unable", "No difficulty"),
     "odi": ("No problem", "As bad as it gets"),
     "ndi": ("No problem", "As bad as it gets"),
+    "quickdash": ("", ""),  # shown only with the practice's own answer options
 }
 ITEM_STEMS: dict[str, str] = {
     "lefs": "Today, how much difficulty do you have with:",
     "odi": "How much does your back or leg pain affect:",
     "ndi": "How much does your neck pain affect:",
+    "quickdash": "",
 }
 
 # The ACSM pre-participation questions, in words a client answers (docs/clinical.md §6.1).
@@ -79,21 +99,39 @@ class Page:
         return TURN_FORMS[self.form]
 
 
-def pages_for(forms: list[str]) -> list[Page]:
+def psfs_item(index: int) -> str:
+    """The PSFS item key of activity ``index`` (0-based), as ``medex.goal_progress`` reads it."""
+    return f"psfs_{index + 1:02d}"
+
+
+def pages_for(
+    forms: list[str], psfs_activities: list[str] | None = None, psfs_ask: bool = False
+) -> list[Page]:
+    """The pages of the chosen forms. The PSFS: a page where the client names their
+    activities (``psfs_ask``: none on file yet), then one page per activity to rate."""
     pages: list[Page] = []
     for form in forms:
         if form in ITEM_FORMS:
-            items = get_measure(form).items
+            items = item_definitions(form)
             pages += [Page(form, it.key, i, len(items)) for i, it in enumerate(items, 1)]
+        elif form == "psfs":
+            named = list(psfs_activities or [])
+            if psfs_ask:
+                pages.append(Page(form))
+            pages += [Page(form, psfs_item(i), i + 1, len(named)) for i in range(len(named))]
         else:
             pages.append(Page(form))
     return pages
 
 
-def item_choices(measure_id: str, item: str) -> list[tuple[int, str]]:
+def item_definitions(turn_form: str) -> tuple[ItemDef, ...]:
+    return get_measure(TURN_MEASURES[turn_form]).items
+
+
+def item_choices(turn_form: str, item: str) -> list[tuple[int, str]]:
     """The item's scale as (value, words): the ends named, the steps between numbered."""
-    definition = next(i for i in get_measure(measure_id).items if i.key == item)
-    low, high = SCALE_WORDS[measure_id]
+    definition = next(i for i in item_definitions(turn_form) if i.key == item)
+    low, high = SCALE_WORDS[turn_form]
     return [
         (v, low if v == definition.min else high if v == definition.max else "")
         for v in range(definition.min, definition.max + 1)
@@ -113,10 +151,14 @@ class ClientTurn(BaseModel):
     answers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     phase: Literal["answering", "locked"] = "answering"
     done: list[str] = Field(default_factory=list)  # what was saved, in the client's words
+    # The PSFS activities re-rated (the client's goals), or named by the client on the tablet
+    # (``psfs_ask``: no goals on file when the turn began).
+    psfs_activities: list[str] = Field(default_factory=list)
+    psfs_ask: bool = False
 
     @property
     def pages(self) -> list[Page]:
-        return pages_for(self.forms)
+        return pages_for(self.forms, self.psfs_activities, self.psfs_ask)
 
     @property
     def current(self) -> Page | None:
@@ -124,13 +166,23 @@ class ClientTurn(BaseModel):
         return pages[self.page] if self.phase == "answering" and self.page < len(pages) else None
 
 
-def start_turn(client_id: str, forms: list[str]) -> ClientTurn:
+def start_turn(
+    client_id: str, forms: list[str], psfs_activities: list[str] | None = None
+) -> ClientTurn:
+    """A turn for the chosen forms, in the practice order. ``psfs_activities``: the client's
+    goals on file (re-rated); without them the client names their activities first."""
     chosen = [f for f in TURN_FORMS if f in forms]
     if not client_id:
         raise Refused({"client_id": "Choose the client"})
     if not chosen:
         raise Refused({"forms": "Tick at least one form for the client to fill in"})
-    return ClientTurn(client_id=client_id, forms=chosen)
+    activities = list(psfs_activities or []) if "psfs" in chosen else []
+    return ClientTurn(
+        client_id=client_id,
+        forms=chosen,
+        psfs_activities=activities,
+        psfs_ask="psfs" in chosen and not activities,
+    )
 
 
 def _yes_no(value: Any) -> bool | None:
@@ -148,12 +200,22 @@ def check_page(page: Page, data: dict[str, Any]) -> dict[str, Any]:
     """One page's answers as stored, or ``Refused`` naming each unanswered question."""
     errors: dict[str, str] = {}
     answers: dict[str, Any] = {}
-    if page.item:
-        definition = next(i for i in get_measure(page.form).items if i.key == page.item)
+    if page.form == "psfs" and not page.item:
+        return _check_activities(data)
+    if page.form == "psfs":
         try:
-            answers[page.item] = _whole(data.get(page.item), definition.min, definition.max, "")
+            answers[page.item] = _whole(data.get(page.item), 0, 10, "")
         except ValueError:
-            errors[page.item] = "Choose one answer"
+            errors[page.item] = "Choose a number from 0 (unable) to 10 (as able as before)"
+    elif page.item:
+        definition = next(i for i in item_definitions(page.form) if i.key == page.item)
+        if page.form in SKIPPABLE_FORMS and data.get("skip"):
+            answers[page.item] = None
+        else:
+            try:
+                answers[page.item] = _whole(data.get(page.item), definition.min, definition.max, "")
+            except ValueError:
+                errors[page.item] = "Choose one answer"
     elif page.form == "parq":
         for key in YES_NO_QUESTIONS:
             answer = _yes_no(data.get(key))
@@ -183,19 +245,48 @@ def check_page(page: Page, data: dict[str, Any]) -> dict[str, Any]:
     return answers
 
 
+def activity_field(index: int) -> str:
+    """The field of the ``index``-th (0-based) activity line on the naming page."""
+    return f"activity_{index + 1}"
+
+
+def _check_activities(data: dict[str, Any]) -> dict[str, Any]:
+    """The naming page of the PSFS: 3 to 5 activities, in the client's words."""
+    typed = [str(data.get(activity_field(i)) or "").strip() for i in range(PSFS_MAX)]
+    errors: dict[str, str] = {}
+    for i, name in enumerate(typed):
+        if len(name) > PSFS_ACTIVITY_MAX_CHARS:
+            errors[activity_field(i)] = (
+                f"Please keep it shorter (under {PSFS_ACTIVITY_MAX_CHARS} letters)"
+            )
+    named = [name for name in typed if name]
+    if len(named) < PSFS_MIN:
+        first_blank = next(i for i, name in enumerate(typed) if not name)
+        errors.setdefault(
+            activity_field(first_blank),
+            f"Please write at least {PSFS_MIN} activities ({len(named)} written so far)",
+        )
+    if errors:
+        raise Refused(errors)
+    return {"activities": named}
+
+
 def record_answers(turn: ClientTurn, answers: dict[str, Any]) -> ClientTurn:
     """The turn after the current page was answered (the next page, or locked at the end)."""
     page = turn.current
     assert page is not None
-    merged = {**turn.answers, page.form: {**turn.answers.get(page.form, {}), **answers}}
+    update: dict[str, Any] = {}
+    before = turn.answers.get(page.form, {})
+    if page.form == "psfs" and not page.item:  # the activities named: rate them next
+        named = list(answers["activities"])
+        if named != turn.psfs_activities:  # renamed after going back: rate them afresh
+            before = {}
+        update["psfs_activities"] = named
+    merged = {**turn.answers, page.form: {**before, **answers}}
     following = turn.page + 1
-    return turn.model_copy(
-        update={
-            "answers": merged,
-            "page": following,
-            "phase": "locked" if following >= len(turn.pages) else "answering",
-        }
-    )
+    moved = turn.model_copy(update={**update, "answers": merged, "page": following})
+    locked = following >= len(moved.pages)
+    return moved.model_copy(update={"phase": "locked" if locked else "answering"})
 
 
 def go_back(turn: ClientTurn) -> ClientTurn:
@@ -211,15 +302,49 @@ def measurements(turn: ClientTurn) -> list[dict[str, Any]]:
         if not answers:
             continue
         if form in ITEM_FORMS:
-            keys = [i.key for i in get_measure(form).items]
-            if all(k in answers for k in keys):
-                found.append({"measure_id": form, "items": {k: answers[k] for k in keys}})
+            keys = [i.key for i in item_definitions(form)]
+            if _scorable(form, {k: answers[k] for k in keys if k in answers}, len(keys)):
+                items = {k: answers.get(k) for k in keys}
+                found.append({"measure_id": TURN_MEASURES[form], "items": items})
+        elif form == "psfs" and psfs_ratings(turn):
+            found.append({"measure_id": "psfs", "items": psfs_ratings(turn)})
         elif form == "nprs" and "value" in answers:
             found.append({"measure_id": "nprs", "value": answers["value"]})
         elif form == "physical_activity" and "minutes_per_day" in answers:
             protocol = {k: answers[k] for k in ("days_per_week", "minutes_per_day")}
             found.append({"measure_id": "physical_activity", "protocol": protocol})
     return found
+
+
+def _scorable(turn_form: str, answered: dict[str, Any], of: int) -> bool:
+    """Whether a questionnaire's answers are scored: every page answered (a skipped item
+    counts as answered), or, for a form the client may skip in, what its scoring accepts
+    (QuickDASH: 10 of 11, docs/clinical.md §3.5)."""
+    if turn_form not in SKIPPABLE_FORMS and len(answered) < of:
+        return False
+    try:
+        score(TURN_MEASURES[turn_form], answered)
+    except NotComputable:
+        return False
+    return True
+
+
+def psfs_ratings(turn: ClientTurn) -> dict[str, int]:
+    """Every PSFS activity's rating (``psfs_01`` …), or {} until each one is rated."""
+    answers = turn.answers.get("psfs", {})
+    keys = [psfs_item(i) for i in range(len(turn.psfs_activities))]
+    if not PSFS_MIN <= len(keys) <= PSFS_MAX or any(answers.get(k) is None for k in keys):
+        return {}
+    return {k: int(answers[k]) for k in keys}
+
+
+def named_goals(turn: ClientTurn) -> list[tuple[str, int]]:
+    """The activities the client named and rated on the tablet (their goals, to keep), or []
+    when the activities came from the goals on file or are not all rated."""
+    ratings = psfs_ratings(turn)
+    if not turn.psfs_ask or not ratings:
+        return []
+    return [(name, ratings[psfs_item(i)]) for i, name in enumerate(turn.psfs_activities)]
 
 
 # -- the practice PIN (when no passphrase is set) ------------------------------------------------

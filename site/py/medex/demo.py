@@ -5,8 +5,13 @@ Five clients in different programs (post total knee replacement, falls preventio
 diabetes, Parkinson's disease, and a new COPD referral outside the practice's programs),
 referred by three physicians, with twelve weeks of assessments, signed session logs and
 documents sent and acknowledged. Every date is fixed relative to ``today``, so the demo always
-looks current: one client missed their last two sessions, one has not been seen for 17 days,
-one session log waits to be signed, one referral waits for the focus decision.
+looks current: one client missed their last two sessions (a cancellation, then a no-show), one
+has not been seen for 17 days, one session log waits to be signed, one referral waits for the
+focus decision.
+
+Each client on a program has a plan of sessions (a weekly pattern saved through the schedule's
+use case), and the session logs fall on the plan's dates: the schedule shows the attended
+sessions of the past with their signed logs, and three clients on today's list.
 
 Everything is built through the services' use cases (the same validation as the screens);
 documents are rendered by the caller (``render_document(view_model) -> html``: rendering is the
@@ -22,18 +27,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from .client_summary import ClientSummary
 from .demo_marker import DEMO_META_KEY
 from .documents import DocKind, view_model
 from .exercises import Exercise, starter_library
+from .home_programs import new_row
 from .intake import Client, ConsentKind, ReferringProvider
 from .programs import default_program
 from .repository import InMemoryRepository, Repository
 from .revisions import audit_action
 from .safety import BpPosition, Timing, Vitals
+from .schedule import SessionPlan, plan_end, planned_sessions
 from .services import documents as documents_service
-from .services import intake
-from .services.outcomes import RecordAssessment, StartEpisode, record_assessment, start_episode
+from .services import home_programs, intake
+from .services.outcomes import (
+    RecordAssessment,
+    RecordPayment,
+    StartEpisode,
+    record_assessment,
+    record_payment,
+    start_episode,
+)
 from .services.practice import SaveProfile, save_practice_profile
+from .services.schedule import SavePlan, TypedSlot, save_plan
 from .services.sessions import load_clearance_context, save_draft_log, sign_session_log
 from .session_logs import Attendance, ExerciseEntry, SessionLog, sign_log, sign_with_key
 from .signing import Signer
@@ -124,13 +140,19 @@ class DemoClient:
     started_days_ago: int = 0
     # Assessments: (days ago, {measure: value}); the first is the baseline.
     assessments: list[tuple[int, dict[str, float]]] = field(default_factory=list)
-    # Sessions twice a week from the start until ``last_session_days_ago``.
+    # The weekly plan: its weekdays as days before ``today`` (0: today's weekday, 4: the
+    # weekday four days ago...), at ``plan_time``, to the program's end plus ``extra_weeks``.
+    plan_days: tuple[int, ...] = ()
+    plan_time: str = "09:00"
+    extra_weeks: int = 0
+    # Sessions on the plan's dates from the start until ``last_session_days_ago``.
     last_session_days_ago: int = 0
-    missed_days_ago: tuple[int, ...] = ()  # sessions cancelled or missed
+    missed_days_ago: tuple[int, ...] = ()  # sessions cancelled (the client called)
+    no_show_days_ago: tuple[int, ...] = ()  # sessions missed without a word
     unsigned_days_ago: tuple[int, ...] = ()  # logged but not yet signed
     documents: list[tuple[DocKind, int, int | None]] = field(default_factory=list)
     # (kind, sent days ago, acknowledged days ago or None)
-    paid_cents: int = 0
+    paid_cents: int = 0  # paid at the program's start (the package: PROGRAM_PRICE_CENTS)
     needs_clearance: bool = False
 
 
@@ -153,6 +175,9 @@ CLIENTS: tuple[DemoClient, ...] = (
         program="post_tkr",
         started_days_ago=84,
         assessments=_tkr_assessments(),
+        plan_days=(0, 2),
+        plan_time="09:00",
+        extra_weeks=4,  # continued after the 12-week progress report
         last_session_days_ago=2,
         missed_days_ago=(56,),
         documents=[
@@ -200,8 +225,11 @@ CLIENTS: tuple[DemoClient, ...] = (
             (56, {"tug": 15.8, "chair_stand_30s": 8, "gait_speed": 0.72}),
             (14, {"tug": 13.1, "chair_stand_30s": 10, "gait_speed": 0.84}),
         ],
-        last_session_days_ago=4,
-        missed_days_ago=(7, 4),
+        plan_days=(0, 3),
+        plan_time="10:30",
+        last_session_days_ago=3,
+        missed_days_ago=(7,),
+        no_show_days_ago=(3,),
         documents=[
             (DocKind.INTRO_LETTER, 56, 52),
             (DocKind.ASSESSMENT_SUMMARY, 54, 50),
@@ -245,6 +273,8 @@ CLIENTS: tuple[DemoClient, ...] = (
             (70, {"six_minute_walk": 410, "chair_stand_30s": 11}),
             (28, {"six_minute_walk": 468, "chair_stand_30s": 14}),
         ],
+        plan_days=(0, 3),
+        plan_time="13:00",
         last_session_days_ago=17,
         documents=[
             (DocKind.INTRO_LETTER, 70, 66),
@@ -295,8 +325,10 @@ CLIENTS: tuple[DemoClient, ...] = (
         program="parkinsons",
         started_days_ago=35,
         assessments=[(35, {"tug": 11.9, "gait_speed": 0.95, "five_times_sts": 14.8})],
+        plan_days=(2, 5),
+        plan_time="15:00",
         last_session_days_ago=2,
-        unsigned_days_ago=(2,),
+        unsigned_days_ago=(2,),  # more than a day ago: owed on the home screen
         documents=[(DocKind.INTRO_LETTER, 35, None), (DocKind.ASSESSMENT_SUMMARY, 33, 30)],
         paid_cents=45000,
     ),
@@ -328,6 +360,10 @@ CLIENTS: tuple[DemoClient, ...] = (
 )
 
 
+# The practice's price of each 24-session program (the set-up step "programs with prices").
+PROGRAM_PRICE_CENTS = 96000
+
+
 @dataclass
 class DemoPractice:
     """What the demo built: the clients by key (``CLIENTS``) and the providers by key."""
@@ -343,16 +379,29 @@ def _moment(day: date, hour: int = 18) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=UTC)
 
 
-def _session_days(start: date, last: date) -> list[date]:
-    """Twice a week (Monday and Thursday pattern: every 3 then 4 days) from ``start``."""
-    days, day, step = [], start, 3
-    while day <= last:
-        days.append(day)
-        day += timedelta(days=step)
-        step = 7 - step
-    if days and days[-1] != last:
-        days.append(last)
-    return days
+async def _plan(repo: Repository, spec: DemoClient, client: Client, today: date) -> SessionPlan:
+    """The client's weekly plan, saved through the schedule's use case (as typed on its form)."""
+    start = today - timedelta(days=spec.started_days_ago)
+    weeks = (default_program(spec.program).expected_weeks or 12) if spec.program else 12
+    ends = plan_end(start, weeks + spec.extra_weeks)
+    return await save_plan(
+        repo,
+        SavePlan(
+            client_id=client.id,
+            starts_on=start.isoformat(),
+            ends_on=ends.isoformat() if ends else "",
+            minutes="60",
+            slots=[
+                TypedSlot(weekday=(today - timedelta(days=d)).weekday(), start=spec.plan_time)
+                for d in spec.plan_days
+            ],
+        ),
+    )
+
+
+def _session_days(plan: SessionPlan, start: date, last: date) -> list[date]:
+    """The plan's session dates from ``start`` to ``last``."""
+    return [s.day for s in planned_sessions(plan, start, last)]
 
 
 def _exercises(lib: Sequence[Exercise], week: int) -> list[ExerciseEntry]:
@@ -479,6 +528,7 @@ async def _sessions(
     spec: DemoClient,
     client: Client,
     episode_id: str,
+    plan: SessionPlan,
     today: date,
     lib: Sequence[Exercise],
     signer: Signer | None,
@@ -486,9 +536,12 @@ async def _sessions(
     start = today - timedelta(days=spec.started_days_ago)
     last = today - timedelta(days=spec.last_session_days_ago)
     signed = 0
-    missed = {today - timedelta(days=d) for d in spec.missed_days_ago}
+    cancelled = {today - timedelta(days=d) for d in spec.missed_days_ago}
+    no_show = {today - timedelta(days=d) for d in spec.no_show_days_ago}
+    missed = cancelled | no_show
     unsigned = {today - timedelta(days=d) for d in spec.unsigned_days_ago}
-    days = sorted(set(_session_days(start, last)) | missed)
+    days = _session_days(plan, start, last)
+    at = time.fromisoformat(spec.plan_time)
     context = await load_clearance_context(repo, client.id)
     batch: list[SessionLog] = []
     for number, day in enumerate(days, start=1):
@@ -498,17 +551,19 @@ async def _sessions(
                 client_id=client.id,
                 episode_id=episode_id,
                 session_date=day,
-                start_time=time(10, 0),
+                start_time=at,
                 session_number=number,
-                attendance=Attendance.NO_SHOW if number % 2 else Attendance.CANCELLED,
-                attendance_reason="Did not come; no message" if number % 2 else "Client unwell",
+                attendance=Attendance.NO_SHOW if day in no_show else Attendance.CANCELLED,
+                attendance_reason="Did not come; no message"
+                if day in no_show
+                else "Client unwell; called to cancel",
             )
         else:
             log = SessionLog(
                 client_id=client.id,
                 episode_id=episode_id,
                 session_date=day,
-                start_time=time(10, 0),
+                start_time=at,
                 session_number=number,
                 attendance=Attendance.ATTENDED,
                 pre_vitals=_vitals(spec, number, Timing.PRE),
@@ -516,19 +571,19 @@ async def _sessions(
                 pain=2 if spec.key == "tkr" else 0,
                 exercises=_exercises(lib, week),
             )
+        # Written up and signed after the session (its hour and a quarter).
+        signed_at = datetime.combine(day, at, tzinfo=UTC) + timedelta(minutes=75)
         if day in unsigned:
-            await save_draft_log(repo, log, now=_moment(day, 11))
+            await save_draft_log(repo, log, now=signed_at)
             continue
         if signed == 0:  # the first through the use case (the profile learns the key)
-            await sign_session_log(
-                repo, log, now=_moment(day, 11), clearance=context, signer=signer
-            )
+            await sign_session_log(repo, log, now=signed_at, clearance=context, signer=signer)
         else:  # the rest signed the same way, stored together (one save per client)
             done = sign_log(
                 log,
                 signed_by=PROFILE["practitioner_name"],
                 credentials=PROFILE["credentials"],
-                signed_at=_moment(day, 11),
+                signed_at=signed_at,
                 screening_outcome=context.outcome,
                 clearance=context.clearance,
             )
@@ -575,6 +630,53 @@ async def _documents(
     return sent
 
 
+# The post-TKR client's home program (starter library names), given at the 6-week reassessment.
+HOME_PROGRAM_CLIENT = "tkr"
+HOME_PROGRAM_GIVEN_DAYS_AGO = 42
+HOME_PROGRAM_EXERCISES = ("Sit-to-stand", "Seated knee extension", "Heel raise", "Calf stretch")
+HOME_PROGRAM_SAFETY = (
+    "Stop and call if the knee swells, turns red or hot, or the pain is worse the next morning."
+)
+
+
+async def _home_program(
+    repo: Repository,
+    client: Client,
+    today: date,
+    lib: Sequence[Exercise],
+    render_document: Callable[[dict[str, Any]], str],
+) -> None:
+    """The client's home program saved and printed once, through the home program's use cases."""
+    by_name = {e.name: e for e in lib}
+    rows = []
+    for name in HOME_PROGRAM_EXERCISES:
+        row = new_row(by_name[name])
+        rows.append(
+            home_programs.RowCommand(
+                key=row.key,
+                exercise_id=row.exercise_id,
+                name=row.name,
+                drawing=row.drawing,
+                dose=row.dose.model_dump(),
+                cues=row.cues,
+            )
+        )
+    await home_programs.save_home_program(
+        repo,
+        home_programs.SaveHomeProgram(
+            client_id=client.id, rows=rows, safety_notes=HOME_PROGRAM_SAFETY
+        ),
+    )
+    program = await home_programs.load_home_program(repo, client.id)
+    assert program is not None
+    day = today - timedelta(days=HOME_PROGRAM_GIVEN_DAYS_AGO)
+    vm = await home_programs.build_print_view(repo, client, program, day)
+    await home_programs.record_print(
+        repo,
+        home_programs.RecordPrint(client_id=client.id, html=render_document(vm), today=day),
+    )
+
+
 def _plain_document(vm: dict[str, Any]) -> str:
     """A document's text when no renderer is given (the domain's tests)."""
     return f"<article><h1>{vm['title']}</h1><p>{vm['date']}</p></article>"
@@ -602,6 +704,9 @@ async def build_demo_practice(
     )
     for key, data in PROVIDERS.items():
         out.providers[key] = await intake.save_provider(repo, intake.SaveProvider(**data))
+    for key in sorted({c.program for c in clients if c.program}):
+        program = default_program(key)
+        await repo.save(program.model_copy(update={"price_cents": PROGRAM_PRICE_CENTS}))
     lib = starter_library()
     for spec in clients:
         client = await _intake(repo, spec, out.providers[spec.provider], today)
@@ -619,6 +724,17 @@ async def build_demo_practice(
                 start_date=start.isoformat(),
             ),
         )
+        if spec.paid_cents:
+            await record_payment(
+                repo,
+                RecordPayment(
+                    episode_id=episode.id,
+                    today=start,
+                    paid_on=start.isoformat(),
+                    amount=f"{spec.paid_cents / 100:.2f}",
+                    method="card",
+                ),
+            )
         for i, (ago, values) in enumerate(spec.assessments):
             day = today - timedelta(days=ago)
             await record_assessment(
@@ -633,8 +749,11 @@ async def build_demo_practice(
                     measurements=[{"measure_id": m, "value": v} for m, v in values.items()],
                 ),
             )
-        out.signed_logs += await _sessions(repo, spec, client, episode.id, today, lib, signer)
+        plan = await _plan(repo, spec, client, today)
+        out.signed_logs += await _sessions(repo, spec, client, episode.id, plan, today, lib, signer)
         out.documents_sent += await _documents(repo, spec, client, today, render)
+        if spec.key == HOME_PROGRAM_CLIENT:
+            await _home_program(repo, client, today, lib, render)
     await repo.set_meta(DEMO_META_KEY, {"built_on": today.isoformat()})
     return out
 
@@ -664,6 +783,8 @@ async def prepare_demo_practice(
     ops: list[dict] = []
     changes: list[tuple[str, str, str]] = []
     for store, docs in scratch.stores.items():
+        if store == ClientSummary.store:
+            continue  # derived: a raw write never carries them; rebuilt when first read
         for record_id, text in docs.items():
             doc = json.loads(text)
             ops.append({"store": store, "doc": doc})

@@ -123,6 +123,7 @@ SPECS: dict[DocKind, DocSpec] = {
         DocSpec(
             DocKind.DISCHARGE_SUMMARY,
             "Discharge summary",
+            one_page=True,
             fields=(
                 AuthoredField("home_program", "Home program", 3),
                 AuthoredField("follow_up", "Follow-up recommendation", 2),
@@ -1135,7 +1136,7 @@ def _default_authored(inp: DocumentInputs, vm: dict[str, Any]) -> dict[str, str]
         d["plan_changes"] = ""
     elif k == DocKind.DISCHARGE_SUMMARY:
         d["home_program"] = (
-            "Continue the home exercise program below, as given to the client."
+            "Continue the program below at home."
             if inp.home_program
             else "Continue the home exercises reviewed at the last session, 3 times a week."
         )

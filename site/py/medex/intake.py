@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from .icd10 import Diagnosis
+from .letters import provider_display_name
 from .records import (
     Email,
     LongText,
@@ -110,7 +111,8 @@ class ReferringProvider(Record):
 
     @property
     def display_name(self) -> str:
-        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+        """ "Maria Chen, MD" (or "Dr. Maria Chen" without credentials): one rule everywhere."""
+        return provider_display_name(self.name, self.credentials)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -80,6 +80,29 @@ def salutation(name: str, credentials: str = "") -> str:
     return f"Dear Dr. {' '.join(surname)},"
 
 
+def provider_display_name(name: str, credentials: str = "") -> str:
+    """A provider's name as lists, partner pages and documents show it: "Maria Chen, MD".
+
+    The credentials follow the name after a comma, once each (also when some were typed into
+    the name: "Robert Okafor, MD"); a "Dr."/"Doctor" title in front is dropped when there are
+    credentials (never both "Dr." and "MD"), kept when there are none ("Dr. Maria Chen").
+    """
+    head, _, tail = name.strip().partition(",")
+    parts: list[str] = []
+    for part in [*re.split(r"\s*,\s*", tail), *re.split(r"\s*[,;]\s*", credentials)]:
+        part = part.strip()
+        if part and _key(part) not in {_key(p) for p in parts}:
+            parts.append(part)
+    words = head.split()
+    if parts:
+        while len(words) > 1 and _key(words[0]) in {"dr", "doctor"}:
+            words.pop(0)
+    person = " ".join(words)
+    if not person:
+        return ", ".join(parts)
+    return ", ".join([person, *parts])
+
+
 def program_phrase(name: str) -> str:
     """A program's name as it reads in a sentence: "a post–total knee replacement program".
 

@@ -122,14 +122,21 @@ class Migrations:
             self.discover()
         return {store: list(self._models[store]) for store in sorted(self._models)}
 
+    def _models_of(self, store: str) -> list[type[Record]] | None:
+        """The record types of one store, without copying every list (called per record when
+        a backup is checked)."""
+        if not self._discovered:
+            self.discover()
+        return self._models.get(store) or None
+
     def stores(self) -> list[str]:
         return list(self.models())
 
     def is_known_store(self, store: str) -> bool:
-        return store in self.models()
+        return self._models_of(store) is not None
 
     def current_version(self, store: str) -> int:
-        models = self.models().get(store)
+        models = self._models_of(store)
         if not models:
             raise KeyError(f"Unknown record store {store!r}")
         return max(m.SCHEMA_VERSION for m in models)
@@ -152,7 +159,7 @@ class Migrations:
     def model_for(self, store: str, doc: dict) -> type[Record]:
         """The model a document of ``store`` belongs to. A store shared by several models
         (``settings``) dispatches on a model's fixed default id, else the first that fits."""
-        models = self.models().get(store)
+        models = self._models_of(store)
         if not models:
             raise KeyError(f"Unknown record store {store!r}")
         if len(models) == 1:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import (
     BaseModel,
@@ -886,7 +886,20 @@ def episode_on(episodes: Iterable[Episode], on: date) -> Episode | None:
     return max(covering, key=lambda e: (e.is_active, e.start_date, e.created_at))
 
 
-def in_episode(episode: Episode, log_episode_id: str | None, session_date: date) -> bool:
+class EpisodeSpan(Protocol):
+    """An episode's id and dates (an ``Episode``, or the summary's copy of them)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def start_date(self) -> date: ...
+
+    @property
+    def discharge_date(self) -> date | None: ...
+
+
+def in_episode(episode: EpisodeSpan, log_episode_id: str | None, session_date: date) -> bool:
     """Whether a session counts against ``episode``: it names the episode, or (a session
     logged before sessions were tied to episodes) names none and falls within its dates."""
     if log_episode_id is not None:

@@ -86,6 +86,9 @@ class Record(BaseModel):
     # The IndexedDB store this record type lives in; set by each subclass.
     store: ClassVar[str] = ""
     SCHEMA_VERSION: ClassVar[int] = 1
+    # A record computed from others (a client summary): saved expecting exactly the revision
+    # it was computed over (``_rev``; "" for none), not the one a screen showed.
+    DERIVED: ClassVar[bool] = False
 
     id: str = Field(default_factory=new_id)
     schema_version: int = 1

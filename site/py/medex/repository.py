@@ -27,12 +27,13 @@ import builtins
 import copy
 import json
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from . import revisions
 from .records import Record
+from .stores import DERIVED_STORES
 
 R = TypeVar("R", bound=Record)
 B = TypeVar("B", bound=BaseModel)
@@ -88,9 +89,12 @@ class Repository(Protocol):
         """Records whose indexed ``field`` equals ``value`` (e.g. a client's session logs)."""
         ...
 
-    async def project(self, model: type[B], store: str) -> builtins.list[B]:
-        """Every record of ``store`` reduced to the fields of ``model`` (a summary model such
-        as SessionLogSummary): what a dashboard needs without parsing whole records."""
+    async def project(
+        self, model: type[B], store: str, where: tuple[str, str] | None = None
+    ) -> builtins.list[B]:
+        """Every record of ``store`` (or those whose indexed field equals a value: ``where``)
+        reduced to the fields of ``model`` (a summary model such as SessionLogSummary): what a
+        dashboard needs without parsing whole records."""
         ...
 
     async def save(self, *records: Record) -> None:
@@ -110,7 +114,10 @@ class Repository(Protocol):
 
     async def documents(self, store: str) -> builtins.list[dict]: ...
 
-    async def export_all(self) -> dict[str, Any]: ...
+    async def export_all(self) -> dict[str, Any]:
+        """Every stored record (but the derived ones: ``stores.DERIVED_STORES``), the audit
+        log and meta, as ``{"stores": {store: [doc]}, "audit": [...], "meta": {...}}``."""
+        ...
 
     async def audit_log(self) -> builtins.list[dict]: ...
 
@@ -136,6 +143,19 @@ def to_documents(records: tuple[Record, ...]) -> list[dict]:
     return [{"store": r.store, "doc": r.to_doc()} for r in records]
 
 
+class DerivedWrites(Protocol):
+    """Records computed from others (the client summaries), written in the same transaction
+    as every write that changes what they are computed from. Each returns the extra ops."""
+
+    async def for_save(self, repo: Any, puts: builtins.list[dict]) -> builtins.list[dict]: ...
+
+    async def for_delete(self, repo: Any, store: str, record_id: str) -> builtins.list[dict]: ...
+
+    async def for_raw_write(self, repo: Any, ops: builtins.list[dict]) -> builtins.list[dict]:
+        """``ops`` as they may be written (a raw write may not carry derived records)."""
+        ...
+
+
 class AuditedRepository:
     """What every repository does the same way: revisions, the signed guard, audit entries.
 
@@ -148,6 +168,9 @@ class AuditedRepository:
 
     actor: str = "practitioner"
     read_only: bool = False
+    # Installed by ``medex.services`` (which knows the domain), so that every save of every
+    # use case carries the records derived from it; None: a repository used on its own.
+    derived: ClassVar[DerivedWrites | None] = None
 
     def __init__(self) -> None:
         self.actor = "practitioner"
@@ -221,6 +244,8 @@ class AuditedRepository:
         and ``guard``) with their audit entries in one transaction. ``changes`` lists
         ``(action, store, id)`` to audit; or ``audit_entries(last)`` builds the entries itself
         (a restore brings its own chain). A put without a revision gets one here."""
+        if self.derived is not None:
+            ops = await self.derived.for_raw_write(self, ops)
         prepared = [
             op
             if "delete" in op or op["store"] in ("meta", "audit")
@@ -246,21 +271,35 @@ class AuditedRepository:
         self._written(ops)
 
     async def save(self, *records: Record) -> None:
+        """Write ``records`` in one transaction, together with the client summaries they
+        change (``derived``: records computed from others, not audited)."""
         for record in records:
             if not record.store:
                 raise TypeError(f"{type(record).__name__} has no store")
         ops = [
-            revisions.put_op(r.store, r.to_doc(), self._expected(r.store, r.id, r._rev))
+            revisions.put_op(
+                r.store,
+                r.to_doc(),
+                r._rev if r.DERIVED else self._expected(r.store, r.id, r._rev),
+            )
             for r in records
         ]
-        await self._write(ops, revisions.save_changes(ops))
+        # Derived records (client summaries) are not audited: they follow the audited ones.
+        changes = revisions.save_changes(
+            [op for r, op in zip(records, ops, strict=True) if not r.DERIVED]
+        )
+        derived = await self.derived.for_save(self, ops) if self.derived is not None else []
+        await self._write(ops + derived, changes)
         for record, op in zip(records, ops, strict=True):
             record._rev = op["doc"]["_rev"]
 
     async def delete(self, model: type[Record], record_id: str) -> None:
         expect = self._expected(model.store, record_id, "")
+        derived = []
+        if self.derived is not None:
+            derived = await self.derived.for_delete(self, model.store, record_id)
         await self._write(
-            [revisions.delete_op(model.store, record_id, expect)],
+            [revisions.delete_op(model.store, record_id, expect), *derived],
             [("delete", model.store, record_id)],
         )
 
@@ -328,18 +367,26 @@ class InMemoryRepository(AuditedRepository):
         self._note(found)
         return found
 
-    async def project(self, model: type[B], store: str) -> builtins.list[B]:
+    async def project(
+        self, model: type[B], store: str, where: tuple[str, str] | None = None
+    ) -> builtins.list[B]:
         fields = set(model.model_fields)
+        docs = (json.loads(text) for text in self.stores.get(store, {}).values())
         return [
-            model.model_validate({k: v for k, v in json.loads(text).items() if k in fields})
-            for text in self.stores.get(store, {}).values()
+            model.model_validate({k: v for k, v in doc.items() if k in fields})
+            for doc in docs
+            if where is None or doc.get(where[0]) == where[1]
         ]
 
     async def documents(self, store: str) -> builtins.list[dict]:
         return [json.loads(t) for t in self.stores.get(store, {}).values()]
 
     async def export_all(self) -> dict[str, Any]:
-        stores = {s: [json.loads(t) for t in docs.values()] for s, docs in self.stores.items()}
+        stores = {
+            s: [json.loads(t) for t in docs.values()]
+            for s, docs in self.stores.items()
+            if s not in DERIVED_STORES
+        }
         meta = {k: json.loads(v) for k, v in self.meta.items()}
         return {"stores": stores, "audit": copy.deepcopy(self.audit), "meta": meta}
 

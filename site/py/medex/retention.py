@@ -76,6 +76,41 @@ def _progress_card(client_id: str) -> NextStep:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class EpisodeAttendance:
+    """What retention reads of an episode's session logs (up to a day)."""
+
+    last_two: tuple[LogFact, ...]  # the two latest sessions, oldest first
+    attended: int  # sessions attended
+    last_attended: date | None
+
+
+def episode_attendance(
+    start_date: date,
+    discharge_date: date | None,
+    episode_id: str,
+    logs: Sequence[LogFact],
+    today: date | None,
+) -> EpisodeAttendance:
+    """The episode's sessions (those ``in_episode``) dated up to ``today`` (None: all)."""
+    span = _Span(episode_id, start_date, discharge_date)
+    mine = sorted(
+        (lg for lg in logs if in_episode(span, lg.episode_id, lg.session_date)),
+        key=lambda lg: lg.session_date,
+    )
+    if today is not None:
+        mine = [lg for lg in mine if lg.session_date <= today]
+    attended = [lg.session_date for lg in mine if lg.attendance == Attendance.ATTENDED]
+    return EpisodeAttendance(tuple(mine[-2:]), len(attended), attended[-1] if attended else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    id: str
+    start_date: date
+    discharge_date: date | None
+
+
 def client_risks(
     client_id: str,
     client_name: str,
@@ -85,15 +120,23 @@ def client_risks(
     today: date,
 ) -> list[RetentionRisk]:
     """The risks of one client on ``episode`` (active), from that episode's session logs."""
+    seen = episode_attendance(episode.start_date, episode.discharge_date, episode.id, logs, today)
+    return risks_from(client_id, client_name, episode, seen, assessment_dates, today)
+
+
+def risks_from(
+    client_id: str,
+    client_name: str,
+    episode: Episode,
+    seen: EpisodeAttendance,
+    assessment_dates: Iterable[date],
+    today: date,
+) -> list[RetentionRisk]:
+    """The risks of one client on ``episode`` (active), from its attendance up to ``today``."""
     if not episode.is_active or episode.start_date > today:
         return []
-    mine = sorted(
-        (lg for lg in logs if in_episode(episode, lg.episode_id, lg.session_date)),
-        key=lambda lg: lg.session_date,
-    )
-    mine = [lg for lg in mine if lg.session_date <= today]
     risks: list[RetentionRisk] = []
-    last_two = mine[-2:]
+    last_two = seen.last_two
     if len(last_two) == 2 and all(lg.attendance != Attendance.ATTENDED for lg in last_two):
         risks.append(
             RetentionRisk(
@@ -107,13 +150,12 @@ def client_risks(
                 (_call(client_id),),
             )
         )
-    attended = [lg.session_date for lg in mine if lg.attendance == Attendance.ATTENDED]
-    last_seen = attended[-1] if attended else episode.start_date
+    last_seen = seen.last_attended or episode.start_date
     quiet = (today - last_seen).days
     if quiet >= QUIET_DAYS:
         detail = (
             f"Last attended session {last_seen:%b %-d}."
-            if attended
+            if seen.last_attended is not None
             else f"The program started {last_seen:%b %-d} and no session was attended yet."
         )
         risks.append(
@@ -127,7 +169,7 @@ def client_risks(
                 (_call(client_id),),
             )
         )
-    summary = sessions_summary(episode, len(attended))
+    summary = sessions_summary(episode, seen.attended)
     if summary.remaining is not None and summary.remaining <= NEARLY_USED:
         recent = [d for d in assessment_dates if 0 <= (today - d).days < RECENT_ASSESSMENT_DAYS]
         if not recent:

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -1182,11 +1182,34 @@ class SessionLogSummary(BaseModel):
         return self.signature is not None
 
 
+class LogTimes(Protocol):
+    """What the signing deadline reads of a log: a whole log, its summary, or a client
+    summary's unsigned log (``client_summary.PendingLog``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def session_date(self) -> date: ...
+
+    @property
+    def start_time(self) -> time | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def is_signed(self) -> bool: ...
+
+
 # A whole session log or its summary (the dashboard reads only the summaries).
-LogLike = TypeVar("LogLike", bound="SessionLog | SessionLogSummary")
+LogLike = TypeVar("LogLike", bound=LogTimes)
 
 
-def signing_due_by(log: SessionLog | SessionLogSummary) -> datetime:
+def signing_due_by(log: LogTimes) -> datetime:
     """When an unsigned log becomes late (device-local time, naive): 24 hours after the
     session, from its start time, or from the end of the session's day when no time was
     given. Measured from the session, not from when the draft was typed: a log written up
@@ -1213,7 +1236,7 @@ def unsigned_older_than(
 
 
 def unsigned_log_items(
-    logs: Iterable[SessionLog | SessionLogSummary],
+    logs: Iterable[LogTimes],
     now: datetime,
     client_names: Mapping[str, str] | None = None,
     local_now: datetime | None = None,
@@ -1222,36 +1245,43 @@ def unsigned_log_items(
     or one per client with several (the client's sessions list, where each is signed), so
     the list of what needs doing stays readable however many logs are waiting."""
     names = client_names or {}
-    late: dict[str, list[SessionLog | SessionLogSummary]] = {}
+    late: dict[str, list[LogTimes]] = {}
     for log in unsigned_older_than(logs, now, local_now):
         late.setdefault(log.client_id, []).append(log)
-    items = []
-    for client_id, waiting in late.items():
-        who = names.get(client_id, "a client")
-        log = waiting[0]  # the oldest session
-        if len(waiting) > 1:
-            items.append(
-                DashboardItem(
-                    kind="unsigned_log",
-                    title=f"{len(waiting):,} unsigned session logs: {who}",
-                    detail=f"The oldest is from {log.session_date.isoformat()}. Session logs "
-                    "should be signed within 24 hours. Review and sign them.",
-                    link=Screen("client-sessions", {"id": client_id}),
-                    link_label="Review and sign",
-                    severity="due",
-                    since=min(lg.created_at for lg in waiting),
-                )
-            )
-            continue
-        items.append(
-            DashboardItem(
-                kind="unsigned_log",
-                title=f"Unsigned session log: {who}, {log.session_date.isoformat()}",
-                detail="Session logs should be signed within 24 hours. Review and sign it.",
-                link=Screen("session", {"id": log.id}),
-                link_label="Review and sign",
-                severity="due",
-                since=log.created_at,
-            )
+    return [
+        late_signature_item(
+            client_id,
+            names.get(client_id, "a client"),
+            len(waiting),
+            waiting[0],  # the oldest session
+            min(lg.created_at for lg in waiting),
         )
-    return items
+        for client_id, waiting in late.items()
+    ]
+
+
+def late_signature_item(
+    client_id: str, who: str, count: int, oldest: LogTimes, since: datetime
+) -> DashboardItem:
+    """The one item of a client's ``count`` late unsigned logs (``since``: the earliest
+    written of them)."""
+    if count > 1:
+        return DashboardItem(
+            kind="unsigned_log",
+            title=f"{count:,} unsigned session logs: {who}",
+            detail=f"The oldest is from {oldest.session_date.isoformat()}. Session logs "
+            "should be signed within 24 hours. Review and sign them.",
+            link=Screen("client-sessions", {"id": client_id}),
+            link_label="Review and sign",
+            severity="due",
+            since=since,
+        )
+    return DashboardItem(
+        kind="unsigned_log",
+        title=f"Unsigned session log: {who}, {oldest.session_date.isoformat()}",
+        detail="Session logs should be signed within 24 hours. Review and sign it.",
+        link=Screen("session", {"id": oldest.id}),
+        link_label="Review and sign",
+        severity="due",
+        since=oldest.created_at,
+    )

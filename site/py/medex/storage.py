@@ -67,6 +67,23 @@ def low_storage_warning(usage: float | None, quota: float | None) -> str:
     )
 
 
+def persistence_answer(granted: bool | None) -> str:
+    """What the practitioner is told after asking the browser to keep the records even when the
+    device runs low on space (persistent storage). ``None``: the browser is still asking the
+    person (Firefox shows a prompt and answers only once it is chosen)."""
+    if granted is None:
+        return (
+            "Your browser is asking whether MedEx Practice may keep its data in persistent "
+            "storage: choose Allow in its prompt. The answer shows here once you have chosen."
+        )
+    if granted:
+        return "Storage is now persistent: the browser will not clear it to free space."
+    return (
+        "The browser did not grant persistent storage. Installing the app "
+        "(Add to Home Screen) usually makes it persistent; keep regular backups."
+    )
+
+
 def error_causes(name: str, text: str) -> list[str]:
     """The error names in a storage error: its own name and the causes js/storage.js lists as
     ``[causes: AbortError < QuotaExceededError]`` in its message."""

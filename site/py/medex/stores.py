@@ -33,6 +33,7 @@ class StoredType(NamedTuple):
     models: tuple[str, ...]  # the Record subclasses kept there, as "module.Class" under medex
     indexes: tuple[str, ...] = ()  # fields ``Repository.find`` queries by (ids, a status)
     since: int = 1  # the IndexedDB schema version that added the store
+    derived: bool = False  # computed from other records: not in backups, rebuilt when needed
 
 
 STORED: tuple[StoredType, ...] = (
@@ -40,7 +41,12 @@ STORED: tuple[StoredType, ...] = (
     StoredType(
         "settings",
         "Settings",
-        ("intake.ConsentTexts", "documents.DocumentSettings", "partners.PartnerSettings"),
+        (
+            "intake.ConsentTexts",
+            "documents.DocumentSettings",
+            "partners.PartnerSettings",
+            "questionnaire_wording.QuestionnaireWordings",
+        ),
     ),
     StoredType("providers", "Referring providers", ("intake.ReferringProvider",)),
     StoredType("clients", "Clients", ("intake.Client",), ("status",)),
@@ -78,6 +84,13 @@ STORED: tuple[StoredType, ...] = (
     ),
     StoredType("schedules", "Session plans", ("schedule.SessionPlan",), ("client_id",), since=2),
     StoredType(
+        "client_summaries",
+        "Client summaries",
+        ("client_summary.ClientSummary",),
+        since=2,
+        derived=True,
+    ),
+    StoredType(
         "exercise_pictures",
         "Exercise pictures",
         ("home_programs.ExercisePicture",),
@@ -90,6 +103,7 @@ STORED: tuple[StoredType, ...] = (
 SYSTEM_STORES: dict[str, str] = {"meta": "key", "audit": "++seq"}
 
 STORE_LABELS: dict[str, str] = {t.store: t.label for t in STORED}
+DERIVED_STORES: frozenset[str] = frozenset(t.store for t in STORED if t.derived)
 
 
 def by_store() -> dict[str, StoredType]:

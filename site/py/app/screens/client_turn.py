@@ -12,29 +12,32 @@ from typing import Any
 
 from medex.client_turn import (
     ITEM_STEMS,
+    PSFS_MAX,
+    SKIPPABLE_FORMS,
     TURN_FORMS,
     YES_NO_QUESTIONS,
+    activity_field,
     intensity_choices,
     item_choices,
+    item_definitions,
 )
 from medex.forms import Refused
 from medex.intake import Client, ConsentKind
-from medex.measures import get_measure
+from medex.questionnaire_wording import INSTRUMENTS
 from medex.screening import PARQ_PAGE1_LABELS
 from medex.services.client_turn import (
     AnswerPage,
-    SetPracticePin,
     StartClientTurn,
     answer_page,
     end_turn,
     leave_turn,
     load_turn,
     practice_pin_set,
-    set_practice_pin,
     start_client_turn,
     step_back,
 )
 from medex.services.intake import load_consent_texts
+from medex.services.questionnaire_wording import load_wordings
 from medex.signing import SigningKeyError
 
 from .. import clock
@@ -54,31 +57,25 @@ def _passphrase_on(app: App) -> bool:
 async def client_turn_setup(app: App, params: dict[str, str]) -> View:
     client = await app.repo.get(Client, params.get("id", ""))
     values, errors = typed(app, "client-turn-setup", client.id if client else "")
-    pin_values, pin_errors = typed(app, "practice-pin")
+    wordings = await load_wordings(app.repo)
     return "views/client_turn_setup.html", {
         "client": client,
         "forms": TURN_FORMS,
         "values": values,
         "errors": errors,
-        "pin_values": pin_values,
-        "pin_errors": pin_errors,
         "passphrase_on": _passphrase_on(app),
         "pin_set": await practice_pin_set(app.repo),
+        # Forms that need the practice's licensed wording before a client can answer them.
+        "unavailable": [
+            k for k, i in INSTRUMENTS.items() if i.needs_options and not wordings.get(k)
+        ],
+        # Forms a client answers in the app's short labels (their published wording is licensed).
+        "short_labels": [
+            INSTRUMENTS[k].name
+            for k, i in INSTRUMENTS.items()
+            if not i.needs_options and not wordings.get(k)
+        ],
     }
-
-
-@action("set-practice-pin")
-async def set_practice_pin_action(app: App, data: dict[str, Any]) -> None:
-    try:
-        await set_practice_pin(
-            app.repo,
-            SetPracticePin(pin=str(data.get("pin", "")), confirm=str(data.get("confirm", ""))),
-        )
-    except Refused as exc:  # a PIN is never typed back into the page
-        fail(app, "practice-pin", {}, exc.errors)
-        return
-    app.state.forms.pop("practice-pin", None)
-    app.state.flash = "Practice PIN saved. Only this PIN unlocks the tablet after a client's turn."
 
 
 @action("client-turn-start")
@@ -119,20 +116,34 @@ async def client_turn_screen(app: App, params: dict[str, str]) -> View:
         "values": values,
         "errors": errors,
         "passphrase_on": _passphrase_on(app),
+        "can_skip": False,
         "step": turn.page + 1,
         "steps": len(turn.pages),
         "can_go_back": page is not None
         and turn.page > 0
         and turn.pages[turn.page - 1].form not in ("consent", "parq"),
     }
-    if page is not None and page.item:
-        item = next(i for i in get_measure(page.form).items if i.key == page.item)
+    wording = (await load_wordings(app.repo)).get(page.form) if page is not None else None
+    context["wording"] = wording
+    if page is not None and page.form == "psfs":
+        context.update(_psfs_context(turn, page))
+    elif page is not None and page.item:
+        item = next(i for i in item_definitions(page.form) if i.key == page.item)
+        choices = item_choices(page.form, page.item)
+        if wording is not None:  # the practice's licensed wording: every answer in words
+            words = wording.answers_for(page.number - 1)
+            choices = [(v, words[n] if words else w) for n, (v, w) in enumerate(choices)]
+            context["item_text"] = wording.items[page.number - 1]
         context["item_label"] = item.label
         context["stems"] = ITEM_STEMS
-        context["choices"] = item_choices(page.form, page.item)
+        context["choices"] = choices
         context["answered"] = turn.answers.get(page.form, {}).get(page.item)
+        context["can_skip"] = page.form in SKIPPABLE_FORMS
     elif page is not None and page.form == "parq":
-        context["questions"] = list(YES_NO_QUESTIONS.items())
+        questions = dict(YES_NO_QUESTIONS)
+        if wording is not None:  # the practice's licensed PAR-Q+ wording for page 1
+            questions.update(zip(PARQ_PAGE1_LABELS, wording.items, strict=True))
+        context["questions"] = list(questions.items())
         context["parq_keys"] = set(PARQ_PAGE1_LABELS)
         context["intensities"] = intensity_choices()
     elif page is not None and page.form == "consent":
@@ -143,6 +154,22 @@ async def client_turn_screen(app: App, params: dict[str, str]) -> View:
     elif page is not None:
         context["answered"] = turn.answers.get(page.form, {})
     return "views/client_turn.html", context
+
+
+def _psfs_context(turn: Any, page: Any) -> dict[str, Any]:
+    """The PSFS pages: name the activities (none on file), or rate one activity 0–10."""
+    answers = turn.answers.get("psfs", {})
+    if not page.item:
+        named = list(answers.get("activities", []))
+        return {
+            "activity_fields": [
+                (activity_field(i), named[i] if i < len(named) else "") for i in range(PSFS_MAX)
+            ]
+        }
+    return {
+        "activity": turn.psfs_activities[page.number - 1],
+        "answered": answers.get(page.item),
+    }
 
 
 @action("client-turn-answer")
@@ -163,6 +190,12 @@ async def client_turn_answer(app: App, data: dict[str, Any]) -> None:
         return
     app.state.forms.pop("client-turn", None)
     app.state.focus = "turn-heading"
+
+
+@action("client-turn-skip")
+async def client_turn_skip(app: App, data: dict[str, Any]) -> None:
+    """Leave the current question unanswered (only where the form's scoring allows it)."""
+    await client_turn_answer(app, {"skip": "1"})
 
 
 def _on_page(errors: dict[str, str]) -> dict[str, str]:

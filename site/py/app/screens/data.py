@@ -11,14 +11,8 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from medex import APP_VERSION, audit
-from medex.backup import (
-    BackupError,
-    Mode,
-    is_encrypted,
-    iter_parse_backup,
-    make_backup,
-)
+from medex import audit
+from medex.backup import Mode
 from medex.csv_export import outcomes_csv, rows_from_documents
 from medex.repository import SignedRecordError, StaleWriteError, StorageFullError
 from medex.services.data import (
@@ -26,12 +20,9 @@ from medex.services.data import (
     UNDO_CHANGES_KEY,
     UNDO_INFO_KEY,
     UNDO_SNAPSHOT_KEY,
-    backup_filename,
-    backup_meta,
     days_since,
     outcomes_filename,
     passphrase_problem,
-    progress_label,
     store_label,
     undo_lines,
 )
@@ -47,17 +38,13 @@ from medex.services.restore import (
     restore_write,
     undo_write,
 )
-from medex.services.signatures import check_backup_signature, sign_backup
+from medex.services.signatures import check_backup_signature
+from medex.services.summaries import client_summaries
 
+from ..backup_files import Refusal, check_backup_file, export_backup_file
 from ..core import App, View, action, route
 
 AUDIT_SHOWN = 300
-
-
-def _header_checksum(text: str) -> str:
-    """The checksum from a backup's header (canonical JSON: it precedes the data)."""
-    at = text.find('"checksum":"')
-    return text[at + 12 : at + 12 + 32] if at >= 0 else ""
 
 
 @route("data", label="Data", order=80)
@@ -99,6 +86,7 @@ async def audit_screen(app: App, params: dict[str, str]) -> View:
 
 @action("export-backup")
 async def export_backup(app: App, data: dict[str, Any]) -> None:
+    """Write the backup file a page at a time with progress; the person may keep working."""
     form = app.form("backup")
     form.values, form.errors = {}, {}  # passphrases are never kept
     passphrase = str(data.get("passphrase", ""))
@@ -109,26 +97,22 @@ async def export_backup(app: App, data: dict[str, Any]) -> None:
             form.errors = {"passphrase": problem}
             app.state.focus = "field-passphrase"
             return
-    dump = await app.repo.export_all()
-    chain_ok, _, chain_message = audit.verify_chain(dump["audit"])
     now = datetime.now(UTC)
-    text = make_backup(dump["stores"], dump["audit"], backup_meta(dump["meta"]), APP_VERSION, now)
-    checksum = _header_checksum(text)
-    text, _ = await sign_backup(app.platform, text)
-    if passphrase:
-        text = await app.platform.encrypt_backup(text, passphrase)
-    app.platform.download(backup_filename(now, bool(passphrase)), text, "application/json")
-    count = sum(len(d) for d in dump["stores"].values())
+    try:
+        exported = await export_backup_file(app, passphrase, now)
+    finally:
+        app.state.progress = {}
+    chain_ok, _, chain_message = audit.verify_chain(await app.repo.audit_log())
     app.state.flash = (
-        f"Backup of {count:,} records {'encrypted and ' if passphrase else ''}downloaded. "
-        "Keep it somewhere other than this device."
+        f"Backup of {exported.records:,} records {'encrypted and ' if passphrase else ''}"
+        "downloaded. Keep it somewhere other than this device."
     )
     if not chain_ok:
         app.state.flash += f" Warning: {chain_message}"
     with contextlib.suppress(StorageFullError):  # read-only: the file is what matters
         await app.repo.write(
             [{"store": "meta", "doc": {"key": LAST_BACKUP_KEY, "value": iso_moment(now)}}],
-            [("export", "backup", checksum)],
+            [("export", "backup", exported.checksum[:32])],
         )
 
 
@@ -157,63 +141,38 @@ def _restore_error(app: App, form_errors: dict[str, str]) -> None:
 
 @action("restore-check")
 async def restore_check(app: App, data: dict[str, Any]) -> None:
-    """Validate the whole file and show what a restore would change; nothing is written."""
+    """Check the whole file, a part at a time, and show what a restore would change; nothing
+    is written."""
     app.state.pending.pop("restore", None)
     app.state.pending.pop("restore_error", None)
     app.state.forms.pop("restore", None)
     if data.get("backup_file_error"):
         return _restore_error(app, {"backup_file": data["backup_file_error"]})
-    text = data.get("backup_file_text")
-    if text is None:
+    source = data.get("backup_file_handle", data.get("backup_file_text"))
+    if source is None:
         return _restore_error(app, {"backup_file": "Choose a backup file first."})
     filename = str(data.get("backup_file_filename", ""))
+    passphrase = str(data.get("backup_passphrase", ""))
     try:
-        if is_encrypted(text):
-            passphrase = str(data.get("backup_passphrase", ""))
-            if not passphrase:
-                return _restore_error(
-                    app,
-                    {
-                        "backup_passphrase": "This backup is encrypted: enter the passphrase it "
-                        "was made with."
-                    },
-                )
-            await app.show_progress("Decrypting the backup")
-            plain = await app.platform.decrypt_backup(text, passphrase)
-            if plain is None:
-                return _restore_error(
-                    app,
-                    {
-                        "backup_passphrase": "This passphrase does not open this backup. "
-                        "Nothing was changed."
-                    },
-                )
-            text = plain
-        steps = iter_parse_backup(text)
-        while True:
-            try:
-                step = next(steps)
-            except StopIteration as stop:
-                backup = stop.value
-                break
-            await app.show_progress(
-                progress_label(step.stage, step.done, step.total), step.done, step.total
-            )
-    except BackupError as exc:
-        shown = [str(p) for p in exc.problems[:10]]
+        checked = await check_backup_file(app, source, passphrase)
+    finally:
+        app.state.progress = {}
+    if isinstance(checked, Refusal):
+        if checked.field:
+            return _restore_error(app, {checked.field: checked.message})
+        assert checked.error is not None
+        shown = [str(p) for p in checked.error.problems[:10]]
         app.state.pending["restore_error"] = {
             "filename": filename,
-            "reason": exc.reason,
+            "reason": checked.error.reason,
             "problems": shown,
-            "more": max(0, exc.total_problems - len(shown)),
+            "more": max(0, checked.error.total_problems - len(shown)),
         }
         app.state.focus = "restore-error"
         return
-    finally:
-        app.state.progress = {}
-    signature = await check_backup_signature(app.platform, backup)
+    signature = await check_backup_signature(app.platform, checked)
     dump = await app.repo.export_all()
-    app.state.pending["restore"] = restore_preview(dump, backup, filename, signature)
+    app.state.pending["restore"] = restore_preview(dump, checked, filename, signature)
     app.state.focus = "restore-preview"
 
 
@@ -250,6 +209,7 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
         return
     finally:
         app.state.progress = {}
+    await client_summaries(app.repo)  # those the restore dropped, rebuilt now (not on Home)
     app.state.pending.pop("restore", None)
     app.state.pending.pop("undo", None)  # a preview of undoing the previous restore
     app.state.forms.pop("restore", None)

@@ -122,7 +122,7 @@ async def _print_html(app: App, client: Client) -> tuple[dict[str, Any], str] | 
     if program is None or not program.exercises:
         return None
     vm = await build_print_view(app.repo, client, program, clock.today())
-    return vm, render("reports/home_program.html", doc=vm)
+    return vm, render("reports/home_program.html", doc=vm, demo=app.state.demo)
 
 
 @route("home-program-print")

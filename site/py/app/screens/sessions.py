@@ -58,15 +58,15 @@ from ..session_form import (
     POSITION_LABELS,
     SESSION_LABELS,
     history_filters,
-    holds,
     library_groups,
     log_from_form,
     log_values,
     package_defaults,
     row_keys,
     sign_errors,
-    typed_flags,
+    typed_readings,
 )
+from ..session_parts import session_parts
 
 # -- routes -----------------------------------------------------------------------------------
 
@@ -103,9 +103,9 @@ async def session_page(app: App, params: dict[str, str]) -> View:
     typed, _ = log_from_form(log, values) if form else (log, {})
     current = typed or log
     # What is typed decides the flags, saved or not (a stop shows while it is typed).
-    flags = (
-        (compute_flags(typed) if typed else typed_flags(log, values)) if form else log.safety_flags
-    )
+    readings = (typed or typed_readings(log, values)) if form else log
+    flags = compute_flags(readings) if form else log.safety_flags
+    pre_stops = pre_exercise_hard_stops(readings)
     level = IntensityLevel(
         values.get("target_level") or intensity_of_target_text(log.target_hr_text)
     )
@@ -123,7 +123,6 @@ async def session_page(app: App, params: dict[str, str]) -> View:
         flags=flags,
         hard_stop=any(f.is_hard_stop for f in flags),
         override_needed=override_needed(current),
-        pre_stops=pre_exercise_hard_stops(current),
         rows=row_keys(values),
         library=library_groups(exercises),
         units={u.value: label for u, label in LOAD_UNIT_LABELS.items()},
@@ -137,9 +136,7 @@ async def session_page(app: App, params: dict[str, str]) -> View:
         clearance_msg=clearance_msg,
         restrictions=clearance.clearance.restrictions if clearance.clearance else "",
         has_diabetes=bool(values.get("has_diabetes")),
-        open_msk=holds(values, errors, "msk_"),
-        open_symd=holds(values, errors, "symd_"),
-        open_during=holds(values, errors, "dur_"),
+        parts=session_parts(values, errors, flags, pre_stops),
         package_choice=package_defaults(current),
     )
     return "views/sessions/session.html", context

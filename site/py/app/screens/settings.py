@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from medex.services.client_turn import practice_pin_set
+from medex.storage import persistence_answer
+
 from ..core import App, View, action, route
 from .practice import profile_form_values
 
@@ -17,6 +20,7 @@ async def settings(app: App, params: dict[str, str]) -> View:
         "errors": form.errors if form else {},
         "profile": app.state.profile,
         "storage": app.state.storage,
+        "pin_set": await practice_pin_set(app.repo),
     }
 
 
@@ -24,9 +28,4 @@ async def settings(app: App, params: dict[str, str]) -> View:
 async def request_persistent_storage(app: App, data: dict[str, Any]) -> None:
     granted = await app.platform.request_persistent_storage()
     app.state.storage = await app.platform.storage_info()
-    app.state.flash = (
-        "Storage is now persistent: the browser will not clear it to free space."
-        if granted
-        else "The browser did not grant persistent storage. Installing the app "
-        "(Add to Home Screen) usually makes it persistent; keep regular backups."
-    )
+    app.state.flash = persistence_answer(granted)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from ..assessments import Assessment
 from ..client_turn import (
     ACSM_QUESTIONS,
+    FORM_OF_MEASURE,
     PIN_META_KEY,
     TURN_FORMS,
     TURN_META_KEY,
@@ -24,22 +25,36 @@ from ..client_turn import (
     go_back,
     hash_pin,
     measurements,
+    named_goals,
     pin_matches,
     pin_problem,
     record_answers,
     start_turn,
 )
 from ..forms import Refused
-from ..intake import Client, ConsentKind
+from ..intake import Client, ConsentKind, Goals
 from ..programs import Episode
+from ..questionnaire_wording import INSTRUMENTS
 from ..repository import Repository
 from ..screening import PARQ_PAGE1_LABELS
 from ..signing import Signer
-from .intake import AcsmAnswers, RecordScreening, SignConsent, save_screening, sign_consent
+from .intake import (
+    AcsmAnswers,
+    PsfsEntry,
+    RecordScreening,
+    SaveGoals,
+    SignConsent,
+    latest,
+    save_goals,
+    save_screening,
+    sign_consent,
+)
 from .outcomes import RecordAssessment, record_assessment
+from .questionnaire_wording import load_wordings
 
 __all__ = [
     "AnswerPage",
+    "RemovePracticePin",
     "SetPracticePin",
     "StartClientTurn",
     "answer_page",
@@ -47,6 +62,7 @@ __all__ = [
     "leave_turn",
     "load_turn",
     "practice_pin_set",
+    "remove_practice_pin",
     "set_practice_pin",
     "start_client_turn",
     "step_back",
@@ -68,15 +84,53 @@ async def practice_pin_set(repo: Repository) -> bool:
 
 
 class SetPracticePin(BaseModel):
+    """A new practice PIN. Changing one needs the current PIN, or the passphrase when the
+    passphrase lock is on (``passphrase_ok``: the screen's check of ``current`` as the
+    passphrase; None when it is off)."""
+
+    current: str = ""
     pin: str = ""
     confirm: str = ""
+    passphrase_ok: bool | None = None
+
+
+class RemovePracticePin(BaseModel):
+    current: str = ""
+    passphrase_ok: bool | None = None
+
+
+async def _check_current(repo: Repository, current: str, passphrase_ok: bool | None) -> None:
+    """Refuse unless ``current`` is the practice PIN on file (or the passphrase)."""
+    stored = await repo.get_meta(PIN_META_KEY)
+    if not stored:
+        return
+    if pin_matches(stored, current.strip()) or passphrase_ok:
+        return
+    if not current.strip():
+        message = "Enter the current practice PIN" + (
+            " or your passphrase" if passphrase_ok is not None else ""
+        )
+    elif passphrase_ok is not None:
+        message = "This is neither the current practice PIN nor your passphrase"
+    else:
+        message = "This is not the current practice PIN"
+    raise Refused({"current": message})
 
 
 async def set_practice_pin(repo: Repository, command: SetPracticePin) -> None:
+    await _check_current(repo, command.current, command.passphrase_ok)
     problem = pin_problem(command.pin.strip(), command.confirm.strip())
     if problem:
         raise Refused({"pin": problem})
     await repo.set_meta(PIN_META_KEY, hash_pin(command.pin.strip()))
+
+
+async def remove_practice_pin(repo: Repository, command: RemovePracticePin) -> None:
+    """Remove the PIN: the tablet can then be handed over only with the passphrase lock on."""
+    if not await practice_pin_set(repo):
+        raise Refused({"current": "No practice PIN is set"})
+    await _check_current(repo, command.current, command.passphrase_ok)
+    await repo.delete_meta(PIN_META_KEY)
 
 
 class StartClientTurn(BaseModel):
@@ -89,12 +143,21 @@ async def start_client_turn(repo: Repository, command: StartClientTurn) -> Clien
     client = await repo.get(Client, command.client_id) if command.client_id else None
     if client is None:
         raise Refused({"client_id": "Choose the client"})
-    turn = start_turn(client.id, command.forms)
+    if "quickdash" in command.forms and (await load_wordings(repo)).get("quickdash") is None:
+        raise Refused(
+            {
+                "forms": "QuickDASH is shown to clients only in the wording of your licensed "
+                "form: enter it first in Settings, Questionnaire wording."
+            }
+        )
+    goals = await latest(repo, Goals, client.id) if "psfs" in command.forms else None
+    activities = [a.activity for a in goals.activities] if goals else []
+    turn = start_turn(client.id, command.forms, activities)
     if not command.passphrase_on and not await practice_pin_set(repo):
         raise Refused(
             {
-                "forms": "Set a practice PIN first, so that only you can unlock the tablet "
-                "when the client has finished."
+                "forms": "Set a practice PIN first (Settings, Practice PIN), so that only you "
+                "can unlock the tablet when the client has finished."
             }
         )
     return await _keep(repo, turn)
@@ -134,6 +197,13 @@ async def answer_page(
     else:
         answers = check_page(page, command.data)
     if page.form == "parq":
+        wording = (await load_wordings(repo)).get("parq")
+        notes = "Answered by the client on the tablet" + (
+            f", in the practice's licensed wording ({INSTRUMENTS['parq'].name}, version "
+            f"{wording.version})."
+            if wording
+            else ", in the app's short wording."
+        )
         await save_screening(
             repo,
             RecordScreening(
@@ -144,7 +214,7 @@ async def answer_page(
                     **{k: answers[k] for k in ACSM_QUESTIONS},
                     desired_intensity=answers["desired_intensity"],
                 ),
-                notes="Answered by the client on the tablet.",
+                notes=notes,
             ),
         )
         turn = turn.model_copy(update={"done": [*turn.done, TURN_FORMS["parq"]]})
@@ -169,8 +239,22 @@ async def end_turn(repo: Repository, turn: ClientTurn, today: date) -> ClientTur
     """Lock the turn (finished, or left untouched) and score what was answered in full."""
     found = measurements(turn)
     done = list(turn.done)
+    goals = named_goals(turn)
+    kept_goals = bool(goals) and await latest(repo, Goals, turn.client_id) is None
+    if kept_goals:  # the activities the client named become their goals (the start)
+        await save_goals(
+            repo,
+            SaveGoals(
+                client_id=turn.client_id,
+                today=today,
+                activities=[PsfsEntry(activity=a, score=str(n)) for a, n in goals],
+            ),
+        )
+    episode_id, kind = await _place(repo, turn.client_id, today) if found else (None, "")
+    if goals and kind != "baseline":  # new goals start here: a later assessment re-rates them
+        found = [m for m in found if m["measure_id"] != "psfs"]
+    scored: list[str] = []
     if found:
-        episode_id, kind = await _place(repo, turn.client_id, today)
         assessment = await record_assessment(
             repo,
             RecordAssessment(
@@ -183,7 +267,13 @@ async def end_turn(repo: Repository, turn: ClientTurn, today: date) -> ClientTur
                 notes="Answered by the client on the tablet.",
             ),
         )
-        done += [TURN_FORMS[m.measure_id] for m in assessment.measurements]
+        scored = [FORM_OF_MEASURE[m.measure_id] for m in assessment.measurements]
+    if kept_goals and "psfs" not in scored:
+        done.append(TURN_FORMS["psfs"] + " (kept as the client's goals)")
+    done += [
+        TURN_FORMS[f] + (" (also kept as the client's goals)" if f == "psfs" and kept_goals else "")
+        for f in scored
+    ]
     return await _keep(repo, turn.model_copy(update={"phase": "locked", "done": done}))
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..assessments import definition_for, interpret_assessment
 from ..charts import chart_for_row
+from ..client_summary import ClientSummary
 from ..dashboard import DashboardItem
 from ..documents import (
     CHARTS_FIELD,
@@ -50,6 +51,7 @@ from .caseload import provider_caseload
 from .home_programs import load_home_program, program_summary
 from .outcomes import client_outcomes, custom_measure_map
 from .practice import load_document_settings, load_practice_profile
+from .summaries import client_summaries
 
 
 class SaveDocumentSettings(BaseModel):
@@ -236,15 +238,18 @@ async def provider_outcomes(
 # -- the referral loop ------------------------------------------------------------------------
 
 
-async def loop_facts(repo: Repository, today: date) -> list[LoopFacts]:
-    """Facts for the due rules of every client with an active or recently ended program."""
+async def loop_facts(
+    repo: Repository, today: date, *, summaries: dict[str, ClientSummary] | None = None
+) -> list[LoopFacts]:
+    """Facts for the due rules of every client with an active or recently ended program
+    (the session-log facts from the client summaries)."""
     providers = {p.id: p for p in await repo.list(ReferringProvider)}
     episodes: dict[str, list[Episode]] = {}
     for e in await repo.list(Episode):
         episodes.setdefault(e.client_id, []).append(e)
-    logs_by: dict[str, list[SessionLogSummary]] = {}
-    for lg in await repo.project(SessionLogSummary, SessionLog.store):
-        logs_by.setdefault(lg.client_id, []).append(lg)
+    clients = await repo.list(Client)
+    if summaries is None:
+        summaries = await client_summaries(repo, clients)
     sent_by: dict[str, list[tuple[str, date]]] = {}
     for d in await repo.list(SentDocument):
         if d.client_id:
@@ -253,22 +258,16 @@ async def loop_facts(repo: Repository, today: date) -> list[LoopFacts]:
     for r in sorted(await repo.list(Referral), key=lambda r: (r.referred_on, r.created_at)):
         follow_ups[r.client_id] = r.physician_follow_up
     facts = []
-    for client in await repo.list(Client):
-        logs = logs_by.get(client.id, [])
+    for client in clients:
+        summary = summaries[client.id]
         eps = episodes.get(client.id, [])
         ep = max(eps, key=lambda e: (e.is_active, e.start_date, e.created_at)) if eps else None
-        if ep is not None:
-            logs = [lg for lg in logs if lg.episode_id in (None, ep.id)]
-        first = _first_visit(logs)
+        loop = summary.episode(ep.id).loop if ep is not None else summary.loop
+        first = loop.first_visit
         if first is None and (ep is None or ep.discharge_date is None):
             continue
         provider = providers.get(client.provider_id or "")
-        flagged = tuple(
-            (lg.session_date, f.title)
-            for lg in logs
-            for f in lg.safety_flags
-            if f.offer_change_in_status_report
-        )
+        flagged = tuple((f.session_date, f.title) for f in loop.flagged)
         fu = (ep.physician_follow_up if ep else None) or follow_ups.get(client.id)
         facts.append(
             LoopFacts(
@@ -287,16 +286,20 @@ async def loop_facts(repo: Repository, today: date) -> list[LoopFacts]:
     return facts
 
 
-async def owed_documents(repo: Repository, today: date) -> list[Owed]:
+async def owed_documents(
+    repo: Repository, today: date, *, summaries: dict[str, ClientSummary] | None = None
+) -> list[Owed]:
     owed: list[Owed] = []
-    for f in await loop_facts(repo, today):
+    for f in await loop_facts(repo, today, summaries=summaries):
         owed.extend(documents_owed(f, today))
     return sorted(owed, key=lambda o: (o.due_on, o.client_name))
 
 
-async def documents_dashboard(repo: Repository, today: date) -> list[DashboardItem]:
+async def documents_dashboard(
+    repo: Repository, today: date, *, summaries: dict[str, ClientSummary] | None = None
+) -> list[DashboardItem]:
     """Reports owed to physicians (what, to whom, since when) and expiring LMNs."""
-    items = owed_dashboard_items(await owed_documents(repo, today), today)
+    items = owed_dashboard_items(await owed_documents(repo, today, summaries=summaries), today)
     names = {c.id: c.full_name for c in await repo.list(Client)}
     items += lmn_expiry_items(await repo.list(Communication), names, today)
     return items

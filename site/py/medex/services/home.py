@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from ..assessments import Assessment
+from ..client_summary import ClientSummary, attendance_part, log_order
 from ..dashboard import DashboardItem, ordered
 from ..documents import Communication, DocumentSettings
 from ..focus import ProgramCount, caseload_by_program
@@ -19,8 +19,7 @@ from ..practice_setup import INTRODUCTION_KINDS, SetupChecklist, SetupFacts, set
 from ..programs import Episode, ProgramTemplate
 from ..records import PracticeProfile
 from ..repository import Repository
-from ..retention import LogFact, RetentionRisk, client_risks
-from ..session_logs import SessionLog, SessionLogSummary
+from ..retention import EpisodeAttendance, LogFact, RetentionRisk, risks_from
 from .data import LAST_BACKUP_KEY, backup_items, days_since
 from .documents import documents_dashboard
 from .focus import focus_dashboard
@@ -30,6 +29,7 @@ from .partners import follow_up_items, introduction_letters
 from .practice import load_practice_profile
 from .schedule import ScheduledRow, scheduled
 from .sessions import unsigned_logs_dashboard
+from .summaries import client_logs, client_summaries
 
 
 @dataclass
@@ -59,7 +59,7 @@ async def setup_facts(
     repo: Repository,
     now: datetime,
     *,
-    summaries: list[SessionLogSummary] | None = None,
+    summaries: dict[str, ClientSummary] | None = None,
     profile: PracticeProfile | None = None,
 ) -> SetupFacts:
     profile = profile or await load_practice_profile(repo)
@@ -67,7 +67,7 @@ async def setup_facts(
     saved = [p for p in await repo.list(ProgramTemplate) if not p.archived]
     comms = await repo.list(Communication)
     if summaries is None:
-        summaries = await repo.project(SessionLogSummary, SessionLog.store)
+        summaries = await client_summaries(repo)
     return SetupFacts(
         profile_letterhead=_letterhead_ready(profile),
         consent_texts_saved=await repo.get(ConsentTexts, ConsentTexts().id) is not None,
@@ -84,7 +84,7 @@ async def setup_facts(
         )
         + await introduction_letters(repo),
         days_since_backup=days_since(await repo.get_meta(LAST_BACKUP_KEY), now),
-        signed_sessions=sum(1 for s in summaries if s.is_signed),
+        signed_sessions=sum(s.signed_logs for s in summaries.values()),
     )
 
 
@@ -93,19 +93,14 @@ async def retention_risks(
     today: date,
     *,
     clients: list[Client] | None = None,
-    summaries: list[SessionLogSummary] | None = None,
+    summaries: dict[str, ClientSummary] | None = None,
 ) -> list[RetentionRisk]:
-    """Every active client's retention risks, the longest-standing first."""
+    """Every active client's retention risks, the longest-standing first (from the client
+    summaries; from the client's logs when one is dated after ``today``)."""
     clients = clients if clients is not None else await repo.list(Client)
     names = {c.id: c.full_name for c in clients}
     if summaries is None:
-        summaries = await repo.project(SessionLogSummary, SessionLog.store)
-    logs: dict[str, list[LogFact]] = {}
-    for s in summaries:
-        logs.setdefault(s.client_id, []).append(LogFact(s.session_date, s.attendance, s.episode_id))
-    assessed: dict[str, list[date]] = {}
-    for a in await repo.list(Assessment):
-        assessed.setdefault(a.client_id, []).append(a.assessed_on)
+        summaries = await client_summaries(repo, clients)
     active: dict[str, Episode] = {}
     for e in await repo.list(Episode):
         if e.is_active and e.client_id in names:
@@ -114,13 +109,19 @@ async def retention_risks(
                 active[e.client_id] = e
     risks: list[RetentionRisk] = []
     for client_id, episode in active.items():
-        risks += client_risks(
-            client_id,
-            names[client_id],
-            episode,
-            logs.get(client_id, []),
-            assessed.get(client_id, []),
-            today,
+        summary = summaries[client_id]
+        if summary.latest_log is not None and summary.latest_log > today:
+            logs = sorted(await client_logs(repo, client_id), key=log_order)
+            attendance = attendance_part(episode, logs, today)
+        else:
+            part = summary.episode(episode.id)
+            attendance = EpisodeAttendance(
+                tuple(LogFact(d.session_date, d.attendance) for d in part.last_two),
+                part.attended,
+                part.last_attended,
+            )
+        risks += risks_from(
+            client_id, names[client_id], episode, attendance, summary.assessed_on, today
         )
     return sorted(risks, key=lambda r: (r.since is None, r.since or today, r.client_name))
 
@@ -130,12 +131,12 @@ async def home_page(repo: Repository, today: date, now: datetime | None = None) 
     now = now or datetime.now(UTC)
     profile = await load_practice_profile(repo)
     clients = await repo.list(Client)
-    summaries = await repo.project(SessionLogSummary, SessionLog.store)
+    summaries = await client_summaries(repo, clients)
     names = {c.id: c.full_name for c in clients}
     owed = await intake_dashboard(repo)
-    owed += await unsigned_logs_dashboard(repo, now, client_names=names)
-    owed += await reassessment_dashboard(repo, today)
-    owed += await documents_dashboard(repo, today)
+    owed += await unsigned_logs_dashboard(repo, now, client_names=names, summaries=summaries)
+    owed += await reassessment_dashboard(repo, today, summaries=summaries)
+    owed += await documents_dashboard(repo, today, summaries=summaries)
     owed += await focus_dashboard(repo)
     facts = await setup_facts(repo, now, summaries=summaries, profile=profile)
     return HomePage(
@@ -147,6 +148,6 @@ async def home_page(repo: Repository, today: date, now: datetime | None = None) 
         days_since_backup=facts.days_since_backup,
         backup=backup_items(await repo.get_meta(LAST_BACKUP_KEY), now),
         clients=len(clients),
-        today=await scheduled(repo, today, today, today),
+        today=await scheduled(repo, today, today, today, summaries=summaries),
         follow_ups=await follow_up_items(repo, today),
     )

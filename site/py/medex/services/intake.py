@@ -776,12 +776,14 @@ async def _outcome_flags(repo: Repository, client_id: str | None = None) -> dict
             ),
             "program_chosen": bool(await repo.find(Episode, "client_id", client_id)),
         }
+    from .summaries import client_summaries  # one small record per client, not every record
+
     out: dict[str, dict] = {}
-    for a in await repo.list(Assessment):
-        if a.kind == "baseline":
-            out.setdefault(a.client_id, {})["assessment_done"] = True
-    for e in await repo.list(Episode):
-        out.setdefault(e.client_id, {})["program_chosen"] = True
+    for summary in (await client_summaries(repo)).values():
+        if summary.has_baseline:
+            out.setdefault(summary.client_id, {})["assessment_done"] = True
+        if summary.episodes:
+            out.setdefault(summary.client_id, {})["program_chosen"] = True
     return out
 
 

@@ -23,6 +23,7 @@ from ..assessments import (
     observations_by_measure,
 )
 from ..client_status import StatusEvent, status_on
+from ..client_summary import ClientSummary
 from ..dashboard import DashboardItem
 from ..forms import Refused, field_errors
 from ..goal_progress import GoalProgress, goal_progress
@@ -51,6 +52,7 @@ from ..records import utc_now
 from ..repository import Repository
 from ..session_logs import SessionLog, counts_against_package
 from .intake import load_client_file
+from .summaries import client_summaries
 
 __all__ = [
     "ClientOutcomes",
@@ -481,25 +483,31 @@ def _newest_goals(found: list[Goals]) -> Goals | None:
     return max(found, key=lambda g: (g.created_at, g.updated_at)) if found else None
 
 
-async def reassessment_dashboard(repo: Repository, today: date) -> list[DashboardItem]:
-    """Due and overdue baselines/reassessments of every active program, for the home screen."""
+@dataclass(frozen=True)
+class _Assessed:
+    assessed_on: date
+
+
+async def reassessment_dashboard(
+    repo: Repository, today: date, *, summaries: dict[str, ClientSummary] | None = None
+) -> list[DashboardItem]:
+    """Due and overdue baselines/reassessments of every active program, for the home screen
+    (the assessment dates and the package sessions since the last, from the client
+    summaries)."""
+    clients = {c.id: c for c in await repo.list(Client)}
+    if summaries is None:
+        summaries = await client_summaries(repo, clients.values())
     entries = []
     for episode in await repo.list(Episode):
-        if not episode.is_active:
+        client = clients.get(episode.client_id)
+        if not episode.is_active or client is None:
             continue
-        client = await repo.get(Client, episode.client_id)
-        if client is None:
-            continue
-        assessments = [
-            a
-            for a in await repo.find(Assessment, "client_id", client.id)
-            if a.episode_id == episode.id
-        ]
-        attended = [
-            log.session_date
-            for log in await repo.find(SessionLog, "client_id", client.id)
-            if in_episode(episode, log.episode_id, log.session_date) and counts_against_package(log)
-        ]
-        items = reassessments_due(episode, assessments, attended, today)
+        part = summaries[client.id].episode(episode.id)
+        items = reassessments_due(
+            episode,
+            [_Assessed(d) for d in part.assessed_on],
+            part.counted_since_assessment,
+            today,
+        )
         entries.append((client.id, client.full_name, items))
     return reassessment_dashboard_items(entries)

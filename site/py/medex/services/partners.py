@@ -241,6 +241,9 @@ def owed_to(owed: list[Owed], provider_id: str, today: date) -> list[Owed]:
 # -- the practice introduction letter ------------------------------------------------------------
 
 
+INTRO_CONDITIONS = 4  # conditions shown in the introduction letter (one page)
+
+
 async def introduction_letter(repo: Repository, provider_id: str, today: date) -> dict[str, Any]:
     """The letter's content as plain data for ``templates/reports/practice_intro.html``: the
     practice's caseload outcomes (clients discharged, share meeting the discharge criteria,
@@ -252,11 +255,12 @@ async def introduction_letter(repo: Repository, provider_id: str, today: date) -
     profile = await load_practice_profile(repo)
     settings = await load_document_settings(repo)
     overall = summarise(entries, "", "All clients")
+    # Largest first (group_by): the letter is one page, so the conditions with most clients.
     by_condition = [g for g in group_by(entries, "condition") if g.key and g.measures]
     return {
         "kind": "practice_intro",
         "title": "Introducing our practice",
-        "one_page": False,
+        "one_page": True,
         "date": today.isoformat(),
         "paper": settings.paper,
         "letterhead": letterhead(profile),
@@ -272,7 +276,8 @@ async def introduction_letter(repo: Repository, provider_id: str, today: date) -
         "overall": overall.as_dict(),
         "main_measures": [m.as_dict() for m in overall.measures[:5]],
         "conditions": [
-            {**g.as_dict(), "measures": [m.as_dict() for m in g.measures[:3]]} for g in by_condition
+            {**g.as_dict(), "measures": [m.as_dict() for m in g.measures[:3]]}
+            for g in by_condition[:INTRO_CONDITIONS]
         ],
         "scope_statement": settings.statement(profile.business_name if profile else ""),
         "signature": {

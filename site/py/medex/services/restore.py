@@ -133,13 +133,23 @@ def restore_write(
     actor: str,
     now: datetime,
 ) -> RestoreWrite:
-    """The restore as one write, with the snapshot of the records as they are (for undo)."""
-    snapshot = snapshot_for_undo(
-        dump["stores"], dump["audit"], backup_meta(dump["meta"]), APP_VERSION, now
-    )
+    """The restore as one write, with the snapshot (for undo) of the records it overwrites or
+    deletes, as they are now: an undo puts back only those and removes what the restore added
+    (``plan_undo``), so the rest need not be copied (a restore into an empty practice, or of a
+    backup this device already holds, keeps an empty snapshot instead of a second practice)."""
     plan = plan_restore(
         dump["stores"], backup, mode, current_audit=dump["audit"], actor=actor, now=now
     )
+    touched: dict[str, set[str]] = {}
+    for store, doc in plan.puts:
+        touched.setdefault(store, set()).add(doc["id"])
+    for store, record_id in plan.deletes:
+        touched.setdefault(store, set()).add(record_id)
+    before = {
+        store: [d for d in dump["stores"].get(store, []) if d.get("id") in ids]
+        for store, ids in touched.items()
+    }
+    snapshot = snapshot_for_undo(before, [], backup_meta(dump["meta"]), APP_VERSION, now)
     ops = [{"store": s, "doc": d} for s, d in plan.puts] + [
         {"store": s, "delete": i} for s, i in plan.deletes
     ]

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
+from ..client_summary import ClientSummary, log_order
 from ..forms import Refused
 from ..ical import Event, calendar
 from ..intake import Client, ClientStatus, Referral
@@ -30,8 +31,9 @@ from ..schedule import (
     sessions_between,
     sessions_per_week,
 )
-from ..session_logs import ATTENDANCE_LABELS, Attendance, SessionLog, SessionLogSummary
+from ..session_logs import ATTENDANCE_LABELS, Attendance, SessionLog
 from .sessions import save_draft_log
+from .summaries import client_logs, client_summaries
 
 
 class TypedSlot(BaseModel):
@@ -232,17 +234,39 @@ async def _plans(repo: Repository) -> tuple[list[SessionPlan], dict[str, Client]
     return list(latest.values()), clients
 
 
-async def scheduled(repo: Repository, first: date, last: date, today: date) -> list[ScheduledRow]:
-    """Every planned session from ``first`` to ``last``, with its attendance."""
+async def scheduled(
+    repo: Repository,
+    first: date,
+    last: date,
+    today: date,
+    *,
+    summaries: dict[str, ClientSummary] | None = None,
+) -> list[ScheduledRow]:
+    """Every planned session from ``first`` to ``last``, with its attendance (the sessions
+    logged on those days from the client summaries, or from the client's logs for days the
+    summary does not hold)."""
     plans, clients = await _plans(repo)
-    logs = [
-        LogOnDay(lg.client_id, lg.session_date, lg.attendance, lg.id)
-        for lg in await repo.project(SessionLogSummary, SessionLog.store)
-        if first <= lg.session_date <= last
-    ]
+    sessions = sessions_between(plans, first, last)
+    planned = {s.client_id for s in sessions}
+    if summaries is None and planned:
+        summaries = await client_summaries(repo, [clients[c] for c in planned])
+    logs: dict[str, list[LogOnDay]] = {}
+    for client_id in planned:
+        summary = (summaries or {}).get(client_id)
+        held = summary.logs_on(first, last) if summary is not None else None
+        if held is None:
+            logs[client_id] = [
+                LogOnDay(lg.client_id, lg.session_date, lg.attendance, lg.id)
+                for lg in sorted(await client_logs(repo, client_id), key=log_order)
+                if first <= lg.session_date <= last
+            ]
+        else:
+            logs[client_id] = [
+                LogOnDay(client_id, d.session_date, d.attendance, d.id) for d in held
+            ]
     rows = []
-    for s in sessions_between(plans, first, last):
-        same = [lg for lg in logs if lg.client_id == s.client_id and lg.session_date == s.day]
+    for s in sessions:
+        same = [lg for lg in logs[s.client_id] if lg.session_date == s.day]
         rows.append(
             ScheduledRow(
                 s,

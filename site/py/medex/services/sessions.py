@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from pydantic import BaseModel, ValidationError
 
 from ..client_status import StatusEvent
+from ..client_summary import ClientSummary
 from ..dashboard import DashboardItem
 from ..exercises import Exercise, name_clash, starter_library
 from ..forms import Refused, field_errors
@@ -33,7 +34,6 @@ from ..session_logs import (
     AttendanceSummary,
     LockedLogError,
     SessionLog,
-    SessionLogSummary,
     SessionVolume,
     SigningRefused,
     addendum_claim,
@@ -42,6 +42,7 @@ from ..session_logs import (
     check_update_allowed,
     compute_flags,
     filter_logs,
+    late_signature_item,
     latest_attended,
     make_addendum,
     prefill_from_previous,
@@ -51,12 +52,12 @@ from ..session_logs import (
     sign_with_key,
     signature_claim,
     timeline_key,
-    unsigned_log_items,
     verify_signature,
     volume_load_text,
 )
 from ..signing import SignatureCheck, Signer, VerificationCache
 from .practice import profile_with_signing_key
+from .summaries import client_summaries
 
 __all__ = [
     "ClearanceContext",
@@ -454,12 +455,26 @@ async def unsigned_logs_dashboard(
     client_names: dict[str, str] | None = None,
     *,
     local_now: datetime | None = None,
+    summaries: dict[str, ClientSummary] | None = None,
 ) -> list[DashboardItem]:
     """Dashboard items for unsigned logs whose session was more than 24 h ago (``local_now``:
-    the device's wall-clock time). Reads every session log (no index on the signature
-    exists; see the report)."""
-    summaries = await repo.project(SessionLogSummary, SessionLog.store)
-    return unsigned_log_items(summaries, now or utc_now(), client_names, local_now)
+    the device's wall-clock time), from the client summaries' unsigned logs."""
+    if summaries is None:
+        summaries = await client_summaries(repo)
+    now = now or utc_now()
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    wall = local_now if local_now is not None else now.replace(tzinfo=None)
+    names = client_names or {}
+    late = []
+    for summary in summaries.values():
+        count, oldest, since = summary.late(wall)
+        if oldest is not None and since is not None:
+            who = names.get(summary.client_id, "a client")
+            item = late_signature_item(summary.client_id, who, count, oldest, since)
+            late.append(((oldest.session_date, oldest.start_time or time.min), item))
+    # In the order of the oldest late session of each client, as ``unsigned_log_items``.
+    return [item for _key, item in sorted(late, key=lambda pair: pair[0])]
 
 
 # --- Exercise library ------------------------------------------------------------------

@@ -1,0 +1,228 @@
+"""The browser half of ``benchmarks/backup.py --browser``: export, check and restore a whole
+practice from the Data screen of the built app in headless Chromium (see that file)."""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import threading
+import time as clock
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+from common import CHROMIUM_ARGS, served_dist
+
+from medex import audit
+
+SEED_JS = """async ([store, docs]) => {
+  const { bucket, name } = JSON.parse((await import(new URL("js/store.js", location.href).href)).liveLocation());
+  const factory = bucket ? (await navigator.storageBuckets.open(bucket)).indexedDB : indexedDB;
+  const db = await new Promise((ok, fail) => {
+    const r = factory.open(name);
+    r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+  });
+  await new Promise((ok, fail) => {
+    const tx = db.transaction(store, "readwrite");
+    const os = tx.objectStore(store);
+    for (const d of docs) os.put(d);
+    tx.oncomplete = ok; tx.onerror = () => fail(tx.error);
+  });
+  db.close();
+  return docs.length;
+}"""
+
+# In the page: the JS heap's peak (sampled) and the longest task, since the last reset.
+WATCH_JS = """() => {
+  if (!window.medexBench) {
+    window.medexBench = { heap: 0, longest: 0 };
+    setInterval(() => {
+      const used = performance.memory ? performance.memory.usedJSHeapSize : 0;
+      window.medexBench.heap = Math.max(window.medexBench.heap, used);
+    }, 50);
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.medexBench.longest = Math.max(window.medexBench.longest, e.duration);
+    }).observe({ type: "longtask", buffered: false });
+  }
+  window.medexBench.heap = performance.memory ? performance.memory.usedJSHeapSize : 0;
+  window.medexBench.longest = 0;
+  return window.medexBench.heap;
+}"""
+
+
+class RendererMemory:
+    """The resident memory of this script's Chromium renderer processes, sampled in a thread."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def now() -> int:
+        total = 0
+        for proc in psutil.Process(os.getpid()).children(recursive=True):
+            try:
+                if "--type=renderer" in " ".join(proc.cmdline()):
+                    total += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        return total
+
+    def __enter__(self) -> RendererMemory:
+        self.base = self.peak = self.now()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self.now())
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join()
+        self.peak = max(self.peak, self.now())
+
+
+def timing_count(page) -> int:
+    return int(page.evaluate("window.medexTimings.length"))
+
+
+def last_timing(page, name: str, since: int) -> float:
+    page.wait_for_function(
+        "([name, since]) => window.medexTimings.slice(since).some(t => t[0] === name)",
+        arg=[name, since],
+        timeout=900_000,
+        polling=200,
+    )
+    rows = page.evaluate("(since) => window.medexTimings.slice(since)", since)
+    return next(ms for what, ms in reversed(rows) if what == name)
+
+
+def wait_ready(page) -> None:
+    page.wait_for_function("document.documentElement.dataset.appWarm === 'true'", timeout=300_000)
+
+
+def to_data_screen(page) -> None:
+    page.evaluate("() => { location.hash = '#/data'; }")
+    page.locator("#export-backup").wait_for(timeout=120_000)
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def run_in_browser(args, make_clients, make_logs) -> None:
+    from playwright.sync_api import sync_playwright
+
+    rng = random.Random(7)
+    started = clock.perf_counter()
+    cs = make_clients(args.clients, rng)
+    logs = make_logs([c["id"] for c in cs], args.logs, rng)
+    chain: list[dict] = []
+    t0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+    for i in range(min(2000, len(logs))):
+        entry = {"actor": "Dana Reyes", "action": "create", "record_type": "session_logs"}
+        entry |= {"record_id": logs[i]["id"], "at": t0}
+        chain.append(audit.append(chain, entry).to_doc())
+    stores = {"clients": cs, "session_logs": logs, "audit": chain}
+    print(
+        f"generated {len(cs)} clients, {len(logs)} session logs, {len(chain)} audit entries "
+        f"in {clock.perf_counter() - started:.1f} s; load average {os.getloadavg()}",
+        flush=True,
+    )
+    figures: list[tuple[str, str]] = []
+    with (
+        served_dist(rebuild=not args.no_build) as base,
+        sync_playwright() as p,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[*CHROMIUM_ARGS, "--enable-precise-memory-info"],
+        )
+        context = browser.new_context(
+            viewport={"width": 1024, "height": 768}, accept_downloads=True
+        )
+        page = context.new_page()
+        page.goto(base)
+        wait_ready(page)
+        print("seeding IndexedDB …", flush=True)
+        for store, docs in stores.items():
+            for i in range(0, len(docs), 5000):
+                page.evaluate(SEED_JS, [store, docs[i : i + 5000]])
+        page.reload()
+        wait_ready(page)
+        to_data_screen(page)
+        heap0 = page.evaluate(WATCH_JS)
+        print(f"exporting … (load average {os.getloadavg()})", flush=True)
+        with RendererMemory() as memory:
+            since = timing_count(page)
+            clicked = clock.perf_counter()
+            with page.expect_download(timeout=900_000) as info:
+                page.locator("#export-backup").click()
+            path = Path(tmp) / info.value.suggested_filename
+            info.value.save_as(path)
+            wall = (clock.perf_counter() - clicked) * 1000
+            action = last_timing(page, "action:export-backup", since)
+        bench = page.evaluate("window.medexBench")
+        # Of which in the device's calls that read a page and append it to the file.
+        in_pages = page.evaluate(
+            "(since) => window.medexTimings.slice(since)"
+            ".filter(t => String(t[0]).startsWith('idb:backupPage')).reduce((a, t) => a + t[1], 0)",
+            since,
+        )
+        size = path.stat().st_size
+        figures += [
+            ("backup file", mb(size)),
+            ("export: click → file downloaded (wall)", f"{wall:,.0f} ms"),
+            ("export: the action (shell timing)", f"{action:,.0f} ms"),
+            ("  of which reading pages and writing them (JS)", f"{in_pages:,.0f} ms"),
+            ("export: longest task (page not answering)", f"{bench['longest']:,.0f} ms"),
+            ("export: JS heap peak − before", mb(bench["heap"] - heap0)),
+            ("export: renderer memory peak − before", mb(memory.peak - memory.base)),
+        ]
+        context.close()
+
+        # A fresh profile: an empty practice, which the restore fills with every record.
+        context = browser.new_context(viewport={"width": 1024, "height": 768})
+        page = context.new_page()
+        page.goto(base)
+        wait_ready(page)
+        to_data_screen(page)
+        heap0 = page.evaluate(WATCH_JS)
+        print(f"checking and restoring … (load average {os.getloadavg()})", flush=True)
+        with RendererMemory() as memory:
+            since = timing_count(page)
+            page.locator("#field-backup_file").set_input_files(str(path))
+            page.locator("#restore-check").click()
+            check = last_timing(page, "action:restore-check", since)
+            page.locator("#restore-apply").wait_for(timeout=60_000)
+            since = timing_count(page)
+            page.locator("#restore-apply").click()
+            restore = last_timing(page, "action:restore-apply", since)
+            rows = page.evaluate("(since) => window.medexTimings.slice(since)", since)
+        bench = page.evaluate("window.medexBench")
+        flash = page.locator("#flash").inner_text()
+        figures += [
+            ("check (read, verify, validate every record)", f"{check:,.0f} ms"),
+            ("restore into an empty practice (merge)", f"{restore:,.0f} ms"),
+            ("check + restore", f"{check + restore:,.0f} ms"),
+            *[
+                (f"  restore: {what}", f"{ms:,.0f} ms")
+                for what, ms in sorted(rows, key=lambda r: -r[1])[:6]
+                if what != "action:restore-apply"
+            ],
+            ("check + restore: JS heap peak − before", mb(bench["heap"] - heap0)),
+            ("check + restore: renderer memory peak − before", mb(memory.peak - memory.base)),
+            ("restore said", flash[:160]),
+        ]
+        context.close()
+        browser.close()
+    print(f"\nBackups in headless Chromium ({args.clients} clients, {args.logs} session logs)")
+    for what, value in figures:
+        print(f"  {what:52s} {value}")
+    print(f"load average at the end: {os.getloadavg()}")
