@@ -3,12 +3,21 @@
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     # Tablet portrait by default: the app is tablet first.
     return {**browser_context_args, "viewport": {"width": 820, "height": 1180}}
+
+
+@pytest.fixture(autouse=True)
+def patient_expect():
+    """Each check waits up to 15 s for the page to get there (Playwright's default is 5 s): the
+    suite runs two browsers on two cores, and a first save builds the models it needs. A check
+    that passes returns as soon as it does; only a failing one waits the whole time."""
+    expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(autouse=True)

@@ -55,8 +55,14 @@ STORE = "import(new URL('js/store.js', location.href).href)"
 
 
 def fill(page, values):
+    """Type into each field by its name; a field in a folded section (the session form folds
+    the sections already filled in) is reached as a person would, by opening the section."""
     for name, value in values.items():
-        page.locator(f"#field-{name}").fill(value)
+        field = page.locator(f"#field-{name}")
+        folded = page.locator(f"details:not([open]):has(#field-{name}) > summary")
+        if folded.count():
+            folded.first.click()
+        field.fill(value)
 
 
 def dump(page) -> dict:

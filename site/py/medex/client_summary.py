@@ -165,7 +165,7 @@ class ClientSummary(Record):
     def late(self, wall: datetime) -> tuple[int, PendingView | None, datetime | None]:
         """How many unsigned logs are late at ``wall`` (the device's time, naive), the
         oldest of them and the earliest written: a search, not a walk over the logs."""
-        count = bisect.bisect_left([p.due_by for p in self.unsigned], wall)
+        count = bisect.bisect_left(self.unsigned, wall, key=lambda p: p.due_by)
         if count == 0:
             return 0, None, None
         return (
