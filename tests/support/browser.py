@@ -59,6 +59,7 @@ def fill(page, values):
     the sections already filled in) is reached as a person would, by opening the section."""
     for name, value in values.items():
         field = page.locator(f"#field-{name}")
+        field.wait_for(state="attached")  # the screen may still be on its way
         folded = page.locator(f"details:not([open]):has(#field-{name}) > summary")
         if folded.count():
             folded.first.click()

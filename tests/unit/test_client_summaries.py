@@ -23,7 +23,7 @@ from medex.client_summary import (
 )
 from medex.intake import Client
 from medex.programs import Episode
-from medex.repository import InMemoryRepository, MemoryStore, StaleWriteError
+from medex.repository import InMemoryRepository, MemoryStore, StaleWriteError, StorageFullError
 from medex.retention import LogFact, client_risks
 from medex.services import summaries as summaries_service
 from medex.services.home import home_page, retention_risks
@@ -395,3 +395,26 @@ def test_the_home_screen_reads_no_session_log(demo, monkeypatch):
     page = run(home_page(demo, TODAY, NOW))
     assert page.clients == 5
     assert "session_logs" not in reads and "assessments" not in reads
+
+
+def test_a_read_only_repository_refuses_a_save_before_reading_anything_for_its_summary():
+    """Full or closed storage: the save is refused as such at once (never a failed read of
+    the summary first, which the app could not tell from any other error)."""
+    repo = InMemoryRepository()
+    client = Client(first_name="Ann", last_name="Lee", date_of_birth="1952-08-01", sex="female")
+    run(repo.save(client))
+    repo.read_only = True
+    reads = []
+    original = repo.get
+
+    async def counted(model, record_id):
+        reads.append((model.store, record_id))
+        return await original(model, record_id)
+
+    repo.get = counted  # type: ignore[method-assign]
+    renamed = client.model_copy(update={"last_name": "Leigh"})
+    with pytest.raises(StorageFullError):
+        run(repo.save(renamed))
+    with pytest.raises(StorageFullError):
+        run(repo.delete(Client, client.id))
+    assert reads == []

@@ -298,6 +298,8 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
         app.state.flash = str(exc)
     except Exception as exc:
         traceback.print_exc()
+        # Whatever failed, what was typed is not known to be saved: it stays (draft kept).
+        refused = True
         app.state.flash = (
             f"Something went wrong ({type(exc).__name__}: {exc}). Nothing you typed was lost."
         )

@@ -244,6 +244,7 @@ class AuditedRepository:
         and ``guard``) with their audit entries in one transaction. ``changes`` lists
         ``(action, store, id)`` to audit; or ``audit_entries(last)`` builds the entries itself
         (a restore brings its own chain). A put without a revision gets one here."""
+        self._check_writable()
         if self.derived is not None:
             ops = await self.derived.for_raw_write(self, ops)
         prepared = [
@@ -276,6 +277,7 @@ class AuditedRepository:
         for record in records:
             if not record.store:
                 raise TypeError(f"{type(record).__name__} has no store")
+        self._check_writable()  # before the derived records are read for it
         ops = [
             revisions.put_op(
                 r.store,
@@ -294,6 +296,7 @@ class AuditedRepository:
             record._rev = op["doc"]["_rev"]
 
     async def delete(self, model: type[Record], record_id: str) -> None:
+        self._check_writable()
         expect = self._expected(model.store, record_id, "")
         derived = []
         if self.derived is not None:
