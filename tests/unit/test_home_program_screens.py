@@ -189,7 +189,7 @@ def test_the_discharge_summary_lists_the_program_and_reports_show_adherence(app)
     assert f"given to the client {printed_on:%b %-d, %Y}" in table
     assert "Continue the program below at home." in discharge
     progress = open_doc(app, DocKind.PROGRESS_REPORT)
-    assert re.search(r"Home program:</b> Home program done on \d+ of \d+ planned days", progress)
+    assert re.search(r"Home program adherence:</b> done on \d+ of \d+ planned days", progress)
     assert "Attendance:" in progress
 
 

@@ -249,7 +249,7 @@ def test_adherence_counts_done_against_planned_days_since_each_previous_session(
     ]
     a = adherence(logs, prints)
     assert (a.done, a.planned, a.reports, a.rate) == (9, 12, 3, 75)
-    assert a.text == "Home program done on 9 of 12 planned days (75%), as reported at 3 sessions"
+    assert a.text == "done on 9 of 12 planned days (75%), as reported at 3 sessions"
 
 
 def test_adherence_follows_the_version_in_force_and_skips_missed_sessions():
@@ -274,7 +274,7 @@ def test_adherence_within_a_period_and_without_a_printed_program():
     a = adherence(logs, prints, D0 + timedelta(days=15), D0 + timedelta(days=28))
     assert (a.done, a.planned, a.reports) == (6, 6, 2)
     assert adherence(logs, []) == Adherence()
-    assert Adherence().text == "Not recorded in this period"
+    assert Adherence().text == "not recorded in this period"
     assert Adherence().as_dict()["rate"] is None
 
 

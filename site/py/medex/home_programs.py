@@ -293,12 +293,12 @@ class Adherence:
     @property
     def text(self) -> str:
         if not self.reports:
-            return "Not recorded in this period"
+            return "not recorded in this period"
         sessions = f"{self.reports} session" + ("s" if self.reports != 1 else "")
         if not self.planned:
-            return f"{self.done} home-program days reported at {sessions}"
+            return f"{self.done} days reported at {sessions}"
         return (
-            f"Home program done on {self.done} of {self.planned} planned days ({self.rate}%), "
+            f"done on {self.done} of {self.planned} planned days ({self.rate}%), "
             f"as reported at {sessions}"
         )
 
