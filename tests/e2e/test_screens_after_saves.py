@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
+from medex.letters import long_date
 from tests.support.browser import open_app, wait_ready
 
 
@@ -50,7 +51,7 @@ def test_home_and_client_list_follow_a_draft_and_its_signature(page, console_err
     page.locator("#save-draft").click()
     expect(page.locator("#flash")).to_contain_text("Draft saved")
     home(page)
-    owed = f"Unsigned session log: Ana López, {day}"
+    owed = f"Unsigned session log: Ana López, {long_date(date.fromisoformat(day))}"
     expect(page.locator("#dashboard")).to_contain_text(owed)
 
     # Signed: gone from the home screen, and the first signed session made her active.

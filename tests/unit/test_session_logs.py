@@ -799,7 +799,7 @@ def test_signed_logs_never_show_as_unsigned():
 
 def test_unsigned_dashboard_item_names_the_client():
     items = unsigned_log_items([full_log()], T0 + timedelta(days=2), {CLIENT: "Ana Lopez"})
-    assert items[0].title == "Unsigned session log: Ana Lopez, 2025-03-10"
+    assert items[0].title == "Unsigned session log: Ana Lopez, Mar 10, 2025"
     assert items[0].since == T0 and items[0].kind == "unsigned_log"
 
 
@@ -818,10 +818,10 @@ def test_several_late_logs_of_one_client_are_one_item_on_their_sessions_list():
     )
     assert [i.title for i in items] == [
         "3 unsigned session logs: Ana Lopez",
-        "Unsigned session log: Ben Ode, 2025-03-04",
+        "Unsigned session log: Ben Ode, Mar 4, 2025",
     ]
     grouped, single = items
-    assert grouped.detail.startswith("The oldest is from 2025-03-03.")
+    assert grouped.detail.startswith("The oldest is from Mar 3, 2025.")
     assert grouped.since == T0 - timedelta(days=7)  # the oldest draft
     assert grouped.link == ("client-sessions", {"id": CLIENT})
     assert single.link == ("session", {"id": logs[3].id})

@@ -265,7 +265,7 @@ def test_unsigned_dashboard_lists_old_drafts():
             repo, T0, {CLIENT: "Ana Lopez"}, local_now=local + timedelta(minutes=1)
         )
     )
-    assert [i.title for i in items] == ["Unsigned session log: Ana Lopez, 2025-03-10"]
+    assert [i.title for i in items] == ["Unsigned session log: Ana Lopez, Mar 10, 2025"]
 
 
 def test_renaming_a_library_exercise_leaves_signed_logs_unchanged():

@@ -46,7 +46,7 @@ from .dashboard import DashboardItem
 from .exercises import KG_PER_LB, Dosage, Exercise, ExerciseCategory, LoadUnit, load_in_kg
 from .forms import Refused, field_errors
 from .heart_rate import HR_PLAUSIBLE_MAX, HR_PLAUSIBLE_MIN, RpeRating
-from .letters import local_time_text
+from .letters import local_time_text, long_date
 from .navigation import Screen
 from .records import LongText, Record, RequiredText, Text
 from .repository import SignedRecordError
@@ -1269,7 +1269,7 @@ def late_signature_item(
         return DashboardItem(
             kind="unsigned_log",
             title=f"{count:,} unsigned session logs: {who}",
-            detail=f"The oldest is from {oldest.session_date.isoformat()}. Session logs "
+            detail=f"The oldest is from {long_date(oldest.session_date)}. Session logs "
             "should be signed within 24 hours. Review and sign them.",
             link=Screen("client-sessions", {"id": client_id}),
             link_label="Review and sign",
@@ -1278,7 +1278,7 @@ def late_signature_item(
         )
     return DashboardItem(
         kind="unsigned_log",
-        title=f"Unsigned session log: {who}, {oldest.session_date.isoformat()}",
+        title=f"Unsigned session log: {who}, {long_date(oldest.session_date)}",
         detail="Session logs should be signed within 24 hours. Review and sign it.",
         link=Screen("session", {"id": oldest.id}),
         link_label="Review and sign",
