@@ -34,6 +34,10 @@ def pytest_collection_modifyitems(config, items):
             # A build test file shares one real build (a module fixture): under pytest-xdist's
             # loadgroup its tests stay in one process, so that build is made once.
             item.add_marker(pytest.mark.xdist_group(item.fspath.basename))
+        if "/engines/" in str(item.fspath).replace("\\", "/"):
+            # Firefox and WebKitGTK each start Pyodide twice per journey, WebKitGTK at a third
+            # of Firefox's speed: on a loaded machine a journey that timed out runs once more.
+            item.add_marker(pytest.mark.flaky(reruns=1))
         if "/e2e/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=BROWSER_CRASHED))

@@ -66,18 +66,11 @@ def pdf(page, name):
 
 
 def open_payment_form(page):
-    """Unfold "Record a payment or refund" (a re-render that lands just after a click can
-    fold it again: try again until the amount field shows)."""
+    """Unfold "Record a payment or refund" once: no re-render folds it again while the
+    person fills it in."""
     amount = page.locator("#field-pay_amount")
-    for _ in range(4):
-        if amount.is_visible():
-            return
+    if not amount.is_visible():
         page.locator("#record-payment-toggle").click()
-        try:
-            expect(amount).to_be_visible(timeout=3_000)
-            return
-        except AssertionError:
-            continue
     expect(amount).to_be_visible()
 
 

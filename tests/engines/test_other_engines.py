@@ -94,7 +94,10 @@ def reload_after_start_snapshot(engine: Engine) -> str:
 
 
 def storage_section(engine: Engine) -> str:
-    return engine.js("return document.getElementById('storage-persisted').textContent")
+    # "" while the Settings screen is still on its way.
+    return engine.js(
+        "const s = document.getElementById('storage-persisted'); return s ? s.textContent : ''"
+    )
 
 
 # -- Firefox: the persistent-storage prompt -------------------------------------------------------

@@ -534,6 +534,8 @@ class BrowserPlatform:
 # The morph sets a part's attributes in their written order, so two written before ``open``
 # let the server's ``open`` through: ``data-attention`` (a stop or an error inside opens the
 # part) and a changed ``data-keep-open="<record id>"`` (the same part of another record).
+# Any other folding part the person opened stays open: a re-render may open one (an error
+# inside), never fold it under the person's hands (a form being filled in).
 _KEEP_AS_LEFT = js.Function.new(
     "since",
     "const another = new WeakSet();"
@@ -541,6 +543,7 @@ _KEEP_AS_LEFT = js.Function.new(
     " if (attr === 'data-keep-open') another.add(el);"
     " if (attr === 'open' && el.hasAttribute && el.hasAttribute('data-keep-open'))"
     "  return another.has(el) || (kind === 'update' && el.hasAttribute('data-attention'));"
+    " if (attr === 'open' && kind === 'remove' && el.tagName === 'DETAILS') return false;"
     " return !(attr === 'value' && el.medexTypedAt !== undefined && el.medexTypedAt > since);"
     "};",
 )
