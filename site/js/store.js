@@ -25,7 +25,8 @@ import {
   unlock,
 } from "./encryption.js";
 import { decryptBackup, download, encryptBackup, imageToDataUrl, readText } from "./files.js";
-import {
+// The backup file, a part at a time (the Data screen calls these through this facade).
+export {
   backupAbort,
   backupCounts,
   backupFinish,
@@ -66,20 +67,6 @@ export {
   dropStaged,
   stageOps,
   writeStaged,
-  backupAbort,
-  backupCounts,
-  backupFinish,
-  backupLine,
-  backupMeta,
-  backupPage,
-  backupStart,
-  fileHead,
-  fileText,
-  holdFile,
-  nextLine,
-  openLines,
-  readProgress,
-  releaseFile,
   cryptoStatus,
   decryptBackup,
   download,
