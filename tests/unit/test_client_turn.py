@@ -4,23 +4,21 @@ driven through the DOM-free App with the in-memory repository."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 
 import pytest
 
-from app import clock, core
+from app import core
 from medex import client_turn as ct
 from medex.assessments import Assessment
 from medex.forms import Refused
 from medex.intake import Consent
-from medex.repository import InMemoryRepository
 from medex.screening import PARQ_PAGE1_LABELS, ScreeningRecord
 from tests.support.aio import run
-from tests.support.fakes import FakePlatform
 from tests.support.pages import Elements
-from tests.support.seeders import GOOD, add_client
+from tests.support.screens import SESSIONS_TODAY, session_app
+from tests.support.seeders import add_client
 
-TODAY = date(2026, 3, 10)
+TODAY = SESSIONS_TODAY
 PIN = "4711"
 
 
@@ -145,13 +143,7 @@ def test_weak_or_mistyped_pins_are_refused(pin, confirm, problem):
 
 @pytest.fixture
 def app(monkeypatch):
-    core.load_screens()
-    monkeypatch.setattr(clock, "today", lambda: TODAY)
-    a = core.App(InMemoryRepository(), FakePlatform())
-    run(a.load())
-    run(a.dispatch("save-profile", dict(GOOD)))
-    a.navigate("#/")
-    return a
+    return session_app(monkeypatch)  # the app on TODAY with the practice profile saved
 
 
 def page(app, location=None):

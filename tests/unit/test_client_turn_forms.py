@@ -4,11 +4,8 @@ and the screens driven through the DOM-free App with the in-memory repository.""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from app import clock, core
 from medex import client_turn as ct
 from medex import questionnaire_wording as qw
 from medex.assessments import Assessment
@@ -16,16 +13,15 @@ from medex.forms import Refused
 from medex.goal_progress import goal_progress
 from medex.intake import Goals
 from medex.measures import score
-from medex.repository import InMemoryRepository
 from medex.screening import PARQ_PAGE1_LABELS, ScreeningRecord
 from medex.services.intake import PsfsEntry, SaveGoals, save_goals
 from medex.services.questionnaire_wording import load_wordings
 from tests.support.aio import run
-from tests.support.fakes import FakePlatform
 from tests.support.pages import Elements
-from tests.support.seeders import GOOD, add_client
+from tests.support.screens import SESSIONS_TODAY, session_app
+from tests.support.seeders import add_client
 
-TODAY = date(2026, 3, 10)
+TODAY = SESSIONS_TODAY
 PIN = "4711"
 GOALS = ("Walking to the shops", "Climbing the stairs at home", "Gardening")
 
@@ -238,13 +234,7 @@ def test_a_stored_wording_with_the_wrong_number_of_items_is_refused_on_load():
 
 @pytest.fixture
 def app(monkeypatch):
-    core.load_screens()
-    monkeypatch.setattr(clock, "today", lambda: TODAY)
-    a = core.App(InMemoryRepository(), FakePlatform())
-    run(a.load())
-    run(a.dispatch("save-profile", dict(GOOD)))
-    a.navigate("#/")
-    return a
+    return session_app(monkeypatch)  # the app on TODAY with the practice profile saved
 
 
 def page(app, location=None):

@@ -4,32 +4,23 @@ plan form (a bad time next to its day), today's list, a no-show and the .ics dow
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from app import clock, core
+from app import core
 from medex.partners import Outreach
-from medex.repository import InMemoryRepository
 from medex.schedule import SessionPlan
 from medex.session_logs import Attendance, SessionLog
 from tests.support.aio import run
-from tests.support.fakes import FakePlatform
 from tests.support.pages import Elements
-from tests.support.seeders import GOOD, add_client, add_provider
+from tests.support.screens import SESSIONS_TODAY, session_app
+from tests.support.seeders import add_client, add_provider
 
-TODAY = date(2026, 3, 10)  # a Tuesday
+TODAY = SESSIONS_TODAY  # a Tuesday
 
 
 @pytest.fixture
 def app(monkeypatch):
-    core.load_screens()
-    monkeypatch.setattr(clock, "today", lambda: TODAY)
-    a = core.App(InMemoryRepository(), FakePlatform())
-    run(a.load())
-    run(a.dispatch("save-profile", dict(GOOD)))
-    a.navigate("#/")
-    return a
+    return session_app(monkeypatch)  # the app on TODAY with the practice profile saved
 
 
 def html(app, location):
