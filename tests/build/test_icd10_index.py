@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import time
 
 import pytest
 
@@ -217,24 +216,18 @@ def test_full_index_billable_codes_come_first(index, query):
     assert flags == sorted(flags, reverse=True)
 
 
-def test_full_index_parse_and_search_fast_enough(built):
-    """Generous bounds (CPython; measured ~50 ms parse, ~80 ms prepare, <15 ms per query)."""
-    text = built.decode("utf-8")
-    start = time.perf_counter()
-    index = Icd10Index.from_text(text)
-    parsed = time.perf_counter()
-    index.search("knee")  # builds the word search structures
-    prepared = time.perf_counter()
-    assert parsed - start < 1.0
-    assert prepared - parsed < 1.5
-    queries = ["M17", "hypertension", "low back pain", "fracture knee", "fracture burn", "zzz"]
-    queries += ["knee replacement", "right knee replacement", "heart attack", "Z96.6"]
-    slowest = 0.0
-    for query in queries:
-        t0 = time.perf_counter()
-        index.search(query)
-        slowest = max(slowest, time.perf_counter() - t0)
-    assert slowest < 0.15
+def test_full_index_parses_and_answers_every_kind_of_query(built):
+    """Codes, words, phrases, a partial code and nonsense, on the full index (how fast is a
+    benchmark's business: ``benchmarks/in_pyodide.py``, not a timed test)."""
+    index = Icd10Index.from_text(built.decode("utf-8"))
+    found = {q: [c.code for c in index.search(q)] for q in ("M17", "Z96.6", "zzz")}
+    assert found["M17"] and all(code.startswith("M17") for code in found["M17"])
+    assert found["Z96.6"] and all(code.startswith("Z96.6") for code in found["Z96.6"])
+    assert found["zzz"] == []
+    for query in ["hypertension", "low back pain", "fracture knee", "knee replacement"]:
+        assert index.search(query), query
+    right = [c.description.lower() for c in index.search("right knee replacement")]
+    assert right and "right" in right[0] and "knee" in right[0]
 
 
 def test_main_writes_the_index_and_reports_counts(built, tmp_path, capsys):

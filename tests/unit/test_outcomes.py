@@ -5,7 +5,6 @@ Quoted rows come from /work/shared/reference/clinical.md §1 and clinical-gaps.m
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -739,14 +738,11 @@ def _histories():
     return out
 
 
-def test_report_of_20_measures_with_30_assessments_is_fast():
-    """Budget: well under 20 ms in Pyodide; checked here against the same 20 ms (best of 3)."""
+def test_report_of_20_measures_with_30_assessments_interprets_every_measure():
+    """Each of 20 measures with 30 assessments gets its current value and change (the time it
+    takes is measured by ``benchmarks/interpret.py``, side by side, not here)."""
     histories = _histories()
     assert len(histories) == 20
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        rows = [interpret(mid, h, 72, "female") for mid, h in histories.items()]
-        best = min(best, time.perf_counter() - t0)
+    rows = [interpret(mid, h, 72, "female") for mid, h in histories.items()]
     assert all(r.current is not None and r.change is not None for r in rows)
-    assert best < 0.020, f"interpretation took {best * 1000:.1f} ms"
+    assert [r.current.value for r in rows] == [h[-1][1] for h in histories.values()]
