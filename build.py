@@ -20,7 +20,9 @@ git) so a rebuild needs no network.
 #   wheels.py          the wheels we build (app, markupsafe) and bytecode via Pyodide on Node
 #   assemble.py        dist/: vendor folders, wheels, Pyodide's lock, data, site/ placeholders
 #   service_worker.py  the precache list and cache version in sw.js
-#   serve.py           the HTTP handler (MIME types, caching headers) and server
+#   startup.py         the start snapshot's loader patch and key; the .br and .gz siblings
+#                      (brotli: pinned in requirements-build.txt, installed into .cache/tools/)
+#   serve.py           the HTTP handler (MIME types, caching headers, encodings) and server
 #   install.py         apt and pip installs for `test`
 #   icd10_index.py     the offline ICD-10-CM index
 # The names below are re-exported for the tests, the benchmarks and the tools (`import build`).

@@ -133,6 +133,10 @@ def main() -> None:
     parser.add_argument("--browser", action="store_true", help="the built app in Chromium")
     parser.add_argument("--no-build", action="store_true", help="with --browser: use MEDEX_DIST")
     parser.add_argument("--profile", action="store_true", help="profile parse_chunked (CPython)")
+    parser.add_argument(
+        "--file",
+        help="with --browser: keep the exported file here; if it exists, only check and restore it",
+    )
     args = parser.parse_args()
     if args.browser:
         from backup_browser import run_in_browser  # benchmarks/backup_browser.py

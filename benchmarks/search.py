@@ -3,7 +3,8 @@ search over the full code set, in CPython.
 
     python benchmarks/search.py [--clients 1000] [--runs 200]
 
-Times ``ClientIndex.build`` (once per list render) and ``ClientIndex.search`` for a mix of
+Times ``ClientIndex.build`` (once, then kept until a record it is made from changes:
+``services.client_list``) and ``ClientIndex.search`` for a mix of
 queries with and without status/provider filters. Pyodide in the browser is typically 2-4x
 slower than CPython: compare the figure printed with the 30 ms budget with that margin.
 """

@@ -40,6 +40,7 @@ def write_bare_page() -> str:
 
 WARM: list[float] = []  # app only: time until the dashboard's due items are filled in
 PATHS: list[str] = []  # app only: how each warm visit started ("restored" or "normal")
+RESTORED_STEPS: list[list] = []  # window.medexBoot.timings of the last restored warm visit
 
 
 def load(page, url: str, marker: str) -> float:
@@ -69,6 +70,7 @@ def main() -> None:
         k: [] for k in ("app cold", "app warm", "app warm, normal start", "bare cold", "bare warm")
     }
     first_visit: list[int] = []
+    by_coding: dict[str, int] = {}  # the first cold visit's bytes by Content-Encoding
     with served_dist(not args.no_build, CountingHandler) as base, chromium() as browser:
         bare = base + write_bare_page()
         for _ in range(args.runs):
@@ -76,6 +78,7 @@ def main() -> None:
                 context = browser.new_context()
                 page = context.new_page()
                 sent_before = CountingHandler.sent
+                codings_before = dict(CountingHandler.by_coding)
                 results[f"{kind} cold"].append(load(page, url, marker))
                 if kind == "app":
                     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -84,11 +87,17 @@ def main() -> None:
                         "!!document.documentElement.dataset.startSnapshot", timeout=180_000
                     )
                     first_visit.append(CountingHandler.sent - sent_before)
+                    if len(first_visit) == 1:
+                        by_coding = {
+                            k: v - codings_before.get(k, 0)
+                            for k, v in CountingHandler.by_coding.items()
+                        }
                 # Warm: a fresh tab in the same context (HTTP cache, service worker hot).
                 page.close()
                 page = context.new_page()
                 results[f"{kind} warm"].append(load(page, url, marker))
                 if kind == "app":
+                    RESTORED_STEPS[:] = page.evaluate("window.medexBoot.timings")
                     page.evaluate("caches.delete('medex.start-snapshot')")
                     page.close()
                     page = context.new_page()
@@ -100,9 +109,22 @@ def main() -> None:
         print(f"  {key:10s} {fmt(values)}")
     print(f"  app dashboard filled in (every app load): {fmt(WARM)}")
     print(f"  how the app's loads started (cold, then warm): {PATHS}")
+    print("  the last restored load, step by step (ms from navigation start):")
+    seen: set[str] = set()
+    for ms, label in RESTORED_STEPS:
+        if label not in seen and not label.startswith("Loading the Python runtime"):
+            seen.add(label)
+            print(f"    {ms:6d}  {label}")
     print(
         f"  first visit over the wire: median {median(first_visit) / 1e6:.2f} MB"
         f"  (min {min(first_visit) / 1e6:.2f}, max {max(first_visit) / 1e6:.2f})  (target <= 7 MB)"
+    )
+    # Chromium asks for brotli on http://127.0.0.1 too (printed below), so these are the bytes
+    # a static host over HTTPS sends, given the same .br/.gz siblings.
+    print(
+        "    by Content-Encoding (first visit): "
+        + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sorted(by_coding.items()))
+        + f"; the browser sent Accept-Encoding: {sorted(CountingHandler.accepted)}"
     )
     print(
         f"  ratio cold app/bare: {median(results['app cold']) / median(results['bare cold']):.2f}  (target <= 1.20)"
@@ -116,11 +138,14 @@ def main() -> None:
 
 
 class _CountingWriter:
-    def __init__(self, raw) -> None:
+    def __init__(self, raw, handler: CountingHandler) -> None:
         self.raw = raw
+        self.handler = handler
 
     def write(self, data) -> int:
         CountingHandler.sent += len(data)
+        coding = self.handler.coding
+        CountingHandler.by_coding[coding] = CountingHandler.by_coding.get(coding, 0) + len(data)
         return self.raw.write(data)
 
     def __getattr__(self, name):
@@ -133,10 +158,24 @@ class CountingHandler(build.Handler):
     and the start-snapshot worker included."""
 
     sent = 0
+    by_coding: dict[str, int] = {}  # noqa: RUF012 — bytes sent, by the response's Content-Encoding
+    accepted: set[str] = set()  # noqa: RUF012 — the Accept-Encoding headers the browser sent
+    coding = "none"
 
     def setup(self) -> None:
         super().setup()
-        self.wfile = _CountingWriter(self.wfile)  # type: ignore[assignment]
+        self.wfile = _CountingWriter(self.wfile, self)  # type: ignore[assignment]
+
+    def send_response(self, code, message=None) -> None:
+        self.coding = "none"
+        if self.headers and self.headers.get("Accept-Encoding"):
+            CountingHandler.accepted.add(self.headers["Accept-Encoding"])
+        super().send_response(code, message)
+
+    def send_header(self, keyword, value) -> None:
+        if keyword.lower() == "content-encoding":
+            self.coding = value
+        super().send_header(keyword, value)
 
 
 if __name__ == "__main__":

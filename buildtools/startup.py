@@ -7,20 +7,33 @@
   moves the code fails the build instead of the restore.
 * `snapshot_key`: a hash of every input of a snapshot; a stored snapshot is only ever read
   under the key of the build that made it.
-* `precompress`: `.gz` siblings of the files worth compressing, for `serve` and for static
-  hosts that serve precompressed files.
+* `precompress`: `.br` and `.gz` siblings of the files worth compressing, for `serve` and for
+  static hosts that serve precompressed files (README, "What a static host must do").
 
-Standard library only.
+Standard library only, but for Google's `brotli`, which `brotli_module` installs from PyPI into
+.cache/tools/ (pinned by hash in buildtools/requirements-build.txt) the first time a build
+needs it. Compressed siblings are cached in .cache/compressed/ by the hash of their input.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
-from collections.abc import Iterable
+import importlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 
-from buildtools.common import BuildError
+from buildtools.common import CACHE, BuildError, log, sha256_bytes
 
 # (what, original, replacement) in pyodide.asm.mjs.
 LOADER_PATCHES = (
@@ -62,8 +75,10 @@ def snapshot_key(inputs: Iterable[tuple[str, bytes]]) -> str:
     return h.hexdigest()[:24]
 
 
-# Worth compressing: text and the WebAssembly binary and the standard library (stored
-# uncompressed in its zip). Wheels and .gz data are deflated already.
+# Worth compressing: text, the WebAssembly binary, the standard library zip and the wheels (the
+# build stores the entries of both zips uncompressed, so the transport compression sees their
+# contents whole: buildtools/wheels.py `stored_zip`), and the ICD-10-CM index (plain text).
+# Images and .gz data are compressed already.
 COMPRESSIBLE = (
     ".html",
     ".js",
@@ -74,28 +89,174 @@ COMPRESSIBLE = (
     ".wasm",
     ".svg",
     ".zip",
+    ".whl",
     ".py",
+    ".txt",
 )
 MIN_SIZE = 1024
 MIN_SAVING = 0.9  # keep a sibling only if it is at most 90 % of the original
 
+# brotli's quality for the .br siblings, chosen by measurement (benchmarks/README.md, "First
+# visit over the wire"): quality 11 is 2-5 % smaller than 10 (0.15-0.2 MB in all) for about
+# 1.5-2 times its CPU time (some 30 s more on a clean build); 9 is 15 % bigger. Every build
+# from a clean clone (CI) pays it once; rebuilds read .cache/compressed/.
+BROTLI_QUALITY = 11
+GZIP_LEVEL = 9
 
-def precompress(dist: Path) -> int:
-    """Write `<file>.gz` beside every compressible file of `dist` (kept only where it saves at
-    least a tenth). Returns how many were written.
+BUILD_REQUIREMENTS = Path(__file__).with_name("requirements-build.txt")
+TOOLS = CACHE / "tools"
+COMPRESSED = CACHE / "compressed"
 
-    gzip only: brotli would save about 0.8 MB more on pyodide.asm.wasm, but needs a compiled
-    package in the build and minutes of CPU at its best setting; `serve` sends a `.br`
-    sibling when a host's build puts one there."""
-    written = 0
-    for path in sorted(dist.rglob("*")):
-        if not path.is_file() or path.suffix not in COMPRESSIBLE:
-            continue
+
+def brotli_module() -> ModuleType:
+    """Google's brotli at the version and hashes pinned in requirements-build.txt: installed by
+    pip from PyPI (`--require-hashes`) into a folder of .cache/tools/ of its own, keyed by the
+    pins, this Python and this machine, the first time a build needs it; imported from there."""
+    pins = BUILD_REQUIREMENTS.read_text()
+    version = next(
+        line.split("==", 1)[1].split()[0]
+        for line in pins.splitlines()
+        if line.startswith("brotli==")
+    )
+    tag = f"{sys.implementation.cache_tag}-{platform.machine()}"
+    target = TOOLS / f"brotli-{sha256_bytes(pins.encode())[:12]}-{tag}"
+    if not (target / "brotli.py").is_file():
+        TOOLS.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="install-", dir=TOOLS))
+        log(f"installing brotli {version} (build-time only) from PyPI into .cache/tools/")
+        try:
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--require-hashes",
+                "--target",
+                str(work),
+                "-r",
+                str(BUILD_REQUIREMENTS),
+            ]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+                raise BuildError(
+                    f"Cannot install brotli {version} for the precompressed files (is PyPI "
+                    "reachable? on a machine without a wheel for it, pip builds the pinned "
+                    "sdist, which needs a C compiler).\n  command: "
+                    + " ".join(cmd)
+                    + "\n  "
+                    + "\n  ".join(tail)
+                )
+            # A build running at the same time may have installed it first: theirs is kept.
+            with contextlib.suppress(OSError):
+                os.replace(work, target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if str(target) not in sys.path:
+        sys.path.insert(0, str(target))
+    module = importlib.import_module("brotli")
+    if module.__version__ != version:
+        raise BuildError(
+            f"brotli {module.__version__} was imported from {module.__file__}, but the build pins "
+            f"{version} (buildtools/requirements-build.txt)."
+        )
+    return module
+
+
+def _compressed(
+    data: bytes,
+    kind: str,
+    compress: Callable[[bytes], bytes],
+    decompress: Callable[[bytes], bytes],
+    cache: Path | None,
+) -> bytes:
+    """`compress(data)`, from `cache` when an earlier build made it (checked by decompressing
+    it: a damaged cache entry is made again, never shipped)."""
+    if cache is None:
+        return compress(data)
+    path = cache / f"{sha256_bytes(data)[:32]}.{kind}"
+    if path.is_file():
+        packed = path.read_bytes()
+        with contextlib.suppress(Exception):  # damaged: made again below
+            if decompress(packed) == data:
+                os.utime(path)  # used: kept by `_prune`
+                return packed
+    packed = compress(data)
+    cache.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=cache)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(packed)
+    os.replace(tmp, path)
+    return packed
+
+
+def precompress(
+    dist: Path,
+    only: Iterable[str] | None = None,
+    *,
+    quality: int = BROTLI_QUALITY,
+    cache: Path | None = COMPRESSED,
+) -> int:
+    """Write `<file>.br` (brotli at `quality`) and `<file>.gz` (gzip, no timestamp) beside every
+    compressible file of `dist`, or of those of its paths `only` names; each sibling is kept
+    only where it saves at least a tenth. Returns how many files got a sibling.
+
+    The files are compressed in parallel (brotli releases the GIL), the biggest first, and
+    each result is cached in `cache` by the hash of its input."""
+    wanted = None if only is None else set(only)
+    paths = [
+        path
+        for path in dist.rglob("*")
+        if path.is_file()
+        and path.suffix in COMPRESSIBLE
+        and (wanted is None or path.relative_to(dist).as_posix() in wanted)
+        and path.stat().st_size >= MIN_SIZE
+    ]
+    paths.sort(key=lambda path: -path.stat().st_size)
+    brotli = brotli_module() if paths else None
+
+    def one(path: Path) -> bool:
         data = path.read_bytes()
-        if len(data) < MIN_SIZE:
-            continue
-        packed = gzip.compress(data, compresslevel=9, mtime=0)
-        if len(packed) <= len(data) * MIN_SAVING:
-            path.with_name(path.name + ".gz").write_bytes(packed)
-            written += 1
+        assert brotli is not None
+        codings = (
+            (
+                ".br",
+                f"br{quality}",
+                lambda d: brotli.compress(d, quality=quality),
+                brotli.decompress,
+            ),
+            (
+                ".gz",
+                f"gz{GZIP_LEVEL}",
+                lambda d: gzip.compress(d, compresslevel=GZIP_LEVEL, mtime=0),
+                gzip.decompress,
+            ),
+        )
+        kept = False
+        for suffix, kind, compress, decompress in codings:
+            packed = _compressed(data, kind, compress, decompress, cache)
+            if len(packed) <= len(data) * MIN_SAVING:
+                path.with_name(path.name + suffix).write_bytes(packed)
+                kept = True
+        return kept
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        written = sum(pool.map(one, paths))
+    if cache is not None:
+        _prune(cache)
     return written
+
+
+CACHE_DAYS = 14
+
+
+def _prune(cache: Path) -> None:
+    """Forget cached siblings no build has used for `CACHE_DAYS` (each app change leaves one)."""
+    oldest = time.time() - CACHE_DAYS * 86400
+    for path in cache.glob("*"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < oldest:
+                path.unlink()

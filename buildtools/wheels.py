@@ -6,6 +6,10 @@
 * `wheel_metadata` - name, version, dependencies and import names, for Pyodide's lock file.
 * `py_compile_wheels` - CPython 3.14 bytecode compiled inside the vendored Pyodide under
   Node.js, cached in .cache/compiled/ by input hash.
+* `stored_zip` - the same zip (a wheel, Pyodide's standard library) with its entries stored
+  uncompressed, for the server's brotli or gzip encoding to compress whole.
+* `without_unused` - a pinned wheel without the parts the app can never import
+  (`UNUSED_IN_WHEELS`).
 
 Standard library only.
 """
@@ -56,6 +60,61 @@ def make_wheel(
         for path, data in entries.items():
             zip_write(zf, path, data)
     return file_name, buf.getvalue()
+
+
+def stored_zip(data: bytes) -> bytes:
+    """The zip `data` with every entry stored uncompressed: the same names, order, contents,
+    dates and modes (a wheel's RECORD hashes the contents, so it still holds).
+
+    A zip deflates each file alone, and deflated bytes do not compress again: the first visit
+    downloaded the app's wheels and the standard library as they were (about 6.5 MB of 11.5).
+    Stored, they are sent brotli- or gzip-encoded by the server (the .br and .gz siblings),
+    which compresses across files with a bigger window: a third smaller over the wire. They
+    take more room once there (Cache API, Pyodide's file system), and nothing has to inflate
+    them when Python imports from them."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as stored:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, info.date_time)
+            entry.compress_type = zipfile.ZIP_STORED
+            entry.external_attr = info.external_attr
+            entry.comment = info.comment
+            stored.writestr(entry, source.read(info))
+        stored.comment = source.comment
+    return out.getvalue()
+
+
+# Parts of pinned wheels that nothing in the app can import, left out of dist/ (the lock still
+# pins the downloaded archive, checked before this): pydantic's copy of its version-1 API
+# (0.24 MB over the wire), which pydantic imports only for a type that defines the deprecated
+# `__get_validators__` or for a name moved there from version 1 (tests/build/test_startup.py
+# checks that no app module does either), and its mypy plugin, which imports mypy (not in
+# Pyodide).
+UNUSED_IN_WHEELS: dict[str, tuple[str, ...]] = {
+    "pydantic": ("pydantic/v1/", "pydantic/mypy.py"),
+}
+
+
+def without_unused(name: str, data: bytes) -> bytes:
+    """The wheel of the package `name` without its entries under `UNUSED_IN_WHEELS[name]`, and
+    without their rows in its RECORD; any other wheel as it is."""
+    prefixes = UNUSED_IN_WHEELS.get(name)
+    if not prefixes:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as kept:
+        for info in source.infolist():
+            if info.filename.startswith(prefixes):
+                continue
+            blob = source.read(info)
+            if info.filename.endswith(".dist-info/RECORD"):
+                rows = csv.reader(io.StringIO(blob.decode()))
+                text = io.StringIO()
+                writer = csv.writer(text, lineterminator="\n")
+                writer.writerows(row for row in rows if row and not row[0].startswith(prefixes))
+                blob = text.getvalue().encode()
+            kept.writestr(info, blob, compress_type=info.compress_type)
+    return out.getvalue()
 
 
 def wheel_from_sdist(name: str, version: str, sdist: Path) -> tuple[str, bytes]:
@@ -121,8 +180,11 @@ def wheel_metadata(data: bytes) -> tuple[str, str, list[str], list[str]]:
 # Python bytecode for the browser. Pyodide would otherwise compile every imported .py at each
 # start-up (e.g. `import jinja2`: ~330 ms from source, ~30 ms from bytecode). CPython 3.14
 # bytecode can only come from CPython 3.14, so we compile inside the vendored Pyodide itself,
-# run by Node.js. Third-party wheels keep only .pyc (as Pyodide's own packages do); our app
-# wheel keeps its .py beside __pycache__/*.pyc so tracebacks show source lines.
+# run by Node.js. The wheels keep only .pyc (as Pyodide's own packages do), ours too: its .py
+# sources were a third of its size over the wire. A traceback (the browser's console; the
+# person sees the error's type and message) still names the module, line and function, and
+# app/_build.py names the sources it was built from. `keep_source` keeps a wheel's .py beside
+# __pycache__/*.pyc instead.
 PYCOMPILE_JS = r"""
 import { loadPyodide } from %(pyodide_mjs)s;
 import fs from "node:fs";
@@ -198,7 +260,8 @@ def py_compile_wheels(
     out: dict[str, bytes] = {}
     targets: dict[str, Path] = {}
     for file_name, data in wheels.items():
-        target = folder / f"{sha256_bytes(data)[:24]}-{key}.whl"
+        kept = "src" if file_name in keep_source else "pyc"
+        target = folder / f"{sha256_bytes(data)[:24]}-{key}-{kept}.whl"
         if target.exists():
             out[file_name] = target.read_bytes()
         else:

@@ -17,6 +17,9 @@ try:
     response = await pyfetch("tests/unit-tests.zip")
     zipfile.ZipFile(io.BytesIO(await response.bytes())).extractall("/tmp/medex-tests")
     sys.path.insert(0, "/tmp/medex-tests")
+    # The app's modules from their sources (the app wheel ships bytecode only; some tests read
+    # the sources), with the wheel's templates and screens manifest beside them.
+    sys.path.insert(0, "/tmp/medex-tests/app-sources")
     import pytest
 
     status.textContent = "Running…"

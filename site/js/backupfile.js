@@ -1,95 +1,151 @@
 // Backup files of format 2 (site/py/medex/backup_stream.py says what the lines are): written
 // page by page straight from IndexedDB into a file made of parts, and read back a line at a
-// time, so neither side ever holds the whole file as one string. Python drives both loops (one
-// call per page or line), so the page stays responsive and shows progress in between.
+// time, so neither side ever holds the whole file as one string. Writing is one call (the loop
+// is here, progress is reported back to Python); reading is driven by Python a line at a time.
 import { b64, decryptBytes, deriveKek, encryptBytes, openDocs, openMeta, PBKDF2_ITERATIONS, requireOpen, td, te, unb64 } from "./crypto.js";
 import { db } from "./database.js";
+import { download } from "./files.js";
 
 const FORMAT = "medex-practice-backup";
 const VERSION = 2;
 const aad = (salt, n) => `${FORMAT}/${VERSION}/${salt}/${n}`;
 const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
-const sha256 = async (text) => hex(await crypto.subtle.digest("SHA-256", te.encode(text)));
 
 // -- writing -------------------------------------------------------------------------------------
 const writers = new Map();
 let nextId = 1;
+const NEWLINE = new Uint8Array([10]);
+// Records read from IndexedDB at a time (a part line still holds at most the caller's limit).
+const READ_PAGE = 2000;
+// The longest time between two progress reports to Python (ms).
+const PROGRESS_EVERY = 250;
 
-async function put(w, line) {
-  let out = line;
+// Append one plain line (its UTF-8 bytes); returns its SHA-256. Encrypted, the line is one
+// AES-GCM box bound to its place and this file.
+async function put(w, bytes) {
+  const digest = crypto.subtle.digest("SHA-256", bytes);
+  let out = bytes;
   if (w.key) {
-    const box = await encryptBytes(w.key, te.encode(line), aad(w.salt, w.n));
-    out = JSON.stringify({ ct: box.ct, iv: box.iv });
+    const box = await encryptBytes(w.key, bytes, aad(w.salt, w.n));
+    out = te.encode(JSON.stringify({ ct: box.ct, iv: box.iv }));
   }
   w.n += 1;
-  // Each line becomes a Blob at once: its text can be collected, the bytes live in the browser's
-  // blob storage (which may keep big files on disk), and the file is a Blob of these parts.
-  w.parts.push(new Blob([out, "\n"]));
+  // Each line becomes a Blob at once: the bytes live in the browser's blob storage (which may
+  // keep big files on disk), and the file is a Blob of these parts.
+  w.parts.push(new Blob([out, NEWLINE]));
   w.bytes += out.length + 1;
-  return sha256(line);
+  return hex(await digest);
 }
 
-// Start a backup file with its header line (made by Python); with a passphrase, the file is
-// encrypted line by line under a key derived from it. Returns the writer's id.
-export async function backupStart(headerLine, passphrase) {
+// A writer with the file's first lines: the envelope in clear (with a passphrase, every
+// further line is encrypted under a key derived from it), then the header line.
+async function startWriter(headerLine, passphrase) {
   const w = { parts: [], key: null, salt: "", n: 0, bytes: 0 };
   if (passphrase) {
     const salt = crypto.getRandomValues(new Uint8Array(16));
     w.key = await deriveKek(passphrase, salt, PBKDF2_ITERATIONS);
     w.salt = b64(salt);
     const envelope = { kdf: "PBKDF2-SHA256", params: { hash: "SHA-256", iterations: PBKDF2_ITERATIONS }, salt: w.salt, v: 2 };
-    const first = JSON.stringify({ encrypted: true, envelope, format: FORMAT, format_version: VERSION });
-    w.parts.push(new Blob([first, "\n"]));
+    const first = te.encode(JSON.stringify({ encrypted: true, envelope, format: FORMAT, format_version: VERSION }));
+    w.parts.push(new Blob([first, NEWLINE]));
+    w.bytes += first.length + 1;
   }
+  await put(w, te.encode(headerLine));
   const id = nextId++;
   writers.set(id, w);
-  await put(w, headerLine);
   return id;
 }
 
-// Append one line made by Python (the settings, the trailer): its SHA-256 (of the plain line).
-export async function backupLine(id, line) {
-  return put(writers.get(id), line);
+// One page of a store, in key order after `after` (undefined: from the start), opened.
+async function readPage(table, after) {
+  const page = after === undefined ? await table.orderBy(":id").limit(READ_PAGE).toArray() : await table.where(":id").above(after).limit(READ_PAGE).toArray();
+  const docs = table.name !== "audit" && page.some((d) => d._enc) ? await openDocs(table.name, page) : page;
+  return { docs, next: page.length === READ_PAGE ? page[page.length - 1][table.schema.primKey.keyPath] : undefined };
 }
 
-// Append the next page of a store, read from IndexedDB (decrypted), as part lines of at most
-// maxRecords records or maxChars characters. `afterJson`: the last key of the previous page
-// (JSON; null to start). Returns JSON {hashes: [sha256 of each line], count, next: last key or
-// null when the store is done}.
-export async function backupPage(id, store, afterJson, maxRecords, maxChars) {
-  requireOpen();
-  const w = writers.get(id);
-  const after = JSON.parse(afterJson);
+// Every page of a store appended as part lines of at most maxRecords records or maxChars
+// characters; the next page is read from IndexedDB while this one is written.
+async function writeStore(w, store, maxRecords, maxChars, hashes, onRecords) {
   const table = db.table(store);
-  const page = after === null ? await table.orderBy(":id").limit(maxRecords).toArray() : await table.where(":id").above(after).limit(maxRecords).toArray();
-  const key = table.schema.primKey.keyPath;
-  const docs = store === "audit" ? page : await openDocs(store, page);
-  const hashes = [];
   const wrap = store === "audit" ? (body) => `{"audit":[${body}]}` : (body) => `{"records":[${body}],"store":${JSON.stringify(store)}}`;
-  let texts = [];
-  let size = 0;
-  const flush = async () => {
-    if (texts.length) hashes.push(await put(w, wrap(texts.join(","))));
-    texts = [];
-    size = 0;
-  };
-  for (const doc of docs) {
-    const text = JSON.stringify(doc);
-    if (texts.length && size + text.length > maxChars) await flush();
-    texts.push(text);
-    size += text.length + 1;
+  let count = 0;
+  let reading = readPage(table, undefined);
+  for (;;) {
+    const { docs, next } = await reading;
+    if (next !== undefined) reading = readPage(table, next);
+    let texts = [];
+    let size = 0;
+    const flush = async () => {
+      hashes.push(await put(w, te.encode(wrap(texts.join(",")))));
+      count += texts.length;
+      onRecords(texts.length);
+      texts = [];
+      size = 0;
+    };
+    for (const doc of docs) {
+      const text = JSON.stringify(doc);
+      if (texts.length && (texts.length >= maxRecords || size + text.length > maxChars)) await flush();
+      texts.push(text);
+      size += text.length + 1;
+    }
+    if (texts.length) await flush();
+    if (next === undefined) return count;
   }
-  await flush();
-  const next = page.length === maxRecords ? page[page.length - 1][key] : null;
-  return JSON.stringify({ hashes, count: page.length, next });
 }
 
-// Append the settings line {"meta": {...}}: every meta value but the keys and key prefixes
-// Python leaves out (skipJson: {keys, prefixes}); the left-out values are never read (one of
-// them is the snapshot taken before a restore, as big as a backup).
-export async function backupMeta(id, skipJson) {
+// Write a whole backup file of format 2 in one call: the header line (made by Python), every
+// store but the left-out ones (skip.stores: derived, computed again after a restore), sorted
+// by name, then the audit log, then the settings line {"meta": {...}} (every meta value but
+// skip.keys and keys starting with one of skip.prefixes; the left-out values are never read —
+// one is the snapshot taken before a restore, as big as a backup). With a passphrase the
+// file is encrypted line by line. `progress(done, total, auditEntries)` is called at most
+// every 250 ms. Returns JSON {id: the writer (for the trailer line and backupFinish), hashes:
+// [SHA-256 of each part line, in order], counts: {store: records}, audit_count}.
+export async function backupExport(headerLine, passphrase, skipJson, maxRecords, maxChars, progress) {
   requireOpen();
-  const { keys, prefixes } = JSON.parse(skipJson);
+  const skip = JSON.parse(skipJson);
+  const skipStores = new Set([...skip.stores, "meta", "audit"]);
+  const stores = db.tables.map((t) => t.name).filter((name) => !skipStores.has(name)).sort();
+  const totals = await Promise.all(stores.map((name) => db.table(name).count()));
+  let total = totals.reduce((a, b) => a + b, 0);
+  let done = 0;
+  let auditCount = 0;
+  let reported = 0;
+  const report = (force) => {
+    const now = performance.now();
+    if (!force && now - reported < PROGRESS_EVERY) return;
+    reported = now;
+    progress(done, Math.max(total, done), auditCount);
+  };
+  const id = await startWriter(headerLine, passphrase);
+  const w = writers.get(id);
+  const hashes = [];
+  const counts = {};
+  try {
+    report(true);
+    for (const store of stores) {
+      counts[store] = await writeStore(w, store, maxRecords, maxChars, hashes, (n) => {
+        done += n;
+        report(false);
+      });
+    }
+    total = done; // records written meanwhile may have changed the count
+    report(true);
+    // Entries appended while the records were written come too.
+    auditCount = await writeStore(w, "audit", maxRecords, maxChars, hashes, (n) => {
+      auditCount += n;
+      report(false);
+    });
+    hashes.push(await writeMeta(w, skip));
+    report(true);
+  } catch (e) {
+    writers.delete(id);
+    throw e;
+  }
+  return JSON.stringify({ id, hashes, counts, audit_count: auditCount });
+}
+
+async function writeMeta(w, { keys, prefixes }) {
   const skip = new Set(keys);
   const wanted = (await db.meta.toCollection().primaryKeys()).filter((k) => !skip.has(k) && !prefixes.some((p) => String(k).startsWith(p)));
   const meta = {};
@@ -97,30 +153,19 @@ export async function backupMeta(id, skipJson) {
     const opened = await openMeta(row);
     if (opened !== undefined) meta[opened.key] = opened.value;
   }
-  return put(writers.get(id), JSON.stringify({ meta }));
+  return put(w, te.encode(JSON.stringify({ meta })));
 }
 
-// The number of records in each store (for the progress bar; the audit log is not counted).
-export async function backupCounts() {
-  requireOpen();
-  const out = {};
-  for (const table of db.tables) if (table.name !== "meta" && table.name !== "audit") out[table.name] = await table.count();
-  return JSON.stringify(out);
+// Append one line made by Python (the trailer): its SHA-256 (of the plain line).
+export async function backupLine(id, line) {
+  return put(writers.get(id), te.encode(line));
 }
 
 // Offer the finished file as a download; the writer is forgotten. Returns the file's size.
 export function backupFinish(id, filename) {
   const w = writers.get(id);
   writers.delete(id);
-  const url = URL.createObjectURL(new Blob(w.parts, { type: "application/x-ndjson" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  a.hidden = true;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 120000);
+  download(filename, new Blob(w.parts, { type: "application/x-ndjson" }));
   return w.bytes;
 }
 

@@ -19,7 +19,9 @@ const PYSCRIPT_STAGES = {
 };
 const PYSCRIPT_LABELS = { 15: "Loading the Python runtime", 35: "Python runtime loaded" };
 
-const timings = [];  // [ms since navigation start, step] — read by benchmarks/startup.py
+// [ms since navigation start, step] — read by benchmarks/startup.py; shared with the restore
+// of a start snapshot, which begins before this script runs (js/start.js).
+const timings = (globalThis.medexBootTimings ??= []);
 function step(label, percent, detail) {
   lastStep = performance.now();
   timings.push([Math.round(lastStep), detail ? `${label}: ${detail}` : label]);
@@ -92,8 +94,6 @@ const watchdog = setInterval(() => {
 
 $("boot-error-reload").addEventListener("click", () => location.reload());
 step("Loading the Python runtime", 5, "");
-// A stored start snapshot is read now, while PyScript loads (js/pyodide-boot.mjs uses it).
-import("./snapshot.js").then(({ prepare }) => prepare()).catch(() => {});
 
 // The start snapshot that makes the next start fast (js/snapshot.js): made in a worker once
 // the browser is idle after this start; data-start-snapshot says "ready" once it is stored.
@@ -102,7 +102,9 @@ function scheduleStartSnapshot() {
     html.dataset.startSnapshot = result.ok ? "ready" : "not made";
     if (!result.ok) console.info("Start snapshot not made:", result.error);
   };
-  import("./snapshot.js").then(({ makeInBackground }) => makeInBackground(done)).catch((err) => done({ ok: false, error: String(err) }));
+  Promise.all([import("./snapshot.js"), import("./pyodide-boot.mjs")])
+    .then(([{ makeInBackground }, { pyscriptSources }]) => makeInBackground(done, pyscriptSources))
+    .catch((err) => done({ ok: false, error: String(err) }));
 }
 
 // Service worker: precaches the app for offline use. An update waits until the practitioner

@@ -32,9 +32,11 @@ export async function decryptBackup(fileText, passphrase) {
   }
 }
 
-// Offer text as a file download (no network: a Blob URL and a.download).
-export function download(filename, text, mime) {
-  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+// Offer text, or a Blob (a backup file made of parts), as a file download (no network: a Blob
+// URL and a.download).
+export function download(filename, content, mime) {
+  const blob = content instanceof Blob ? content : new Blob([content], { type: mime });
+  const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;
   a.download = filename;
@@ -42,7 +44,7 @@ export function download(filename, text, mime) {
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  setTimeout(() => URL.revokeObjectURL(url), 120000);
 }
 
 // The text of the file picked in an <input type=file>.

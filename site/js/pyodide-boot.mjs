@@ -2,14 +2,17 @@
 // from this version's start snapshot when there is one (js/snapshot.js), else normally.
 // A restored Python is tested before PyScript gets it; any failure, of any kind, deletes the
 // snapshot and starts normally instead: the person only ever sees the usual start-up.
+// The restore starts as the page starts (`startRestore`, called by js/start.js), in parallel
+// with the page's styles and PyScript's own loading; PyScript's call then receives it.
 import { loadPyodide as loadPyodideNormally, version } from "../%PYODIDE%/pyodide.mjs";
-import { APP_BUILD, KEY, PYODIDE_URL, prepare, remove, sweep } from "./snapshot.js";
+import { APP_BUILD, KEY, PYODIDE_URL, find, read, remove, sweep } from "./snapshot.js";
 
 export { version };
 
 const html = document.documentElement;
-// Steps of a restore in the start-up timings (js/boot.js), read by benchmarks/startup.py.
-const mark = (label) => globalThis.medexBoot?.timings.push([Math.round(performance.now()), `snapshot: ${label}`]);
+// The start-up timings (js/boot.js shows them; benchmarks/startup.py reads them).
+const timings = (globalThis.medexBootTimings ??= []);
+const mark = (label) => timings.push([Math.round(performance.now()), `snapshot: ${label}`]);
 
 // Run in the restored Python before anything else: the modules in memory are this build's,
 // a model validates, the app's templates load from the restored files and render escaped.
@@ -37,11 +40,14 @@ del _medex_self_test
 _medex_result
 `;
 
-function linkExtensions(meta, files, compiled, memoryLength) {
+function linkExtensions(stored) {
   // Called by the patched pyodide.asm.mjs after the new instance is up and before the
   // snapshot's memory is copied in: the files go back into the in-memory file system, and
   // each extension module is linked at the addresses it had when the snapshot was made.
   return (Module) => {
+    const { meta, snapshot, files, compiled } = stored.value;
+    // Pyodide's snapshot: a header (its length in the second word), then the whole memory.
+    const memoryLength = snapshot.byteLength - new Uint32Array(snapshot.buffer, snapshot.byteOffset, 2)[1];
     // The new instance's memory is as small as a fresh start needs: grow it to the
     // snapshot's before anything is linked into it.
     if (Module.HEAP8.length < memoryLength) Module.growMemory(memoryLength);
@@ -74,47 +80,104 @@ function linkExtensions(meta, files, compiled, memoryLength) {
   };
 }
 
-async function restore(options) {
-  const stored = await prepare();
-  if (!stored) return null;
-  mark("read, extensions compiled");
-  const { meta, snapshot, files, compiled } = stored;
-  if (meta.appBuild !== APP_BUILD) throw new Error("the snapshot is of another build");
-  // Pyodide's snapshot: a header (its length in the second word), then the whole memory.
-  const memoryLength = snapshot.byteLength - new Uint32Array(snapshot.buffer, snapshot.byteOffset, 2)[1];
+async function restore() {
+  mark("looking for one");
+  const response = await find();
+  if (!response) return null;
+  mark("found");
+  // Pyodide starts loading (its loader script, the wasm, the standard library) while the
+  // snapshot is read: it needs the snapshot only to create the instance.
+  const stored = {};
+  const snapshot = read(response).then((value) => {
+    mark("read, extensions compiled");
+    if (value.meta.appBuild !== APP_BUILD) throw new Error("the snapshot is of another build");
+    stored.value = value;
+    return value.snapshot;
+  });
+  snapshot.catch(() => {}); // its failure is loadPyodide's (below), never an unhandled one
   const pyodide = await loadPyodideNormally({
-    ...options,
     indexURL: PYODIDE_URL,
     _loadSnapshot: snapshot,
-    _beforeRestore: linkExtensions(meta, files, compiled, memoryLength),
+    _beforeRestore: linkExtensions(stored),
   });
   mark("restored");
-  Object.assign(pyodide.loadedPackages, meta.loadedPackages);
+  Object.assign(pyodide.loadedPackages, stored.value.meta.loadedPackages);
   const result = pyodide.runPython(SELF_TEST);
   if (result !== "ok") throw new Error(`self-test: ${result}`);
   mark("self-tested");
   return pyodide;
 }
 
-export async function loadPyodide(options = {}) {
-  const started = performance.now();
-  try {
-    const pyodide = await restore(options);
-    if (pyodide) {
-      html.dataset.startPath = "restored";
-      html.dataset.restoreMs = String(Math.round(performance.now() - started));
-      sweep().catch(() => {});
+let restoring = null;
+// Restores this version's start snapshot if one is stored: the restored and self-tested
+// Python, or null (none stored; or a bad one, then deleted). Started once, as early as the
+// page can; never throws.
+export function startRestore() {
+  restoring ??= (async () => {
+    const started = performance.now();
+    try {
+      const pyodide = await restore();
+      if (pyodide) {
+        html.dataset.restoreMs = String(Math.round(performance.now() - started));
+        sweep().catch(() => {});
+      }
       return pyodide;
+    } catch (err) {
+      // Eviction, corruption, another build, a failed self-test: forget this snapshot (a new
+      // one is made after this start) and start normally.
+      console.info("Start snapshot not used:", err && err.message ? err.message : err);
+      html.dataset.snapshotFallback = String(err && err.message ? err.message : err).slice(0, 200);
+      await remove().catch(() => {});
+      return null;
     }
-  } catch (err) {
-    // Eviction, corruption, another build, a failed self-test: forget this snapshot (a new
-    // one is made after this start) and start normally.
-    console.info("Start snapshot not used:", err && err.message ? err.message : err);
-    html.dataset.snapshotFallback = String(err && err.message ? err.message : err).slice(0, 200);
-    await remove().catch(() => {});
+  })();
+  return restoring;
+}
+
+let running = null; // the Python this page started with
+export async function loadPyodide(options = {}) {
+  // PyScript passes its output streams (and an indexURL, ours instead): a Python restored
+  // before PyScript asked gets them now.
+  const restored = await startRestore();
+  if (restored) {
+    try {
+      if (options.stdout) restored.setStdout({ batched: options.stdout });
+      if (options.stderr) restored.setStderr({ batched: options.stderr });
+    } catch (err) {
+      console.info("Python's output stays on the console:", err && err.message ? err.message : err);
+    }
+    html.dataset.startPath = "restored";
+    running = restored;
+  } else {
+    html.dataset.startPath = "normal";
+    running = await loadPyodideNormally({ ...options, indexURL: PYODIDE_URL });
   }
-  html.dataset.startPath = "normal";
-  return loadPyodideNormally({ ...options, indexURL: PYODIDE_URL });
+  return running;
+}
+
+// The sources of PyScript's own Python package as this start wrote them ([path, text]), for
+// the next start snapshot to hold their bytecode (js/snapshot-worker.js).
+// Any failure gives none: the snapshot is made without them and they compile as before.
+export function pyscriptSources() {
+  if (!running) return [];
+  const out = [];
+  try {
+    let dir = running.runPython(`getattr(__import__("sys").modules.get("pyscript"), "__path__", [""])[0]`);
+    if (dir && !dir.startsWith("/")) dir = `${running.FS.cwd()}/${dir}`;
+    const walk = (path) => {
+      for (const name of running.FS.readdir(path)) {
+        if (name === "." || name === ".." || name === "__pycache__") continue;
+        const child = `${path}/${name}`;
+        if (running.FS.isDir(running.FS.stat(child).mode)) walk(child);
+        else if (name.endsWith(".py")) out.push([child, running.FS.readFile(child, { encoding: "utf8" })]);
+      }
+    };
+    if (dir) walk(dir);
+  } catch (err) {
+    console.info("PyScript's sources not read for the start snapshot:", err && err.message ? err.message : err);
+    return [];
+  }
+  return out;
 }
 
 export const snapshotKey = KEY;

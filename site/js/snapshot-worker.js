@@ -82,7 +82,39 @@ function dynamicLibraries(Module) {
   return libs.sort((a, b) => a.tableBase - b.tableBase || a.memoryBase - b.memoryBase);
 }
 
-async function make() {
+// PyScript writes its own Python package into the file system at every start and imports it
+// (compiling about 130 kB of source each time). Given those sources as the page's start wrote
+// them, their bytecode is compiled here into the snapshot's files, checked by a hash of the
+// source: a restored start that writes the same sources imports them without compiling, and
+// any other source is compiled as usual.
+function precompile(pyodide, sources) {
+  const { FS } = pyodide;
+  const paths = [];
+  for (const [path, text] of sources) {
+    if (!path.startsWith("/") || !path.endsWith(".py") || path.includes("/__pycache__/")) continue;
+    FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    FS.writeFile(path, text);
+    paths.push(path);
+  }
+  if (!paths.length) return [];
+  pyodide.runPython(`
+def _medex_precompile(paths):
+    import importlib.util, py_compile
+    mode = py_compile.PycInvalidationMode.CHECKED_HASH
+    for path in paths:
+        try:
+            py_compile.compile(path, cfile=importlib.util.cache_from_source(path), doraise=True, invalidation_mode=mode)
+        except py_compile.PyCompileError:
+            pass  # compiled by the page as usual
+
+_medex_precompile(${JSON.stringify(paths)})
+del _medex_precompile
+`);
+  const cached = new Set(paths.map((path) => path.slice(0, path.lastIndexOf("/")) + "/__pycache__"));
+  return [...cached].flatMap((dir) => siteFiles(FS, dir));
+}
+
+async function make(sources) {
   const started = performance.now();
   const pyodide = await loadPyodide({
     indexURL: PYODIDE_URL, _makeSnapshot: true, stdout: () => {}, stderr: () => {},
@@ -91,7 +123,7 @@ async function make() {
   pyodide.runPython(WARM_UP);
   const Module = pyodide._module;
   const dynlibs = dynamicLibraries(Module);
-  const files = siteFiles(Module.FS, Module.API.sitePackages);
+  const files = [...siteFiles(Module.FS, Module.API.sitePackages), ...precompile(pyodide, sources)];
   // Pyodide refuses to snapshot while its record of loaded packages (a JavaScript object) is
   // referenced: empty it for the call; the restore puts these entries back.
   const loaded = { ...pyodide.loadedPackages };
@@ -113,9 +145,9 @@ async function make() {
   return { bytes: snapshot.byteLength, ms: meta.madeMs };
 }
 
-self.onmessage = async () => {
+self.onmessage = async (event) => {
   try {
-    self.postMessage({ ok: true, ...(await make()) });
+    self.postMessage({ ok: true, ...(await make(event.data?.sources || [])) });
   } catch (err) {
     self.postMessage({ ok: false, error: String(err && err.stack ? err.stack : err) });
   }

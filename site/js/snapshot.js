@@ -58,32 +58,24 @@ async function openCache() {
   return typeof caches === "undefined" ? null : caches.open(CACHE_NAME);
 }
 
-// The stored snapshot for this version as an ArrayBuffer, or null. Only this version's key
-// is ever looked up; `sweep` deletes the others.
-export async function load() {
+// The stored entry of this version (a Response whose body is not read yet), or null. Only
+// this version's key is ever looked up; `sweep` deletes the others.
+export async function find() {
   const cache = await openCache();
   if (!cache) return null;
-  const response = await cache.match(entryUrl(KEY));
-  return response ? response.arrayBuffer() : null;
+  return (await cache.match(entryUrl(KEY))) || null;
 }
 
-// The stored snapshot read and its extension modules compiled, started once as early as the
-// page can (js/boot.js), so that it overlaps PyScript's own loading; null without one.
-let prepared = null;
-export function prepare() {
-  prepared ??= (async () => {
-    const buffer = await load();
-    if (!buffer) return null;
-    const { meta, snapshot, files } = unpack(buffer);
-    const byPath = new Map(files);
-    const compiled = new Map(await Promise.all(meta.dynlibs.map(async (lib) => {
-      const data = byPath.get(lib.path);
-      if (!data) throw new Error(`the snapshot lacks ${lib.path}`);
-      return [lib.path, await WebAssembly.compile(data)];
-    })));
-    return { meta, snapshot, files, compiled };
-  })();
-  return prepared;
+// A found entry read and unpacked, and its extension modules compiled.
+export async function read(response) {
+  const { meta, snapshot, files } = unpack(await response.arrayBuffer());
+  const byPath = new Map(files);
+  const compiled = new Map(await Promise.all(meta.dynlibs.map(async (lib) => {
+    const data = byPath.get(lib.path);
+    if (!data) throw new Error(`the snapshot lacks ${lib.path}`);
+    return [lib.path, await WebAssembly.compile(data)];
+  })));
+  return { meta, snapshot, files, compiled };
 }
 
 export async function has() {
@@ -115,8 +107,10 @@ export async function sweep() {
 
 // After a normal start: make the snapshot in a worker when the browser is idle, unless this
 // version has one already. Never blocks the person: the worker has its own thread, and any
-// failure only means the next start is a normal one.
-export function makeInBackground(onDone = () => {}) {
+// failure only means the next start is a normal one. `sources()` gives the [path, text] of
+// the Python sources the start imported from outside site-packages (PyScript's package), for
+// the worker to compile into the snapshot.
+export function makeInBackground(onDone = () => {}, sources = () => []) {
   if (typeof Worker === "undefined" || typeof caches === "undefined" || typeof WebAssembly === "undefined") {
     onDone({ ok: false, error: "not supported here" });
     return;
@@ -132,7 +126,7 @@ export function makeInBackground(onDone = () => {}) {
       worker.terminate();
       onDone({ ok: false, error: event.message || "the snapshot worker failed" });
     };
-    worker.postMessage({ type: "make" });
+    worker.postMessage({ type: "make", sources: sources() });
   };
   const idle = globalThis.requestIdleCallback || ((fn) => setTimeout(fn, 1000));
   idle(() => start().catch((err) => onDone({ ok: false, error: String(err) })), { timeout: 5000 });

@@ -11,6 +11,7 @@ import {
   PLAIN_META,
   requireOpen,
   sealDoc,
+  sealing,
   sealMeta,
 } from "./crypto.js";
 import { bucketsSupported, db, follow, following, live, reloadCryptoState, withLock } from "./database.js";
@@ -79,13 +80,23 @@ export async function write(opsJson, auditJson) {
 
 // A write too big for one JSON text (a restore of 50,000 records): its ops are handed over in
 // parts first (stageOps), then written by writeStaged exactly as write() would, in ONE
-// transaction with their audit entries. Parts are kept as text until then.
+// transaction with their audit entries. Parts are kept as text until then (a refused write may
+// be tried again), with what the transaction must know before it starts: the stores, and the
+// few ops checked against the stored records. Written in clear, each part is parsed again
+// inside the transaction and let go once written, so the records are never all parsed at once.
 const staged = new Map();
 let nextStage = 1;
 export function stageOps(stageId, opsJson) {
   const id = stageId || nextStage++;
-  if (!staged.has(id)) staged.set(id, []);
-  staged.get(id).push(opsJson);
+  if (!staged.has(id)) staged.set(id, { parts: [], stores: new Set(), checked: [], count: 0, meta: false });
+  const stage = staged.get(id);
+  const ops = JSON.parse(opsJson);
+  for (const op of ops) {
+    stage.stores.add(op.store);
+    if (needsCheck(op)) stage.checked.push(op);
+  }
+  stage.count += ops.length;
+  stage.parts.push(opsJson);
   return id;
 }
 
@@ -95,9 +106,8 @@ export function dropStaged(stageId) {
 
 export async function writeStaged(stageId, auditJson) {
   try {
-    const ops = [];
-    for (const part of staged.get(stageId) || []) for (const op of JSON.parse(part)) ops.push(op);
-    return await withLock("shared", () => writeNow(ops, auditJson));
+    const stage = staged.get(stageId) || { parts: [], stores: new Set(), checked: [], count: 0 };
+    return await withLock("shared", () => writeNow([], auditJson, stage));
   } catch (e) {
     throw plainError(e);
   }
@@ -130,25 +140,80 @@ export function plainError(e) {
   return err;
 }
 
+// An op checked against the stored document before the write: a record's, with `expect` or `guard`.
+const needsCheck = (op) => op.store !== "meta" && op.store !== "audit" && ("expect" in op || op.guard);
+
+// Inside a write's transaction: the stored documents of every checked op, read with one
+// bulkGet per store (not one awaited get per op: a restore is 50,000 of them), as
+// Map(store → Map(id → document or undefined)). All are read before anything is written.
+async function storedFor(ops) {
+  const ids = new Map();
+  for (const op of ops) {
+    if (!needsCheck(op)) continue;
+    if (!ids.has(op.store)) ids.set(op.store, new Set());
+    ids.get(op.store).add("delete" in op ? op.delete : op.doc.id);
+  }
+  const stored = new Map();
+  for (const [store, wanted] of ids) {
+    const keys = [...wanted];
+    const docs = await db.table(store).bulkGet(keys);
+    stored.set(store, new Map(keys.map((key, i) => [key, docs[i]])));
+  }
+  return stored;
+}
+
+// The ops as runs of consecutive puts or deletes into one store, in the ops' order, each
+// written with one bulkPut / bulkDelete (whose requests IndexedDB runs in order): a put then
+// a delete of the same record ends deleted, two puts end with the second.
+function runsOf(ops) {
+  const runs = [];
+  let run = null;
+  for (const op of ops) {
+    const del = "delete" in op;
+    if (!run || run.store !== op.store || run.delete !== del) {
+      run = { store: op.store, delete: del, items: [] };
+      runs.push(run);
+    }
+    run.items.push(del ? op.delete : op.doc);
+  }
+  return runs;
+}
+
+// A bulk write refused because its transaction aborted (a failing disk) names the abort's own
+// cause, as Dexie's AbortError around a single put did: Python must see the UnknownError or
+// QuotaExceededError among the causes (plainError) to know that storage is failing.
+function withAbortCause(e, tx) {
+  const cause = tx?.idbtrans?.error;
+  if (cause && e && typeof e === "object" && !e.inner) e.inner = cause;
+  return e;
+}
+
 // Inside the transaction, before anything is written, every op is checked against what is
 // stored now: `expect` (the revision the tab read: "" = never stored, or stored before
 // revisions) → MEDEX_STALE; `guard` and the stored document is signed → MEDEX_SIGNED. And this
 // tab's view of encryption must still be the stored one (another tab may have turned it on or
 // off, or re-keyed): else nothing is written, the view is reloaded and the write sealed again
 // (or refused with MEDEX_LOCKED when the records now need a key this tab does not have).
-async function writeNow(plainOps, auditJson) {
+// `stage` (writeStaged): the ops as staged parts instead of `plainOps`.
+async function writeNow(plainOps, auditJson, stage = null) {
   const audit = auditJson ? JSON.parse(auditJson) : null;
   let followed = false;
   for (let attempt = 0; ; attempt++) {
     if (following) await following; // the records are moving to another database: write there
     requireOpen();
-    const ops = await Promise.all(plainOps.map(sealOp));
-    const stores = new Set(ops.map((op) => op.store));
+    // Staged parts in clear are parsed inside the transaction, a part at a time (`lazy`: only
+    // the checked ops are at hand before); to be sealed, all are sealed before it starts.
+    const lazy = stage !== null && !sealing();
+    const all = stage === null ? plainOps : lazy ? stage.checked : stage.parts.flatMap((part) => JSON.parse(part));
+    const ops = lazy ? all : await Promise.all(all.map(sealOp));
+    const parts = lazy ? stage.parts.map((part) => () => JSON.parse(part)) : [() => ops];
+    const stores = new Set(stage === null ? ops.map((op) => op.store) : stage.stores);
+    const writesMeta = stores.has("meta");
     if (audit) stores.add("audit");
     stores.add("meta");
     const view = cryptoView(encryption, cryptoMeta);
     try {
-      await db.transaction("rw", [...stores], async () => {
+      await db.transaction("rw", [...stores], async (tx) => {
         const now = cryptoView((await db.meta.get("encryption"))?.value, (await db.meta.get("crypto"))?.value);
         if (now !== view) throw new Error("MEDEX_CRYPTO_CHANGED: encryption was changed in another tab");
         if (audit) {
@@ -156,18 +221,27 @@ async function writeNow(plainOps, auditJson) {
           const seq = last ? last.seq : 0;
           if (seq !== audit.expect) throw new Error(`MEDEX_AUDIT_MOVED: expected ${audit.expect}, found ${seq}`);
         }
+        const stored = await storedFor(ops);
         for (const op of ops) {
-          if (op.store === "meta" || op.store === "audit" || !("expect" in op || op.guard)) continue;
+          if (!needsCheck(op)) continue;
           const id = "delete" in op ? op.delete : op.doc.id;
-          const current = await db.table(op.store).get(id);
-          if ("expect" in op && (current?._rev || "") !== op.expect) throw new Error(`MEDEX_STALE ${op.store} ${id}`);
+          const current = stored.get(op.store).get(id);
+          // Signed first (medex.revisions.refusal): a stale copy of a record signed meanwhile is
+          // refused as signed, so the tab says it is locked and lists what was typed.
           if (op.guard && isSignedDoc(current)) throw new Error(`MEDEX_SIGNED ${op.store} ${id}`);
+          if ("expect" in op && (current?._rev || "") !== op.expect) throw new Error(`MEDEX_STALE ${op.store} ${id}`);
         }
-        for (const op of ops) {
-          if ("delete" in op) await db.table(op.store).delete(op.delete);
-          else await db.table(op.store).put(op.doc);
+        try {
+          for (const part of parts) {
+            for (const run of runsOf(part())) {
+              if (run.delete) await db.table(run.store).bulkDelete(run.items);
+              else await db.table(run.store).bulkPut(run.items);
+            }
+          }
+          if (audit && audit.entries.length) await db.audit.bulkPut(audit.entries);
+        } catch (e) {
+          throw withAbortCause(e, tx);
         }
-        if (audit && audit.entries.length) await db.audit.bulkPut(audit.entries);
       });
     } catch (e) {
       // This tab's connection was closed because the records moved (encryption turned on in
@@ -183,8 +257,8 @@ async function writeNow(plainOps, auditJson) {
       if (String(e?.message || e).includes("MEDEX_CRYPTO_CHANGED")) await reloadCryptoState();
       throw e;
     }
-    changes.postMessage([...stores].filter((s) => s !== "meta" || plainOps.some((op) => op.store === "meta")));
-    return ops.length;
+    changes.postMessage([...stores].filter((s) => s !== "meta" || writesMeta));
+    return stage === null ? ops.length : stage.count;
   }
 }
 

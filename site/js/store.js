@@ -28,12 +28,9 @@ import { decryptBackup, download, encryptBackup, imageToDataUrl, readText } from
 // The backup file, a part at a time (the Data screen calls these through this facade).
 export {
   backupAbort,
-  backupCounts,
+  backupExport,
   backupFinish,
   backupLine,
-  backupMeta,
-  backupPage,
-  backupStart,
   fileHead,
   fileText,
   holdFile,

@@ -13,7 +13,8 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 import build
-from buildtools import vendor
+from buildtools import serve as serving
+from buildtools import startup, vendor
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +116,15 @@ def test_app_wheels_are_bytecode_compiled_for_pyodide(dist):
     jinja = zipfile.ZipFile(next(folder.glob("jinja2-*.whl"))).namelist()
     assert "jinja2/environment.pyc" in jinja and "jinja2/environment.py" not in jinja
     app = zipfile.ZipFile(folder / summary["app_wheel"]).namelist()
-    assert "medex/records.py" in app and "medex/__pycache__/records.cpython-314.pyc" in app
+    # Ours too: bytecode only (a third of the wheel over the wire was its sources).
+    assert "medex/records.pyc" in app and "medex/records.py" not in app
+    assert not any(name.endswith(".py") for name in app)
     assert "app/templates/views/base.html" in app
+    # The in-Pyodide unit tests import the same files from their sources instead.
+    tests = zipfile.ZipFile(out / "tests/unit-tests.zip").namelist()
+    assert "app-sources/medex/records.py" in tests
+    assert "app-sources/app/templates/views/base.html" in tests
+    assert "app-sources/app/screens/manifest.json" in tests
 
 
 def test_dist_references_no_other_origin(dist):
@@ -219,10 +227,42 @@ def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
 
 def test_start_up_files_are_precompressed_keyed_and_lean(dist):
     out, summary = dist
+    brotli = startup.brotli_module()
     pyodide = out / build.PYODIDE.dest
     wasm = (pyodide / "pyodide.asm.wasm").read_bytes()
     assert gzip.decompress((pyodide / "pyodide.asm.wasm.gz").read_bytes()) == wasm
-    assert (out / "index.html.gz").exists() and summary["precompressed"] > 10
+    assert brotli.decompress((pyodide / "pyodide.asm.wasm.br").read_bytes()) == wasm
+    assert (out / "index.html.gz").exists() and (out / "index.html.br").exists()
+    assert summary["precompressed"] > 10
+    # The zips a visit loads are stored, for the server's brotli to compress whole: the wheels
+    # the app loads and the standard library (their hashes in the rewritten lock, which is an
+    # input of the start snapshot's key), each with its siblings.
+    lock = json.loads((pyodide / "pyodide-lock.json").read_text())
+    shipped = [pyodide / "python_stdlib.zip"]
+    shipped += [pyodide / e["file_name"] for e in lock["packages"].values()]
+    runtime = [p for p in shipped if not p.name.startswith(("pytest", "pluggy", "iniconfig"))]
+    runtime = [p for p in runtime if not p.name.startswith(("packaging", "pygments"))]
+    assert summary["app_wheel"] in {p.name for p in runtime} and len(runtime) >= 9
+    for path in runtime:
+        with zipfile.ZipFile(path) as zf:
+            assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_STORED}, path.name
+        packed = (path.parent / (path.name + ".br")).read_bytes()
+        assert brotli.decompress(packed) == path.read_bytes(), path.name
+        assert len(packed) < path.stat().st_size * 0.6, path.name
+    # Not what no start-up loads: pydantic's version-1 copy and mypy plugin, the test pages.
+    pydantic = zipfile.ZipFile(next(pyodide.glob("pydantic-2*.whl")))
+    names = pydantic.namelist()
+    assert "pydantic/main.pyc" in names
+    assert not any(n.startswith("pydantic/v1/") or n.startswith("pydantic/mypy") for n in names)
+    record = pydantic.read(next(n for n in names if n.endswith("dist-info/RECORD"))).decode()
+    assert "pydantic/main.pyc," in record and "pydantic/v1/" not in record
+    assert not (out / "tests.html.br").exists() and not (out / "tests.html.gz").exists()
+    # The ICD-10-CM index is plain text, sent encoded.
+    index = next((out / "data").glob("icd10cm-*.txt"))
+    assert not index.read_bytes().startswith(b"\x1f\x8b")
+    assert brotli.decompress((index.parent / (index.name + ".br")).read_bytes()) == (
+        index.read_bytes()
+    )
     sw = (out / "sw.js").read_text()
     assert ".gz" not in sw.replace("txt.gz", "")  # the server picks the encoding, not the worker
     # The start snapshot: the patched loader, this build's key, the app's content hash.
@@ -232,7 +272,10 @@ def test_start_up_files_are_precompressed_keyed_and_lean(dist):
     content = summary["app_wheel"].split("+")[1].split("-")[0]
     assert f'APP_BUILD = "{content}"' in snapshot_js
     app = zipfile.ZipFile(pyodide / summary["app_wheel"])
-    assert f'CONTENT = "{content}"' in app.read("app/_build.py").decode()
+    # Bytecode only (CPython 3.14's, not ours to unmarshal): the string is in its constants.
+    assert content.encode() in app.read("app/_build.pyc")
+    tests = zipfile.ZipFile(out / "tests/unit-tests.zip")
+    assert f'CONTENT = "{content}"' in tests.read("app-sources/app/_build.py").decode()
     # Nothing PyScript would load for a screen we do not have (editor, terminal, game).
     html = (out / "index.html").read_text()
     for unused in ("py-editor", "py-terminal", "py-game", "codemirror", "xterm", "toml"):
@@ -277,6 +320,40 @@ def test_serve_sends_mime_types_and_cache_headers(dist):
         server.shutdown()
         server.server_close()
         build.DIST = old
+
+
+def test_serve_sends_brotli_when_accepted_and_gzip_otherwise(dist):
+    out, summary = dist
+    brotli = startup.brotli_module()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), serving.handler_for(out))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+
+    def get(path, accept):
+        request = urllib.request.Request(base + path, headers={"Accept-Encoding": accept})
+        with urllib.request.urlopen(request) as r:
+            return r.headers, r.read()
+
+    try:
+        for rel, kind in (
+            (f"{build.PYODIDE.dest}/pyodide.asm.wasm", "application/wasm"),
+            (f"{build.PYODIDE.dest}/{summary['app_wheel']}", "application/zip"),
+            ("index.html", "text/html; charset=utf-8"),
+        ):
+            original = (out / rel).read_bytes()
+            # What Chromium sends (on http://127.0.0.1 too): brotli.
+            headers, body = get(rel, "gzip, deflate, br, zstd")
+            assert headers["Content-Encoding"] == "br", rel
+            assert brotli.decompress(body) == original
+            assert headers["Content-Type"] == kind and headers["Vary"] == "Accept-Encoding"
+            # A client without brotli gets gzip; one without either, the file itself.
+            headers, body = get(rel, "gzip, deflate")
+            assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == original
+            headers, body = get(rel, "identity")
+            assert headers["Content-Encoding"] is None and body == original
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_rebuild_works_without_network(monkeypatch):

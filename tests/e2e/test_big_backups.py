@@ -87,7 +87,9 @@ def test_a_big_export_shows_progress_and_the_app_keeps_working_meanwhile(
     seen = page.evaluate("window.progressSeen")
     assert f"Exporting… 0 of {total:,} records" in seen
     middle = [t for t in seen if re.fullmatch(rf"Exporting… [\d,]+ of {total:,} records", t)]
-    assert len(middle) >= 5, seen  # at least one step per part of session logs
+    # The device reports progress every quarter second and when the records are done (a fast
+    # machine may write all of them in less than that).
+    assert len(middle) >= 2, seen
     shoot(page, SHOTS, "export-progress")
     # ... and while it is still running, the person goes to another screen and types there.
     page.get_by_role("link", name="Settings").click()

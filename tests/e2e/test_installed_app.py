@@ -109,7 +109,8 @@ def test_update_waits_for_the_practitioner_and_keeps_what_was_typed(page, own_co
     sw.unlink()
     version = re.search(r'const VERSION = "([^"]+)"', text).group(1)
     sw.write_text(text.replace(version, version + "-next"))
-    (copy / "sw.js.gz").unlink()  # the server would send the old precompressed copy
+    for sibling in ("sw.js.br", "sw.js.gz"):  # the server would send the old compressed copy
+        (copy / sibling).unlink()
     page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
     expect(banner).to_be_visible(timeout=60_000)
     expect(banner).to_contain_text("A new version of MedEx Practice is ready")

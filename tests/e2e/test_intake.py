@@ -1,10 +1,13 @@
 """Journey 2 end to end: from a physician's referral to a client ready for the first session."""
 
 import re
+from datetime import date
 
 from playwright.sync_api import expect
 
-from tests.support.browser import open_app, wait_ready
+from medex.dashboard_row import COMPLETE_ID
+from medex.intake import Client
+from tests.support.browser import LIVE_DB, open_app, wait_ready
 
 
 def fill(page, values):
@@ -159,4 +162,104 @@ def test_referral_and_intake_journey(page, console_errors):
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#client-list")).to_contain_text("López, Ana")
     expect(page.locator("#client-list")).to_contain_text("Not ready")
+    assert console_errors == []
+
+
+# -- the client list at practice size --------------------------------------------------------
+
+SEED_CLIENTS = (
+    """async ([docs, complete]) => { """
+    + LIVE_DB
+    + """
+    const db = await new Promise((ok, fail) => {
+        const r = factory.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+    });
+    await new Promise((ok, fail) => {
+        // As the app's own raw writes (a restore) do: the dashboard rows are marked
+        // incomplete, so they are made again, with these clients, when next read.
+        const tx = db.transaction(["clients", "dashboard_rows"], "readwrite");
+        for (const d of docs) tx.objectStore("clients").put(d);
+        tx.objectStore("dashboard_rows").delete(complete);
+        tx.oncomplete = ok; tx.onerror = () => fail(tx.error);
+    });
+    db.close();
+}"""
+)
+
+
+def many_clients(n: int) -> list[dict]:
+    """``n`` clients, one in eight a García (a name typed without its accent finds them)."""
+    last = ["Lovelace", "Hopper", "García", "Chen", "Adeyemi", "Müller", "Haddad", "Kim"]
+    first = ["Ada", "Grace", "José", "Mei", "Olu", "Zoë", "Ahmed", "Liam", "Noor", "Sven"]
+    return [
+        Client(
+            first_name=first[i % len(first)],
+            last_name=last[i % len(last)],
+            date_of_birth=date(1940 + i % 50, 1 + i % 12, 1 + i % 28),
+            sex="female",
+        ).to_doc()
+        for i in range(n)
+    ]
+
+
+def rows(page):
+    return page.locator("#client-list tbody tr")
+
+
+def test_a_big_client_list_shows_a_hundred_rows_and_search_follows_every_write(
+    page, context, console_errors
+):
+    open_app(page)
+    fill(page, {"practitioner_name": "Dana Reyes", "business_name": "Reyes Medical Exercise"})
+    page.get_by_role("button", name="Save practice profile").click()
+    expect(page.get_by_role("heading", name="Reyes Medical Exercise")).to_be_visible()
+    page.reload()  # nothing of the app's own still being written while the clients are put
+    wait_ready(page)
+    page.evaluate(SEED_CLIENTS, [many_clients(130), COMPLETE_ID])
+    page.reload()
+    wait_ready(page)
+
+    # A hundred rows by last name, the exact count, and every one on request.
+    page.get_by_role("link", name="Clients", exact=True).click()
+    expect(page.locator("#client-count")).to_contain_text("The first 100 of 130 clients")
+    expect(rows(page)).to_have_count(100)
+    expect(rows(page).first).to_contain_text("Adeyemi, Ada")
+    page.get_by_role("button", name="Show all 130").click()
+    expect(page.locator("#client-count")).to_have_text("130 of 130 client(s)")
+    expect(rows(page)).to_have_count(130)
+    expect(page.locator("#show-all-clients")).to_have_count(0)
+
+    # The search narrows it (no accent needed; either name first).
+    page.locator("#field-q").fill("garcia jo")
+    page.locator("#field-q").press("Enter")
+    garcias = sum(1 for i in range(130) if i % 8 == 2 and i % 10 == 2)
+    expect(page.locator("#client-count")).to_have_text(f"{garcias} of 130 client(s)")
+    expect(rows(page).first).to_contain_text("García, José")
+
+    # A name changed in this tab is found at once.
+    rows(page).first.get_by_role("link", name="García, José").click()
+    expect(page.locator("#client-name")).to_have_text("José García")
+    page.locator("#field-last_name").fill("Garcés")
+    page.locator("#save-client").click()
+    expect(page.locator("#flash")).to_contain_text("José Garcés's details saved")
+    page.get_by_role("link", name="Clients", exact=True).click()
+    page.locator("#field-q").fill("garces")
+    page.locator("#field-q").press("Enter")
+    expect(page.locator("#client-count")).to_have_text("1 of 130 client(s)")
+    expect(rows(page)).to_contain_text("Garcés, José")
+
+    # A client added in another tab is found here too, without a reload.
+    other = context.new_page()
+    open_app(other)
+    other.get_by_role("link", name="Clients", exact=True).click()
+    other.locator("#add-client").click()
+    fill(other, {"first_name": "Zed", "last_name": "Zorro", "date_of_birth": "1950-01-01"})
+    other.locator("#field-sex").select_option("male")
+    other.locator("#save-client").click()
+    expect(other.locator("#client-name")).to_have_text("Zed Zorro")
+    other.close()
+    page.locator("#field-q").fill("zorro z")
+    page.locator("#field-q").press("Enter")
+    expect(page.locator("#client-count")).to_have_text("1 of 131 client(s)")
+    expect(rows(page)).to_contain_text("Zorro, Zed")
     assert console_errors == []

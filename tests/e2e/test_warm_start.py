@@ -45,6 +45,36 @@ def stored(page) -> list[dict]:
     )
 
 
+def stored_bytecode(page) -> dict[str, int]:
+    """The bytecode files the stored snapshot holds outside site-packages: {path: pyc flags}."""
+    return page.evaluate(
+        """async (name) => {
+            const cache = await caches.open(name);
+            const [request] = await cache.keys();
+            const bytes = new Uint8Array(await (await cache.match(request)).arrayBuffer());
+            const [, , metaLength] = new Uint32Array(bytes.buffer, 0, 4);
+            const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + metaLength)));
+            const filesStart = 16 + Math.ceil(metaLength / 16) * 16 + meta.snapshotLength;
+            return Object.fromEntries(meta.files
+                .filter(([path]) => path.endsWith(".pyc") && !path.includes("/site-packages/"))
+                .map(([path, offset]) => [path, new DataView(bytes.buffer, filesStart + offset + 4, 4).getUint32(0, true)]));
+        }""",
+        CACHE,
+    )
+
+
+def pyscript_sources(page) -> list[str]:
+    """Where this start's PyScript wrote its own Python package."""
+    return page.evaluate(
+        "import(new URL('js/pyodide-boot.mjs', location.href).href)"
+        ".then(m => m.pyscriptSources().map(([path]) => path))"
+    )
+
+
+def steps(page) -> list[str]:
+    return [label for _, label in page.evaluate("window.medexBoot.timings")]
+
+
 def current_key(page) -> str:
     return page.evaluate("import(new URL('js/snapshot.js', location.href).href).then(m => m.KEY)")
 
@@ -61,10 +91,22 @@ def test_the_next_visit_starts_from_the_snapshot_made_after_the_first(page, cons
     [entry] = stored(page)
     assert entry["key"] == current_key(page)
     assert entry["size"] > 10_000_000  # the whole of Python's memory
+    # PyScript writes its own Python package at every start: the snapshot holds its bytecode,
+    # checked against the source's hash (flags 3), so a restored start does not compile it.
+    sources = pyscript_sources(page)
+    assert any(path.endswith("/pyscript/__init__.py") for path in sources)
+    bytecode = stored_bytecode(page)
+    for path in sources:
+        folder, name = path.rsplit("/", 1)
+        [pyc] = [p for p in bytecode if p.startswith(f"{folder}/__pycache__/{name[:-3]}.cpython-")]
+        assert bytecode[pyc] == 3, pyc
 
     reload(page)
     assert start_path(page) == "restored"
     assert page.evaluate("document.documentElement.dataset.snapshotFallback") is None
+    # The restore began with the page (js/start.js), not when PyScript asked for Python.
+    labels = steps(page)
+    assert labels.index("snapshot: looking for one") < labels.index("pyscript: Loading interpreter")
     expect(page.get_by_role("heading", name="Welcome to MedEx Practice")).to_be_visible()
     # The app works as after a normal start: a refused form keeps what was typed.
     fill(page, {"practitioner_name": "Dana Reyes", "email": "dana.reyes-medex.com"})

@@ -177,6 +177,43 @@ class FakePlatform(FakeSigner):
         done = len(page) == max_records
         return {"hashes": hashes, "count": len(page), "next": page[-1][key] if done else None}
 
+    async def backup_export(
+        self,
+        header: str,
+        passphrase: str,
+        source: Any,
+        skip: dict[str, list[str]],
+        max_records: int,
+        max_chars: int,
+        progress: Any,
+    ) -> dict[str, Any]:
+        """js/backupfile.js backupExport: every store but the skipped ones by name, the audit
+        log, the settings; progress reported after every part."""
+        started = await self.backup_start(header, passphrase, source)
+        writer = started["id"]
+        stores = sorted(s for s in started["counts"] if s not in skip["stores"])
+        total = sum(started["counts"][s] for s in stores)
+        hashes: list[str] = []
+        counts: dict[str, int] = {}
+        done = audit = 0
+        progress(0, total, 0)
+        for store in [*stores, "audit"]:
+            after: Any = None
+            while True:
+                page = await self.backup_page(writer, store, after, max_records, max_chars)
+                hashes += page["hashes"]
+                if store == "audit":
+                    audit += page["count"]
+                else:
+                    counts[store] = counts.get(store, 0) + page["count"]
+                    done += page["count"]
+                progress(done, max(done, total), audit)
+                if page["next"] is None:
+                    break
+                after = page["next"]
+        hashes.append(await self.backup_meta(writer, skip["keys"], skip["prefixes"]))
+        return {"id": writer, "hashes": hashes, "counts": counts, "audit_count": audit}
+
     async def backup_meta(self, writer: int, skip_keys: list[str], skip_prefixes: list[str]) -> str:
         source = self._writers[writer]["source"]
         meta = {

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pytest
 
 from app import core
-from medex import audit
-from medex.backup import BackupError, make_backup, parse_backup
+from medex import audit, session_logs
+from medex.backup import BackupError, RecordChecker, backup_header, make_backup, parse_backup
 from medex.backup_stream import (
     CHUNKED_FORMAT_VERSION,
     ChunkedParser,
@@ -28,7 +28,9 @@ from medex.backup_stream import (
     trailer_line,
 )
 from medex.intake import Client
+from medex.migrations import MIGRATIONS
 from medex.records import PracticeProfile
+from medex.session_logs import SessionLog
 from tests.support.aio import run
 from tests.support.backups import audit_chain, client_doc, log_doc
 from tests.support.fakes import DataRepo, FilePlatform
@@ -108,6 +110,98 @@ def test_a_record_bigger_than_a_part_is_a_part_of_its_own_in_the_browser_writer(
     started = run(platform.backup_start("{}", "", repo))
     page = run(platform.backup_page(started["id"], "profile", None, 1000, 10))
     assert page["count"] == 1 and len(page["hashes"]) == 1 and page["next"] is None
+
+
+def test_validated_records_are_kept_as_the_json_text_of_each_part():
+    text, stores, _ = chunked(chunk_records=4)
+    backup = parse_chunked(text, now=NOW)
+    parts = backup.parts["session_logs"]
+    assert len(parts) == 7 and all(isinstance(part, bytes) for part in parts)  # 25 logs, 4 a part
+    assert backup.counts == {"clients": 2, "session_logs": 25}
+    assert by_id(backup.data) == by_id(stores)
+    assert [d["id"] for d in backup.iter_docs("clients")] == sorted(
+        d["id"] for d in stores["clients"]
+    )
+
+
+def test_a_part_checked_together_gives_what_each_record_checked_alone_gives():
+    stores, _ = practice()
+    docs = stores["session_logs"][:9]
+    docs[2] = {**docs[2], "_rev": "3-abc", "_signed": True}  # storage's own fields
+    together, alone = RecordChecker(MIGRATIONS, NOW.date()), RecordChecker(MIGRATIONS, NOW.date())
+    assert json.loads(together.check_part("session_logs", docs)) == [
+        alone.check("session_logs", d) for d in docs
+    ]
+    assert together.problems == alone.problems == []
+
+
+def test_every_bad_record_of_a_part_is_named_once():
+    stores, chain = practice()
+    bad = sorted(stores["session_logs"], key=lambda d: d["id"])[4:6]  # one part of four
+    bad[0]["pain"] = 42
+    bad[1]["tolerance"] = "splendid"
+    error = refused(make_chunked_backup(stores, chain, {}, "0.2.0", NOW, 4))
+    assert error.code == "invalid-records" and error.total_problems == 2
+    assert sorted((p.id, p.field) for p in error.problems) == sorted(
+        [(bad[0]["id"], "pain"), (bad[1]["id"], "tolerance")]
+    )
+
+
+def test_a_signed_log_edited_with_every_hash_recomputed_is_refused():
+    stores, chain = practice()
+    signed = next(d for d in stores["session_logs"] if d.get("signature"))
+    signed["response_notes"] = "Rewritten after signing"
+    error = refused(make_chunked_backup(stores, chain, {}, "0.2.0", NOW, 4))
+    assert error.code == "invalid-records"
+    assert [(p.id, p.field) for p in error.problems] == [(signed["id"], "signature")]
+
+
+def test_both_formats_open_with_the_same_header_fields():
+    old = json.loads(make_backup({}, [], {}, "0.2.0", NOW))
+    new = json.loads(lines_of(make_chunked_backup({}, [], {}, "0.2.0", NOW))[0])
+    assert {k: old[k] for k in new} == {**new, "format_version": 1}
+    assert new == backup_header(CHUNKED_FORMAT_VERSION, "0.2.0", NOW)
+
+
+def _prune_one_call_a_value(value):
+    """The signed content's pruning as first written (a call per value): the hashes of every
+    signed log ever made depend on it giving exactly this."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = _prune_one_call_a_value(v)
+            if v is None or v is False or v == "" or v == [] or v == {}:
+                continue
+            out[k] = v
+        return out
+    if isinstance(value, list):
+        return [_prune_one_call_a_value(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": None, "b": False, "c": "", "d": [], "e": {}, "f": 0, "g": 0.0, "h": True},
+        {"a": {"b": {"c": None}}, "d": [{"e": ""}, [], {}, None, False, 0], "f": [[None]]},
+        [{"a": {}}, "", None, {"b": [{"c": False}]}],
+        {"nested": {"kept": "x", "gone": {"deeper": [], "also": None}}, "n": -1},
+        "text",
+        None,
+    ],
+)
+def test_the_faster_pruning_of_signed_content_gives_what_it_always_gave(value):
+    assert session_logs._prune(value) == _prune_one_call_a_value(value)
+
+
+def test_every_signed_log_hashes_as_before():
+    stores, _ = practice(n_logs=40)
+    for doc in stores["session_logs"]:
+        log = SessionLog.model_validate(doc)
+        content = session_logs._json_doc(log, session_logs._NOT_CONTENT)
+        assert session_logs._prune(content) == _prune_one_call_a_value(content)
+        if log.signature is not None:
+            assert session_logs.verify_signature(log)
 
 
 # -- integrity ----------------------------------------------------------------------------------
@@ -274,13 +368,8 @@ def exported(app, passphrase: str = "") -> str:
 def test_the_export_writes_a_chunked_file_page_by_page(app, monkeypatch):
     monkeypatch.setattr("app.backup_files.CHUNK_RECORDS", 7)
     seen: list[str] = []
-    original = app.show_progress
-
-    async def watch(label, done=0, total=0):
-        seen.append(label)
-        await original(label, done, total)
-
-    app.show_progress = watch
+    # The device writes the whole file in one call and reports progress as it goes.
+    app.paint_progress = lambda progress: seen.append(progress["label"])
     text = exported(app)
     assert header_version(text) == 2
     assert len(sections(text)["data"]["clients"]) == 30
@@ -288,6 +377,9 @@ def test_the_export_writes_a_chunked_file_page_by_page(app, monkeypatch):
     assert f"Exporting… 0 of {total} records" in seen
     assert f"Exporting… 14 of {total} records" in seen  # a page at a time
     assert f"Exporting… {total} of {total} records" in seen
+    assert any(label.startswith("Exporting the audit log…") for label in seen)
+    parts = [json.loads(line) for line in lines_of(text)[1:-1]]
+    assert max(len(part.get("records", part.get("audit", []))) for part in parts) == 7
     assert app.state.progress == {}  # gone when done
     assert f"Backup of {total} records downloaded" in app.state.flash
     assert app.repo.audit[-1]["action"] == "export"

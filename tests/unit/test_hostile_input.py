@@ -201,6 +201,12 @@ NOT_SWEPT = {
     "client_summaries.episodes.loop.flagged.title",  # the app's own safety flag titles
     "client_summaries.loop.flagged.title",
     "communications.notes",
+    "dashboard_rows.caseload_program",  # derived from the records, never typed
+    "dashboard_rows.dues.reason",
+    "dashboard_rows.loop.flagged.title",
+    "dashboard_rows.referral_codes",
+    "dashboard_rows.sent",
+    "dashboard_rows.status",
     "custom_measures.mdc_source",
     "custom_measures.notes",
     "custom_measures.population",

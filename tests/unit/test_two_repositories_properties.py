@@ -175,7 +175,9 @@ def test_a_signed_record_cannot_be_saved_over_or_deleted_from_another_tab():
         update={"signed_at": datetime(2026, 1, 1, tzinfo=UTC)}
     )
     run(a.save(signed))
-    with pytest.raises(StaleWriteError):
+    # Read before the signature (a stale copy), it is refused as signed: the tab says the record
+    # is locked (what was typed listed), never "changed: save again" over a locked record.
+    with pytest.raises(SignedRecordError):
         run(b.save(draft_in_b.model_copy(update={"text": "edited in B"})))
     fresh_in_b = run(b.get(Note, IDS[0]))
     with pytest.raises(SignedRecordError):

@@ -2,7 +2,8 @@
 and restore check). What the lines are and how they are checked: ``medex.backup_stream``; the
 device reads the records and the picked file (``Platform.backup_*``, ``open_lines``).
 
-Both loops await the device once per part and paint progress in between, so the page stays
+The export is one call to the device, which reports progress back every quarter second; the
+check awaits the device once per part and paints progress in between. Either way the page stays
 usable: the person may go to another screen and keep working while a backup is written.
 """
 
@@ -57,44 +58,32 @@ def _records_label(done: int, total: int) -> str:
 
 
 async def export_backup_file(app: App, passphrase: str, now: datetime) -> Exported:
-    """Write every store, the audit log and the settings into a format-2 file, a page at a
-    time, and hand it to the person."""
+    """Write every store, the audit log and the settings into a format-2 file (the device does
+    it in one call and reports progress now and then), then its trailer, and hand it to the
+    person."""
     header = header_line(APP_VERSION, now)
-    started = await app.platform.backup_start(header, passphrase, app.repo)
-    writer = int(started["id"])
-    counts = {s: n for s, n in dict(started["counts"]).items() if s != "audit"}
-    for derived in DERIVED_STORES:  # computed from the other records: never in a backup
-        counts.pop(derived, None)
-    total = sum(counts.values())
-    written: dict[str, int] = {}
-    hashes: list[str] = []
-    done = 0
+    await app.show_progress(_records_label(0, 0), 0, 0)
+
+    def progress(done: int, total: int, audit: int) -> None:
+        label = (
+            f"Exporting the audit log… {audit:,} entries" if audit else _records_label(done, total)
+        )
+        _paint_progress(app, label, done, total)
+
+    skip = {
+        # computed from the other records: never in a backup
+        "stores": sorted(DERIVED_STORES),
+        "keys": sorted(NOT_BACKED_UP),
+        "prefixes": [DRAFT_PREFIX],
+    }
+    written = await app.platform.backup_export(
+        header, passphrase, app.repo, skip, CHUNK_RECORDS, CHUNK_CHARS, progress
+    )
+    writer = int(written["id"])
     try:
-        await app.show_progress(_records_label(0, total), 0, total)
-        # The records first, then the audit log (entries appended meanwhile may come too).
-        for store in [*sorted(counts), "audit"]:
-            after: Any = None
-            while True:
-                page = await app.platform.backup_page(
-                    writer, store, after, CHUNK_RECORDS, CHUNK_CHARS
-                )
-                hashes += page["hashes"]
-                written[store] = written.get(store, 0) + int(page["count"])
-                if store != "audit":
-                    done += int(page["count"])
-                    total = max(total, done)
-                label = (
-                    _records_label(done, total)
-                    if store != "audit"
-                    else f"Exporting the audit log… {written[store]:,} entries"
-                )
-                await app.show_progress(label, done, total)
-                if page["next"] is None:
-                    break
-                after = page["next"]
-        hashes.append(await app.platform.backup_meta(writer, sorted(NOT_BACKED_UP), [DRAFT_PREFIX]))
-        audit_count = written.pop("audit", 0)
-        trailer = trailer_line(line_hash(header), hashes, written, audit_count)
+        counts = {str(s): int(n) for s, n in dict(written["counts"]).items()}
+        audit_count = int(written["audit_count"])
+        trailer = trailer_line(line_hash(header), list(written["hashes"]), counts, audit_count)
         checksum = json.loads(trailer)["checksum"]
         try:
             made = await app.platform.sign_message(
@@ -109,7 +98,15 @@ async def export_backup_file(app: App, passphrase: str, now: datetime) -> Export
     except BaseException:
         app.platform.backup_abort(writer)
         raise
-    return Exported(filename, sum(written.values()), checksum, size)
+    return Exported(filename, sum(counts.values()), checksum, size)
+
+
+def _paint_progress(app: App, label: str, done: int, total: int) -> None:
+    """Move the progress bar shown by ``App.show_progress`` (called from the device's loop,
+    which cannot wait for a repaint)."""
+    app.state.progress = {"label": label, "done": done, "total": total}
+    if app.paint_progress is not None:
+        app.paint_progress(app.state.progress)
 
 
 @dataclass

@@ -200,6 +200,7 @@ class IndexedDbRepository(AuditedRepository):
             return
         for store in stores:
             self._generation[store] = self._generation.get(store, 0) + 1
+        super().forget(stores)  # what was prepared from these stores (``memos``) is stale too
         for key in [k for k in self._cache if k[0] in stores]:
             del self._cache[key]
 
@@ -407,23 +408,33 @@ class BrowserPlatform:
         return None if plain is None else str(plain)
 
     # -- backup files of format 2 (js/backupfile.js), a part at a time -------------------------
-    async def backup_start(self, header: str, passphrase: str, source: Any) -> dict[str, Any]:
-        writer = int(await _call(medex_store.backupStart, header, passphrase))
-        counts = json.loads(await _call(medex_store.backupCounts))
-        return {"id": writer, "counts": counts}
-
-    async def backup_page(
-        self, writer: int, store: str, after: Any, max_records: int, max_chars: int
+    async def backup_export(
+        self,
+        header: str,
+        passphrase: str,
+        source: Any,
+        skip: dict[str, list[str]],
+        max_records: int,
+        max_chars: int,
+        progress: Callable[[int, int, int], None],
     ) -> dict[str, Any]:
-        return json.loads(
-            await _call(
-                medex_store.backupPage, writer, store, json.dumps(after), max_records, max_chars
-            )
+        report = create_proxy(
+            lambda done, total, audit: progress(int(done), int(total), int(audit))
         )
-
-    async def backup_meta(self, writer: int, skip_keys: list[str], skip_prefixes: list[str]) -> str:
-        skip = json.dumps({"keys": skip_keys, "prefixes": skip_prefixes})
-        return str(await _call(medex_store.backupMeta, writer, skip))
+        try:
+            return json.loads(
+                await _call(
+                    medex_store.backupExport,
+                    header,
+                    passphrase,
+                    json.dumps(skip),
+                    max_records,
+                    max_chars,
+                    report,
+                )
+            )
+        finally:
+            report.destroy()
 
     async def backup_line(self, writer: int, line: str) -> str:
         return str(await medex_store.backupLine(writer, line))

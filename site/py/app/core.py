@@ -110,21 +110,25 @@ class Platform(Signer, Protocol):
         ...
 
     # A backup file of format 2 (``medex.backup_stream``), written a part at a time: the device
-    # reads each page of records from its own storage (``source``: the repository, for doubles
-    # that have no storage of their own) and appends it, encrypted when there is a passphrase.
-    async def backup_start(self, header: str, passphrase: str, source: Any) -> dict[str, Any]:
-        """Start the file with its header line: ``{"id", "counts": {store: records}}``."""
-        ...
-
-    async def backup_page(
-        self, writer: int, store: str, after: Any, max_records: int, max_chars: int
+    # reads its own storage page by page (``source``: the repository, for doubles that have no
+    # storage of their own) and writes every part line, encrypted when there is a passphrase.
+    async def backup_export(
+        self,
+        header: str,
+        passphrase: str,
+        source: Any,
+        skip: dict[str, list[str]],
+        max_records: int,
+        max_chars: int,
+        progress: Callable[[int, int, int], None],
     ) -> dict[str, Any]:
-        """Append the store's next page: ``{"hashes": [SHA-256 of each line], "count",
-        "next": the key to continue after, or None when the store is done}``."""
-        ...
-
-    async def backup_meta(self, writer: int, skip_keys: list[str], skip_prefixes: list[str]) -> str:
-        """Append the settings line (all meta values but those left out); its SHA-256."""
+        """Start a file with ``header`` and write every store but ``skip["stores"]`` (by name),
+        the audit log and the settings line (all meta values but ``skip["keys"]`` and keys
+        starting with one of ``skip["prefixes"]``) in one call, in parts of at most
+        ``max_records`` records or ``max_chars`` characters. ``progress(records done,
+        records in all, audit entries)`` is called now and then. Returns ``{"id": the writer,
+        "hashes": [SHA-256 of each part line], "counts": {store: records}, "audit_count"}``;
+        the trailer line follows (``backup_line``), then ``backup_finish``."""
         ...
 
     async def backup_line(self, writer: int, line: str) -> str:

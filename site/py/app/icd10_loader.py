@@ -1,6 +1,7 @@
 """Fetch the ICD-10-CM index the first time a search needs it (never at start-up).
 
-The build writes the index as a gzip file and puts its path on <html data-icd10-index>.
+The build writes the index as a text file (served brotli- or gzip-encoded) and puts its path
+on <html data-icd10-index>.
 """
 
 from __future__ import annotations

@@ -43,6 +43,23 @@ def _root():
 
 
 _paints = 0  # paints started; only the latest one may patch the page
+_changing = False  # another screen was asked for (a link, Back) and is not on the page yet
+
+
+def _screen_changing(on: bool) -> None:
+    """While the next screen is on its way, the one still on the page takes no input: typed
+    into or saved from there, it would be a record no longer being opened, and the notice of
+    that save would show over the next screen (about another record) when it arrives."""
+    global _changing
+    _changing = on
+    root = _root()
+    if _absent(root):
+        return
+    root.inert = on
+    if on:
+        root.setAttribute("aria-busy", "true")
+    else:
+        root.removeAttribute("aria-busy")
 
 
 async def paint(since: float | None = None) -> None:
@@ -54,10 +71,17 @@ async def paint(since: float | None = None) -> None:
     _paints += 1
     mine = _paints
     since = js.performance.now() if since is None else since
-    html = await app.html()
+    try:
+        html = await app.html()
+    except Exception:
+        if mine == _paints and _changing:
+            _screen_changing(False)  # the page stays usable (the error is reported)
+        raise
     if mine != _paints:
         return  # a newer paint started while this one awaited (e.g. a hash change mid-action)
     browser.patch(_root(), html, since)
+    if _changing:
+        _screen_changing(False)
     if drafts is not None:
         drafts.restore(_root())
     js.document.title = _title()
@@ -206,17 +230,23 @@ def paint_progress(progress: dict) -> None:
 CONFLICT_ACTIONS = frozenset({"conflict-show-newer", "conflict-keep-mine"})
 
 
-def _typed_lines(values: dict | None) -> list[tuple[str, str]]:
-    """What was typed into the refused form, as (field, value) lines to show."""
+def _typed_lines(values: dict | None, hidden: set[str] | None = None) -> list[tuple[str, str]]:
+    """What was typed into the refused form, as (field, value) lines to show (not the form's
+    hidden fields: which record it was, what the screen showed)."""
     lines = []
     for name, value in (values or {}).items():
         text = str(value).strip()
-        if text and text not in ("True", "on") and not name.startswith("_"):
+        if (
+            text
+            and text not in ("True", "on")
+            and not name.startswith("_")
+            and name not in (hidden or ())
+        ):
             lines.append((name.replace("_", " ").capitalize(), text[:2000]))
     return lines
 
 
-def _refused(exc: Exception, draft_key: str | None) -> None:
+def _refused(exc: Exception, draft_key: str | None, form=None) -> None:
     assert app is not None
     kind = (
         "stale"
@@ -226,12 +256,16 @@ def _refused(exc: Exception, draft_key: str | None) -> None:
         else "encryption"
     )
     typed = drafts.values.get(draft_key) if drafts is not None and draft_key else None
+    shown = form is not None and not _absent(form)
+    if not typed and shown:
+        typed = browser.form_values(form)  # still on the page until the next paint
+    hidden = {str(e.name) for e in form.querySelectorAll("input[type=hidden]")} if shown else set()
     app.state.conflict = {
         "kind": kind,
         "message": refusal_message(kind, getattr(exc, "store", "")),
         "draft_key": draft_key or "",
         # A signed record shows no form any more: what was typed is listed in the banner.
-        "typed": _typed_lines(typed) if kind == "signed" else [],
+        "typed": _typed_lines(typed, hidden) if kind == "signed" else [],
     }
     app.state.flash = ""
     app.state.focus = "conflict-banner"
@@ -285,7 +319,7 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
     except (StaleWriteError, SignedRecordError, EncryptionChangedError) as exc:
         # Nothing was written; what was typed stays (the draft is kept, the form refilled).
         refused = True
-        _refused(exc, draft_key)
+        _refused(exc, draft_key, form)
     except StorageFullError:
         # Full or failing storage: nothing was written. Never "saved": the flash says so, the
         # app turns read-only ("Export now"), and what was typed stays (draft kept, form refilled).
@@ -340,6 +374,8 @@ def on_submit(event) -> None:
     if _absent(form):
         return
     event.preventDefault()
+    if _changing:
+        return  # a form of the screen being replaced (see _screen_changing)
     data = browser.form_values(form)
     # The button that submitted (e.g. "Add" beside a code, "Search"): its name=value is sent.
     submitter = getattr(event, "submitter", None)
@@ -357,6 +393,8 @@ def on_click(event) -> None:
     if _absent(target) or str(target.tagName) == "FORM":
         return
     event.preventDefault()
+    if _changing:
+        return  # a button of the screen being replaced
     data = {str(k): str(v) for k, v in js.Object.entries(target.dataset)}
     _spawn(run_action(str(target.dataset.action), data))
 
@@ -366,6 +404,8 @@ _live_task: asyncio.Future | None = None
 
 
 def on_input(event) -> None:
+    if _changing:
+        return  # typed into the screen being replaced: not kept as that screen's draft
     form = event.target.closest("form")
     browser.typed(event.target)
     if drafts is not None:
@@ -397,11 +437,17 @@ def on_hashchange(event=None) -> None:
             place.focus()
         js.history.replaceState(None, "", app.location())
         return
+    before = app.location()
     app.navigate(str(js.location.hash))
     if app.state.client_turn is not None and str(js.location.hash) != app.location():
         # The client has the tablet: another address (typed, a link, Back) is refused and
         # the address bar shows the client's form again.
         js.history.replaceState(None, "", app.location())
+    if app.location() != before:
+        # Another screen (or another record on the same screen): a notice given on the last
+        # one ("Draft saved.") is not about this one, and the last one takes no more input.
+        app.state.flash = ""
+        _screen_changing(True)
     _spawn(_navigate_and_paint())
 
 

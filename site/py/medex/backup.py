@@ -47,12 +47,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import ValidationError
+import pydantic_core
+from pydantic import TypeAdapter, ValidationError
 
 from . import audit as audit_log
 from .migrations import MIGRATIONS, Migrations, NewerVersionError, UpgradeError, is_signed
@@ -149,6 +150,37 @@ def _iso(moment: datetime) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def backup_header(format_version: int, app_version: str, now: datetime | None = None) -> dict:
+    """The fields every backup file opens with: beside a format-1 file's sections, and as a
+    format-2 file's header line (``medex.backup_stream``)."""
+    return {
+        "format": FORMAT,
+        "format_version": format_version,
+        "app_version": app_version,
+        "created_at": _iso(_now(now)),
+        "encrypted": False,
+    }
+
+
+def check_header(doc: Any, newest: int) -> int:
+    """The format version of a backup's header (a format-1 file's top level, or a format-2
+    file's header line), or ``BackupError`` when it is not a plain backup this app reads."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise BackupError("foreign", "This file is not a MedEx Practice backup.")
+    if doc.get("encrypted") is True:
+        raise BackupError("encrypted", "This backup is encrypted: enter its passphrase to open it.")
+    version = doc.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise BackupError("foreign", "This file is not a MedEx Practice backup we can read.")
+    if version > newest:
+        raise BackupError(
+            "newer-format",
+            f"This backup was made by a newer version of MedEx Practice (backup format "
+            f"{version}; this app reads up to {newest}). Update the app first.",
+        )
+    return version
+
+
 def _sorted_docs(docs: Iterable[Mapping[str, Any]]) -> list[dict]:
     return sorted((dict(d) for d in docs), key=lambda d: str(d.get("id", "")))
 
@@ -174,11 +206,7 @@ def make_backup(
     meta_doc = dict(meta or {})
     return canonical_json(
         {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "app_version": app_version,
-            "created_at": _iso(_now(now)),
-            "encrypted": False,
+            **backup_header(FORMAT_VERSION, app_version, now),
             "counts": {store: len(docs) for store, docs in data.items()},
             "audit_count": len(entries),
             "checksum": checksum_of(data, entries, meta_doc),
@@ -281,14 +309,17 @@ def is_encrypted(text: str | bytes) -> bool:
 
 @dataclass
 class ValidatedBackup:
-    """A backup that passed every check; ``data`` holds current-version documents."""
+    """A backup that passed every check. Its records are current-version documents, kept per
+    store as the JSON text of each validated part (``parts``: a JSON array a part, in file
+    order) rather than as Python objects: a 100 MB backup stays near 100 MB between the check
+    and the restore. ``iter_docs`` decodes one part at a time; ``data`` decodes them all."""
 
     format_version: int
     app_version: str
     created_at: str
     counts: dict[str, int]
     checksum: str
-    data: dict[str, list[dict]]
+    parts: dict[str, list[bytes]]
     audit: list[dict]
     meta: dict[str, Any]
     upgraded: dict[str, int] = field(default_factory=dict)  # documents upgraded per store
@@ -298,7 +329,25 @@ class ValidatedBackup:
 
     @property
     def total(self) -> int:
-        return sum(len(docs) for docs in self.data.values())
+        return sum(self.counts.values())
+
+    def stores(self) -> list[str]:
+        return sorted(self.parts)
+
+    def iter_docs(self, store: str) -> Iterator[dict]:
+        """The store's documents, decoded a part at a time."""
+        for part in self.parts.get(store, ()):
+            yield from pydantic_core.from_json(part)
+
+    @property
+    def data(self) -> dict[str, list[dict]]:
+        """Every store's documents, decoded afresh on each use (tests, small files)."""
+        return {store: list(self.iter_docs(store)) for store in self.stores()}
+
+
+def parts_of(docs: list[dict]) -> list[bytes]:
+    """Validated documents as the JSON text of one part (none for no documents)."""
+    return [pydantic_core.to_json(docs)] if docs else []
 
 
 @dataclass(frozen=True)
@@ -417,6 +466,7 @@ class RecordChecker:
         self.problems: list[RecordProblem] = []
         self.problem_count = 0
         self.upgraded: dict[str, int] = {}  # documents upgraded per store
+        self._adapters: dict[str, TypeAdapter[list[Any]] | None] = {}
 
     def _problem(self, problem: RecordProblem) -> None:
         self.problem_count += 1
@@ -449,6 +499,60 @@ class RecordChecker:
                 )
         return None
 
+    def check_part(self, store: str, docs: list[dict]) -> bytes:
+        """A part's records upgraded and validated together: one pydantic call for the part
+        (the loop runs in pydantic-core), then each signed record's own integrity check. The
+        JSON text of the current-version documents (a JSON array). When any record fails, the
+        part is checked again record by record, so each problem is named with its record."""
+        adapter = self._adapter(store)
+        if adapter is None or not docs:
+            return self._one_by_one(store, docs)
+        known = self.registry.current_version(store)
+        try:
+            current = [
+                d
+                if type(d.get("schema_version", 1)) is int and d.get("schema_version", 1) == known
+                else self.registry.upgrade_document(store, d)
+                for d in docs
+            ]
+            records = adapter.validate_python(current, context=self.context)
+        except NewerVersionError as exc:
+            raise BackupError("newer-records", str(exc)) from exc
+        except (UpgradeError, ValidationError):
+            return self._one_by_one(store, docs)
+        upgraded = sum(1 for now_doc, doc in zip(current, docs, strict=True) if now_doc is not doc)
+        if upgraded:
+            self.upgraded[store] = self.upgraded.get(store, 0) + upgraded
+        check = self.checks.get(store)
+        if check is not None:
+            for record, doc in zip(records, docs, strict=True):
+                intact, why = check(record)
+                if not intact:
+                    self._problem(RecordProblem(store, doc["id"][:80], "signature", why))
+        return adapter.dump_json(records)
+
+    def _one_by_one(self, store: str, docs: list[dict]) -> bytes:
+        checked = [self.check(store, d) for d in docs]
+        return pydantic_core.to_json([d for d in checked if d is not None])
+
+    def _adapter(self, store: str) -> TypeAdapter[list[Any]] | None:
+        """The list validator of a store that holds one record type (a store shared by
+        several types, such as the settings, picks the type record by record)."""
+        if store not in self._adapters:
+            models = self.registry.models().get(store, [])
+            self._adapters[store] = _list_adapter(models[0]) if len(models) == 1 else None
+        return self._adapters[store]
+
+
+_LIST_ADAPTERS: dict[type, TypeAdapter[list[Any]]] = {}
+
+
+def _list_adapter(model: type) -> TypeAdapter[list[Any]]:
+    """``TypeAdapter(list[model])``, built once per record type (building one is slow)."""
+    if model not in _LIST_ADAPTERS:
+        _LIST_ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return _LIST_ADAPTERS[model]
+
 
 def iter_parse_backup(
     text: str | bytes,
@@ -464,19 +568,7 @@ def iter_parse_backup(
     yield Progress("reading", 0, 1)
     doc = _load(text)
 
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise BackupError("foreign", "This file is not a MedEx Practice backup.")
-    if doc.get("encrypted") is True:
-        raise BackupError("encrypted", "This backup is encrypted: enter its passphrase to open it.")
-    version = doc.get("format_version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise BackupError("foreign", "This file is not a MedEx Practice backup we can read.")
-    if version > FORMAT_VERSION:
-        raise BackupError(
-            "newer-format",
-            f"This backup was made by a newer version of MedEx Practice (backup format "
-            f"{version}; this app reads up to {FORMAT_VERSION}). Update the app first.",
-        )
+    version = check_header(doc, FORMAT_VERSION)
 
     for key, kind in (
         ("data", dict),
@@ -597,7 +689,7 @@ def iter_parse_backup(
         created_at=str(doc.get("created_at", ""))[:40],
         counts={s: len(d) for s, d in out.items()},
         checksum=doc["checksum"],
-        data=out,
+        parts={s: parts_of(d) for s, d in out.items()},
         audit=[dict(e) for e in audit],
         meta=meta,
         upgraded=checker.upgraded,
@@ -733,10 +825,10 @@ def _diff(
     deletes: list[tuple[str, str]] = []
     kept: list[tuple[str, str]] = []
     here_by_store = {s: {d["id"]: d for d in docs} for s, docs in current.items()}
-    for store in sorted(set(backup.data) | set(here_by_store)):
+    for store in sorted(set(backup.parts) | set(here_by_store)):
         preview = StorePreview(store)
         here = here_by_store.get(store, {})
-        incoming = backup.data.get(store, [])
+        incoming = backup.iter_docs(store)
         incoming_ids = set()
         for doc in incoming:
             incoming_ids.add(doc["id"])
@@ -994,7 +1086,7 @@ def plan_undo(
     """
     reg = registry or MIGRATIONS
     here = {s: {d["id"]: d for d in docs} for s, docs in current.items()}
-    before = {s: {d["id"]: d for d in docs} for s, docs in snapshot.data.items()}
+    before = {s: {d["id"]: d for d in snapshot.iter_docs(s)} for s in snapshot.stores()}
     if changes is None:
         touched: dict[str, dict[str, str | None]] = {}
         for store in set(here) | set(before):

@@ -48,11 +48,12 @@ from .backup import (
     BackupError,
     RecordChecker,
     ValidatedBackup,
-    _iso,
     _now,
     _plural,
     _practice_signature,
+    backup_header,
     canonical_json,
+    check_header,
 )
 from .migrations import MIGRATIONS, Migrations
 
@@ -81,15 +82,7 @@ def chunked_checksum(header_hash: str, chunk_hashes: Iterable[str]) -> str:
 
 
 def header_line(app_version: str, now: datetime | None = None) -> str:
-    return canonical_json(
-        {
-            "format": FORMAT,
-            "format_version": CHUNKED_FORMAT_VERSION,
-            "app_version": app_version,
-            "created_at": _iso(_now(now)),
-            "encrypted": False,
-        }
-    )
+    return canonical_json(backup_header(CHUNKED_FORMAT_VERSION, app_version, now))
 
 
 def records_line(store: str, docs: Iterable[Mapping[str, Any]]) -> str:
@@ -217,7 +210,7 @@ class ChunkedParser:
         self.header_hash = ""
         self.hashes: list[str] = []
         self.trailer: dict[str, Any] | None = None
-        self.data: dict[str, list[dict]] = {}
+        self.parts: dict[str, list[bytes]] = {}  # validated parts (JSON text) by store
         self.seen: dict[str, set[str]] = {}
         self.audit: list[dict] = []
         self.meta: dict[str, Any] | None = None
@@ -225,10 +218,6 @@ class ChunkedParser:
         # A line that is not JSON: the file was cut off if it is the last one, else damaged.
         self.unreadable: BackupError | None = None
         self.expected = 0  # records in the file, when the header or progress knows it
-
-    @property
-    def parts(self) -> int:
-        return len(self.hashes)
 
     def feed(self, line: str) -> None:
         line = line.rstrip("\r")
@@ -277,27 +266,12 @@ class ChunkedParser:
             self.meta = doc["meta"]
         else:
             raise BackupError(
-                "not-json", f"This backup file is damaged: part {self.parts} is not valid."
+                "not-json", f"This backup file is damaged: part {len(self.hashes)} is not valid."
             )
 
     def _header(self, line: str) -> None:
         doc = _json(line) if line.strip() else None
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise BackupError("foreign", "This file is not a MedEx Practice backup.")
-        if doc.get("encrypted") is True:
-            raise BackupError(
-                "encrypted", "This backup is encrypted: enter its passphrase to open it."
-            )
-        version = doc.get("format_version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise BackupError("foreign", "This file is not a MedEx Practice backup we can read.")
-        if version > CHUNKED_FORMAT_VERSION:
-            raise BackupError(
-                "newer-format",
-                f"This backup was made by a newer version of MedEx Practice (backup format "
-                f"{version}; this app reads up to {CHUNKED_FORMAT_VERSION}). Update the app first.",
-            )
-        if version != CHUNKED_FORMAT_VERSION:
+        if check_header(doc, CHUNKED_FORMAT_VERSION) != CHUNKED_FORMAT_VERSION:
             raise BackupError("foreign", "This file is not a MedEx Practice backup we can read.")
         self.header = doc
         self.header_hash = line_hash(line)
@@ -306,7 +280,7 @@ class ChunkedParser:
         store, docs = doc.get("store"), doc.get("records")
         if not isinstance(store, str) or not isinstance(docs, list):
             raise BackupError(
-                "incomplete", f"This backup is damaged: part {self.parts} is malformed."
+                "incomplete", f"This backup is damaged: part {len(self.hashes)} is malformed."
             )
         if not all(isinstance(d, dict) and isinstance(d.get("id"), str) for d in docs):
             raise BackupError(
@@ -319,7 +293,6 @@ class ChunkedParser:
                 "probably made by a newer version of MedEx Practice. Update the app first.",
             )
         seen = self.seen.setdefault(store, set())
-        out = self.data.setdefault(store, [])
         for d in docs:
             if d["id"] in seen:
                 raise BackupError(
@@ -334,10 +307,9 @@ class ChunkedParser:
                     f"{MAX_DOC_BYTES // 1_000_000} MB ({d['id'][:40]}): refused as damaged or "
                     "unsafe. Nothing was restored.",
                 )
-            checked = self.checker.check(store, d)
-            if checked is not None:
-                out.append(checked)
-            self.records += 1
+        if docs:
+            self.parts.setdefault(store, []).append(self.checker.check_part(store, docs))
+        self.records += len(docs)
 
     def finish(self) -> ValidatedBackup:
         if self.header is None:
@@ -412,14 +384,14 @@ class ChunkedParser:
             )
         for store in counts:
             if self.registry.is_known_store(store):
-                self.data.setdefault(store, [])
+                self.parts.setdefault(store, [])
         return ValidatedBackup(
             format_version=CHUNKED_FORMAT_VERSION,
             app_version=str(self.header.get("app_version", ""))[:40],
             created_at=str(self.header.get("created_at", ""))[:40],
-            counts={s: len(d) for s, d in self.data.items()},
+            counts={s: len(self.seen.get(s, ())) for s in self.parts},
             checksum=checksum,
-            data=self.data,
+            parts=self.parts,
             audit=self.audit,
             meta=self.meta,
             upgraded=dict(self.checker.upgraded),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,13 +69,24 @@ class PendingLog(_Part):
     created_min: datetime  # the earliest written of this one and those due before it
 
 
+class _PendingTimes(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def session_date(self) -> date: ...
+    @property
+    def start_time(self) -> time | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
 class PendingView:
     """An unsigned log of a client summary, with the client's id (``session_logs.LogTimes``)."""
 
     __slots__ = ("client_id", "created_at", "id", "session_date", "start_time")
     is_signed = False
 
-    def __init__(self, client_id: str, log: PendingLog) -> None:
+    def __init__(self, client_id: str, log: _PendingTimes) -> None:
         self.client_id, self.id = client_id, log.id
         self.session_date, self.start_time = log.session_date, log.start_time
         self.created_at = log.created_at

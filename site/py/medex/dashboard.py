@@ -23,12 +23,14 @@ class DashboardItem(BaseModel):
     since: datetime | None = None
 
 
+def order_key(severity: Severity, since: datetime | None) -> tuple[int, bool, float]:
+    """An item's place: most urgent first; within a severity, the oldest first."""
+    return (_ORDER[severity], since is None, since.timestamp() if since else 0)
+
+
 def ordered(items: list[DashboardItem]) -> list[DashboardItem]:
     """Most urgent first; within a severity, the oldest first."""
-    return sorted(
-        items,
-        key=lambda i: (_ORDER[i.severity], i.since is None, i.since.timestamp() if i.since else 0),
-    )
+    return sorted(items, key=lambda i: order_key(i.severity, i.since))
 
 
 def practice_setup_items(has_profile: bool, storage_persisted: bool | None) -> list[DashboardItem]:

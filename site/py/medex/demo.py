@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from .client_summary import ClientSummary
 from .demo_marker import DEMO_META_KEY
 from .documents import DocKind, view_model
 from .exercises import Exercise, starter_library
@@ -53,6 +52,7 @@ from .services.schedule import SavePlan, TypedSlot, save_plan
 from .services.sessions import load_clearance_context, save_draft_log, sign_session_log
 from .session_logs import Attendance, ExerciseEntry, SessionLog, sign_log, sign_with_key
 from .signing import Signer
+from .stores import DERIVED_STORES
 
 # -- the practice and its referral partners ------------------------------------------------------
 
@@ -783,7 +783,7 @@ async def prepare_demo_practice(
     ops: list[dict] = []
     changes: list[tuple[str, str, str]] = []
     for store, docs in scratch.stores.items():
-        if store == ClientSummary.store:
+        if store in DERIVED_STORES:
             continue  # derived: a raw write never carries them; rebuilt when first read
         for record_id, text in docs.items():
             doc = json.loads(text)

@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from .dashboard import DashboardItem
+from .dashboard import DashboardItem, Severity
 from .home_programs import adherence
 from .letters import long_date, program_duration, program_phrase, salutation, unique_lines
 from .navigation import Screen
@@ -694,7 +694,12 @@ def documents_owed(facts: LoopFacts, today: date) -> list[Owed]:
     return sorted(out, key=lambda o: (o.due_on, o.kind.value))
 
 
-_SEVERITY = {"overdue": "urgent", "due": "due", "upcoming": "info"}
+_SEVERITY: dict[str, Severity] = {"overdue": "urgent", "due": "due", "upcoming": "info"}
+
+
+def owed_severity(owed: Owed) -> Severity:
+    """The severity of an owed document's dashboard item."""
+    return _SEVERITY[owed.status]
 
 
 def owed_dashboard_items(owed: list[Owed], today: date) -> list[DashboardItem]:

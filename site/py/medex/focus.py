@@ -65,7 +65,12 @@ def caseload_by_program(episodes: Iterable[Episode]) -> list[ProgramCount]:
         seen = current.get(e.client_id)
         if seen is None or (e.start_date, e.created_at) > (seen.start_date, seen.created_at):
             current[e.client_id] = e
-    counts = Counter(e.program.name for e in current.values())
+    return program_counts(e.program.name for e in current.values())
+
+
+def program_counts(programs: Iterable[str]) -> list[ProgramCount]:
+    """``caseload_by_program`` from each active client's program name."""
+    counts = Counter(programs)
     total = sum(counts.values())
     rows = [ProgramCount(name, n, n / total) for name, n in counts.items()]
     return sorted(rows, key=lambda r: (-r.clients, r.name.lower()))

@@ -963,12 +963,16 @@ def _day(d: date) -> str:
     return f"{d.day} {d.strftime('%b')} {d.year}"
 
 
-def _status(due_on: date, today: date) -> tuple[DueStatus, int]:
+def due_status(due_on: date, today: date) -> tuple[DueStatus, int]:
+    """Upcoming, due (today) or overdue, and by how many days."""
     if today < due_on:
         return "upcoming", 0
     if today == due_on:
         return "due", 0
     return "overdue", (today - due_on).days
+
+
+_status = due_status
 
 
 def reassessments_due(

@@ -80,6 +80,14 @@ class EncryptionChangedError(WriteRefused):
 class Repository(Protocol):
     actor: str
     read_only: bool
+    # Results a query prepared from whole stores, kept while ``stamp`` of those stores is
+    # unchanged (``{name: (stamp, value)}``); emptied with everything else on ``forget()``.
+    memos: dict[str, tuple[Any, Any]]
+
+    def stamp(self, stores: Iterable[str]) -> Any:
+        """A value that changes whenever any of ``stores`` may have changed: this tab's
+        writes, another tab's (as far as this repository knows), a lock."""
+        ...
 
     async def get(self, model: type[R], record_id: str) -> R | None: ...
 
@@ -108,8 +116,12 @@ class Repository(Protocol):
         ops: builtins.list[dict],
         changes: builtins.list[tuple[str, str, str]] | None = None,
         audit_entries: Callable[[dict | None], builtins.list[dict]] | None = None,
+        *,
+        revised: bool = False,
     ) -> None:
-        """Raw document operations (a restore) with their audit entries, in one transaction."""
+        """Raw document operations (a restore) with their audit entries, in one transaction
+        (``revised``: the puts already carry their new revisions, made as ``revisions.put_op``
+        makes them)."""
         ...
 
     async def documents(self, store: str) -> builtins.list[dict]: ...
@@ -178,6 +190,16 @@ class AuditedRepository:
         self._known: dict[tuple[str, str], str] = {}
         self._shown: dict[tuple[str, str], str] = {}
         self._viewing = False
+        self.memos: dict[str, tuple[Any, Any]] = {}
+        self._versions: dict[str, int] = {}  # bumped by every write to a store, and forget()
+        self._epoch = 0  # bumped by forget() of everything (a lock)
+
+    def stamp(self, stores: Iterable[str]) -> Any:
+        return (self._epoch, *(self._versions.get(s, 0) for s in stores))
+
+    def _bump(self, stores: Iterable[str]) -> None:
+        for store in stores:
+            self._versions[store] = self._versions.get(store, 0) + 1
 
     # -- revision bookkeeping ----------------------------------------------------------------
     def start_view(self) -> None:
@@ -210,6 +232,7 @@ class AuditedRepository:
         return ""
 
     def _written(self, ops: list[dict]) -> None:
+        self._bump({op["store"] for op in ops})
         for op in ops:
             if op["store"] in ("meta", "audit"):
                 continue
@@ -228,6 +251,10 @@ class AuditedRepository:
         if stores is None:
             self._known.clear()
             self._shown.clear()
+            self.memos.clear()
+            self._epoch += 1
+        else:
+            self._bump(stores)
 
     # -- writes ----------------------------------------------------------------------------------
     def _check_writable(self) -> None:
@@ -239,17 +266,21 @@ class AuditedRepository:
         ops: list[dict],
         changes: list[tuple[str, str, str]] | None = None,
         audit_entries: Callable[[dict | None], list[dict]] | None = None,
+        *,
+        revised: bool = False,
     ) -> None:
         """Write ``ops`` (``[{store, doc}]`` / ``[{store, delete}]``, optionally with ``expect``
         and ``guard``) with their audit entries in one transaction. ``changes`` lists
         ``(action, store, id)`` to audit; or ``audit_entries(last)`` builds the entries itself
-        (a restore brings its own chain). A put without a revision gets one here."""
+        (a restore brings its own chain). Every put gets its new revision here, unless
+        ``revised``: then they carry it already (a restore makes them with the fingerprints its
+        undo needs, from one canonical text per record: ``services.restore``)."""
         self._check_writable()
         if self.derived is not None:
             ops = await self.derived.for_raw_write(self, ops)
         prepared = [
             op
-            if "delete" in op or op["store"] in ("meta", "audit")
+            if revised or "delete" in op or op["store"] in ("meta", "audit")
             else revisions.put_op(op["store"], op["doc"], op.get("expect"), bool(op.get("guard")))
             for op in ops
         ]
@@ -319,6 +350,7 @@ class MemoryStore:
         self.stores: dict[str, dict[str, str]] = {}
         self.meta: dict[str, str] = {}
         self.audit: list[dict] = []
+        self.versions: dict[str, int] = {}  # bumped by every write to a store, by any tab
 
 
 class InMemoryRepository(AuditedRepository):
@@ -331,12 +363,19 @@ class InMemoryRepository(AuditedRepository):
         self.fail_next_write: Exception | None = None
         self.writes = 0
 
+    def stamp(self, stores: Iterable[str]) -> Any:
+        # Another repository on the same store (another tab) writes too.
+        stores = tuple(stores)
+        return (super().stamp(stores), *(self.db.versions.get(s, 0) for s in stores))
+
     @property
     def stores(self) -> dict[str, dict[str, str]]:
         return self.db.stores
 
     @stores.setter
     def stores(self, value: dict[str, dict[str, str]]) -> None:
+        for store in {*self.db.stores, *value}:  # replaced wholesale: every store changed
+            self.db.versions[store] = self.db.versions.get(store, 0) + 1
         self.db.stores = value
 
     @property
@@ -430,6 +469,8 @@ class InMemoryRepository(AuditedRepository):
         self.db.meta.clear()
         self.db.meta.update(meta)
         self.db.audit.extend(new_entries)
+        for store in {op["store"] for op in ops}:
+            self.db.versions[store] = self.db.versions.get(store, 0) + 1
         self.writes += 1
 
     # -- meta (settings, drafts): not audited, not revisioned -----------------------------------

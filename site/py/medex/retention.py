@@ -133,8 +133,34 @@ def risks_from(
     today: date,
 ) -> list[RetentionRisk]:
     """The risks of one client on ``episode`` (active), from its attendance up to ``today``."""
-    if not episode.is_active or episode.start_date > today:
+    if not episode.is_active:
         return []
+    package = sessions_summary(episode, seen.attended)
+    return risks_of(
+        client_id,
+        client_name,
+        episode.start_date,
+        (package.remaining, package.included),
+        seen,
+        assessment_dates,
+        today,
+    )
+
+
+def risks_of(
+    client_id: str,
+    client_name: str,
+    start_date: date,
+    package: tuple[int | None, int | None],
+    seen: EpisodeAttendance,
+    assessment_dates: Iterable[date],
+    today: date,
+) -> list[RetentionRisk]:
+    """``risks_from`` with what it reads of the active episode: its start and its package's
+    sessions ``(remaining, included)`` (None: no package)."""
+    if start_date > today:
+        return []
+    remaining, included = package
     risks: list[RetentionRisk] = []
     last_two = seen.last_two
     if len(last_two) == 2 and all(lg.attendance != Attendance.ATTENDED for lg in last_two):
@@ -150,7 +176,7 @@ def risks_from(
                 (_call(client_id),),
             )
         )
-    last_seen = seen.last_attended or episode.start_date
+    last_seen = seen.last_attended or start_date
     quiet = (today - last_seen).days
     if quiet >= QUIET_DAYS:
         detail = (
@@ -169,14 +195,13 @@ def risks_from(
                 (_call(client_id),),
             )
         )
-    summary = sessions_summary(episode, seen.attended)
-    if summary.remaining is not None and summary.remaining <= NEARLY_USED:
+    if remaining is not None and remaining <= NEARLY_USED:
         recent = [d for d in assessment_dates if 0 <= (today - d).days < RECENT_ASSESSMENT_DAYS]
         if not recent:
             left = (
                 "The package is used up"
-                if summary.remaining == 0
-                else f"{summary.remaining} of {summary.included} sessions left"
+                if remaining == 0
+                else f"{remaining} of {included} sessions left"
             )
             risks.append(
                 RetentionRisk(

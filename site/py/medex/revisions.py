@@ -93,13 +93,15 @@ def delete_op(store: str, record_id: str, expect: str | None, guard: bool = True
 def refusal(op: Mapping[str, Any], current: Mapping[str, Any] | None) -> str | None:
     """Why the storage transaction must refuse ``op`` given the stored ``current`` document
     (``"stale"`` or ``"signed"``), or None. The IndexedDB facade (js/storage.js ``writeNow``)
-    applies the same rule inside its transaction."""
+    applies the same rule inside its transaction. A guarded write over a signed record is
+    refused as "signed" whatever revision it expected: a draft saved from a copy read before
+    another tab signed it is told that the record is locked, not offered to "save again"."""
+    if op.get("guard") and current is not None and is_signed_doc(op["store"], current):
+        return "signed"
     if "expect" in op:
         found = (current or {}).get("_rev") or ""
         if found != op["expect"]:
             return "stale"
-    if op.get("guard") and current is not None and is_signed_doc(op["store"], current):
-        return "signed"
     return None
 
 

@@ -487,16 +487,21 @@ _NOT_CONTENT = {"created_at", "updated_at", "schema_version", "signature"}
 def _prune(value: Any) -> Any:
     """Drop empty values (None, "", [], {}, False) recursively, so that adding an optional
     field with an empty default in a later version does not change old logs' hashes."""
+    # Only containers recurse: a backup check hashes every signed log again, and a call per
+    # scalar made this most of that work in the browser's Python.
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            v = _prune(v)
-            if v is None or v is False or v == "" or v == [] or v == {}:
+            if isinstance(v, (dict, list)):
+                v = _prune(v)
+                if not v:
+                    continue
+            elif v is None or v is False or v == "":
                 continue
             out[k] = v
         return out
     if isinstance(value, list):
-        return [_prune(v) for v in value]
+        return [_prune(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 

@@ -91,6 +91,13 @@ STORED: tuple[StoredType, ...] = (
         derived=True,
     ),
     StoredType(
+        "dashboard_rows",
+        "Dashboard rows",
+        ("dashboard_row.DashboardRow",),
+        since=2,
+        derived=True,
+    ),
+    StoredType(
         "exercise_pictures",
         "Exercise pictures",
         ("home_programs.ExercisePicture",),

@@ -15,12 +15,12 @@ from medex.intake import (
     ClientStatus,
     ConsentKind,
 )
+from medex.services.client_list import client_list
 from medex.services.intake import (
     CLIENT_FIELDS,
     REFERRAL_FIELDS,
     ChangeStatus,
     change_status,
-    client_list,
     consent_rows,
     list_providers,
     record_referral,
@@ -56,6 +56,8 @@ from ..intake_form import (
 
 # -- the list ---------------------------------------------------------------------------------
 
+LIST_ROWS = 100  # rows shown until "Show all" (a search narrows the list instead)
+
 
 @route("clients", label="Clients", order=10)
 async def clients(app: App, params: dict[str, str]) -> View:
@@ -64,13 +66,24 @@ async def clients(app: App, params: dict[str, str]) -> View:
         app.state.forms.pop("client-search", None)
     search = app.state.forms.get("client-search")
     filters = list_filters(params, search.values if search else {})
+    show_all = params.get("all") == "1"
     found = await client_list(
-        app.repo, filters["q"], filters["status"], filters["provider"], filters["ready"] == "no"
+        app.repo,
+        filters["q"],
+        filters["status"],
+        filters["provider"],
+        filters["ready"] == "no",
+        limit=None if show_all else LIST_ROWS,
     )
     providers = await list_providers(app.repo)
     return "views/clients.html", {
         "clients": found.clients,
         "total": found.total,
+        "matches": found.matches,
+        # "Show all": the same search, every match (a link: it can be opened in a new tab).
+        "show_all": {**{k: v for k, v in filters.items() if v}, "all": "1"}
+        if found.matches > len(found.clients)
+        else None,
         "ready": found.ready,
         "filters": filters,
         "providers": providers,

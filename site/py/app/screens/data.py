@@ -203,7 +203,8 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
     write = restore_write(dump, pending["backup"], mode, pending["filename"], app.repo.actor, now)
     await app.show_progress(f"Writing {len(write.plan.puts):,} records")
     try:
-        await app.repo.write(write.ops, audit_entries=fixed_chain(write.plan.audit, write.last))
+        chain = fixed_chain(write.plan.audit, write.last)
+        await app.repo.write(write.ops, audit_entries=chain, revised=True)
     except StorageChanged as exc:
         app.state.flash = str(exc)
         return

@@ -31,18 +31,21 @@ async def home(app: App, params: dict[str, str]) -> View:
         has_profile=True, storage_persisted=app.state.storage.get("persisted")
     )
     page = None
+    limit = None if params.get("all") else OWED_SHOWN
     if app.state.warm:
         from medex.services.home import home_page
 
         from .. import clock
 
-        page = await home_page(app.repo, clock.today())
-        items += page.owed + page.backup
-    items = ordered(items)
-    shown = items if params.get("all") else items[:OWED_SHOWN]
+        page = await home_page(app.repo, clock.today(), before=items, shown=limit, with_backup=True)
+        shown, more = page.owed, page.more
+    else:
+        items = ordered(items)
+        shown = items[:limit]
+        more = len(items) - len(shown)
     return "views/home.html", {
         "items": shown,
-        "more": len(items) - len(shown),
+        "more": more,
         "page": page,
         "profile": app.state.profile,
         "checking": not app.state.warm,

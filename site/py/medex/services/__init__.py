@@ -1,7 +1,8 @@
 """Use cases, one module per capability. They take a repository and return results."""
 
 from ..repository import AuditedRepository
-from .summaries import ClientSummaries
+from .derived import DerivedRecords
 
-# Every repository's writes carry the client summaries they change (``services.summaries``).
-AuditedRepository.derived = ClientSummaries()
+# Every repository's writes carry the client summaries and dashboard rows they change
+# (``services.summaries``, ``services.dashboard_rows``).
+AuditedRepository.derived = DerivedRecords()

@@ -66,19 +66,21 @@ def focus_items(
         if client is None or client.status == ClientStatus.DISCHARGED:
             continue
         if r.focus_decision is None and is_outside(r, programs):
-            codes = ", ".join(d.code for d in r.diagnoses)
-            items.append(
-                DashboardItem(
-                    kind="focus",
-                    title=f"{OUTSIDE_PROGRAMS}: {client.full_name}",
-                    detail=f"The referral ({codes}) matches none of your programs. Accept it "
-                    "anyway, or refer on to a professional who specialises in it.",
-                    link=Screen("client", {"id": client_id, "section": "referral"}),
-                    link_label="Decide",
-                    severity="due",
-                )
-            )
+            items.append(focus_item(client_id, client.full_name, [d.code for d in r.diagnoses]))
     return items
+
+
+def focus_item(client_id: str, name: str, codes: list[str]) -> DashboardItem:
+    """A referral outside every program, waiting for the practitioner's decision."""
+    return DashboardItem(
+        kind="focus",
+        title=f"{OUTSIDE_PROGRAMS}: {name}",
+        detail=f"The referral ({', '.join(codes)}) matches none of your programs. Accept it "
+        "anyway, or refer on to a professional who specialises in it.",
+        link=Screen("client", {"id": client_id, "section": "referral"}),
+        link_label="Decide",
+        severity="due",
+    )
 
 
 async def focus_dashboard(repo: Repository) -> list[DashboardItem]:

@@ -1,5 +1,5 @@
 """Referral and intake use cases: providers, clients, referrals, health history, screening,
-clearance, consents, goals, the client list and the onboarding checklist.
+clearance, consents, goals, the client search index and the onboarding checklist.
 
 Every use case takes the repository and a typed command (the fields as typed, named as the
 records name them) and returns the record it saved, or raises ``Refused({field: message})``
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -179,20 +179,38 @@ async def change_status(repo: Repository, command: ChangeStatus) -> Client:
 # -- client search ----------------------------------------------------------------------------
 
 
-@dataclass
-class ClientIndex:
-    """The client list prepared for searching as the practitioner types: each client's name
-    key is computed once, so a search is one substring test per client."""
+class Named(Protocol):
+    """What the search index needs of a client (a ``Client``, or a ``ListedClient``)."""
 
-    entries: list[tuple[str, Client]]
+    id: str
+    first_name: str
+    last_name: str
+    status: ClientStatus
+    provider_id: str | None
+
+
+N = TypeVar("N", bound=Named)
+
+
+@dataclass
+class ClientIndex(Generic[N]):
+    """The client list prepared for searching as the practitioner types: each client's name
+    key is computed once, so a search is one substring test per client; ``ready``: whether
+    each client is ready for a first session (``is_ready``), when known."""
+
+    entries: list[tuple[str, N]]
+    ready: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, clients: Iterable[Client]) -> ClientIndex:
-        ordered = sorted(clients, key=lambda c: (name_key(c.last_name), name_key(c.first_name)))
-        # Both orders ("ana lopez" and "lopez ana") so "lopez an" and "ana lo" both match.
-        return cls(
-            [(f"{c.name_key}|{name_key(c.last_name + ' ' + c.first_name)}", c) for c in ordered]
-        )
+    def build(cls, clients: Iterable[N], ready: dict[str, bool] | None = None) -> ClientIndex[N]:
+        keyed = []
+        for c in clients:
+            first, last = name_key(c.first_name), name_key(c.last_name)
+            # Both orders ("ana lopez" and "lopez ana") so "lopez an" and "ana lo" both match.
+            key = f"{_joined(first, last)}|{_joined(last, first)}"
+            keyed.append(((last, first, c.id), key, c))
+        keyed.sort(key=lambda k: k[0])  # by last name, then first name (then a fixed order)
+        return cls([(key, c) for _order, key, c in keyed], ready if ready is not None else {})
 
     def search(
         self,
@@ -200,50 +218,42 @@ class ClientIndex:
         status: str = "",
         provider_id: str = "",
         limit: int | None = None,
-    ) -> list[Client]:
+        not_ready_only: bool = False,
+    ) -> list[N]:
         """Clients whose name contains every word typed (start of a word), optionally with
-        a given status and referring provider; sorted by last name."""
+        a given status and referring provider, or only those not ready; by last name."""
+        return self.find(query, status, provider_id, not_ready_only, limit)[0]
+
+    def find(
+        self,
+        query: str = "",
+        status: str = "",
+        provider_id: str = "",
+        not_ready_only: bool = False,
+        limit: int | None = None,
+    ) -> tuple[list[N], int]:
+        """As ``search``: the first ``limit`` clients found, and how many match in all."""
         words = name_key(query).split()
-        out: list[Client] = []
+        ready = self.ready
+        out: list[N] = []
+        count = 0
         for key, client in self.entries:
             if status and client.status != status:
                 continue
             if provider_id and client.provider_id != provider_id:
                 continue
+            if not_ready_only and ready.get(client.id, False):
+                continue
             if words and not all((" " + w) in (" " + key) or ("|" + w) in key for w in words):
                 continue
-            out.append(client)
-            if limit is not None and len(out) == limit:
-                break
-        return out
+            count += 1
+            if limit is None or len(out) < limit:
+                out.append(client)
+        return out, count
 
 
-@dataclass
-class ClientList:
-    """The client list as searched: the clients found (by last name), how many there are in
-    all, and whether each one found is ready for a first session."""
-
-    clients: list[Client]
-    total: int
-    ready: dict[str, bool]
-
-
-async def client_list(
-    repo: Repository,
-    query: str = "",
-    status: str = "",
-    provider_id: str = "",
-    not_ready_only: bool = False,
-) -> ClientList:
-    """Clients whose name matches ``query`` (``ClientIndex.search``), with a status and a
-    referring provider if given; ``not_ready_only``: only those not ready for a first session."""
-    files = await load_all_files(repo)
-    index = ClientIndex.build(f.client for f in files.values() if f.client)
-    found = index.search(query, status, provider_id)
-    ready = {c.id: is_ready(files[c.id]) for c in found}
-    if not_ready_only:
-        found = [c for c in found if not ready[c.id]]
-    return ClientList(found, len(index.entries), ready)
+def _joined(*words: str) -> str:
+    return " ".join(w for w in words if w)
 
 
 # -- referrals --------------------------------------------------------------------------------
@@ -829,18 +839,8 @@ class ChecklistItem(BaseModel):
 
 def onboarding_checklist(file: ClientFile) -> list[ChecklistItem]:
     """What is done and what is missing before the first session (pure)."""
-    consent = file.consent(ConsentKind.INFORMED_CONSENT)
-    authorisation = file.consent(ConsentKind.AUTHORISATION)
-    if file.screening is None:
-        clearance_done, clearance_detail = False, "Screen the client first"
-    elif not file.clearance_needed:
-        clearance_done, clearance_detail = True, "Not needed for this screening result"
-    elif file.clearance and file.clearance_current and file.clearance.received_on:
-        clearance_done = True
-        clearance_detail = f"Received {file.clearance.received_on.isoformat()}"
-    else:
-        clearance_done, clearance_detail = False, "Recommended by the screening, not received yet"
-    signed = [c for c in (consent, authorisation) if c]
+    clearance_done, clearance_detail = _clearance_step(file)
+    signed = _signed_consents(file)
     items = [
         ChecklistItem(
             key="referral",
@@ -900,8 +900,35 @@ def onboarding_checklist(file: ClientFile) -> list[ChecklistItem]:
     return items
 
 
+def _clearance_step(file: ClientFile) -> tuple[bool, str]:
+    """The checklist's clearance step: done, and what to say about it."""
+    if file.screening is None:
+        return False, "Screen the client first"
+    if not file.clearance_needed:
+        return True, "Not needed for this screening result"
+    if file.clearance and file.clearance_current and file.clearance.received_on:
+        return True, f"Received {file.clearance.received_on.isoformat()}"
+    return False, "Recommended by the screening, not received yet"
+
+
+def _signed_consents(file: ClientFile) -> list[Consent]:
+    kinds = (ConsentKind.INFORMED_CONSENT, ConsentKind.AUTHORISATION)
+    return [c for kind in kinds if (c := file.consent(kind)) is not None]
+
+
 def is_ready(file: ClientFile) -> bool:
-    return all(item.done for item in onboarding_checklist(file))
+    """Every step of ``onboarding_checklist`` done (the same steps, without building the
+    checklist: the client list asks it of every client)."""
+    return (
+        bool(file.referrals)
+        and file.history is not None
+        and file.screening is not None
+        and _clearance_step(file)[0]
+        and len(_signed_consents(file)) == 2
+        and file.goals is not None
+        and file.assessment_done
+        and file.program_chosen
+    )
 
 
 # -- dashboard --------------------------------------------------------------------------------
@@ -917,37 +944,43 @@ def intake_dashboard_items(files: Iterable[ClientFile]) -> list[DashboardItem]:
             continue
         if f.clearance_outstanding:
             requested = f.clearance.requested_on if f.clearance else None
-            items.append(
-                DashboardItem(
-                    kind="clearance",
-                    title=f"Medical clearance pending: {c.full_name}",
-                    detail=(
-                        f"Requested {requested.isoformat()}. No session can be logged "
-                        "without it (or a recorded reason)."
-                        if requested
-                        else "Recommended by the screening."
-                    ),
-                    link=Screen("client", {"id": c.id, "section": "clearance"}),
-                    link_label="Clearance",
-                    severity="due",
-                )
-            )
+            items.append(clearance_item(c.id, c.full_name, requested))
         if c.status is not ClientStatus.ACTIVE and not is_ready(f):
             not_ready.append(c)
     if not_ready:
-        names = ", ".join(c.full_name for c in sorted(not_ready, key=lambda c: c.sort_name)[:5])
-        more = len(not_ready) - 5
-        items.append(
-            DashboardItem(
-                kind="onboarding",
-                title=f"{len(not_ready)} client(s) not ready for a first session",
-                detail=names + (f" and {more} more" if more > 0 else ""),
-                link=Screen("clients", {"ready": "no"}),
-                link_label="Clients",
-                severity="info",
-            )
-        )
+        items.append(onboarding_item([(c.sort_name, c.full_name) for c in not_ready]))
     return items
+
+
+def clearance_item(client_id: str, name: str, requested: date | None) -> DashboardItem:
+    """A medical clearance the screening asked for and that is not received yet."""
+    return DashboardItem(
+        kind="clearance",
+        title=f"Medical clearance pending: {name}",
+        detail=(
+            f"Requested {requested.isoformat()}. No session can be logged "
+            "without it (or a recorded reason)."
+            if requested
+            else "Recommended by the screening."
+        ),
+        link=Screen("client", {"id": client_id, "section": "clearance"}),
+        link_label="Clearance",
+        severity="due",
+    )
+
+
+def onboarding_item(not_ready: list[tuple[str, str]]) -> DashboardItem:
+    """The clients not ready for a first session (``(sort name, full name)``)."""
+    names = ", ".join(full for _key, full in sorted(not_ready, key=lambda n: n[0])[:5])
+    more = len(not_ready) - 5
+    return DashboardItem(
+        kind="onboarding",
+        title=f"{len(not_ready)} client(s) not ready for a first session",
+        detail=names + (f" and {more} more" if more > 0 else ""),
+        link=Screen("clients", {"ready": "no"}),
+        link_label="Clients",
+        severity="info",
+    )
 
 
 async def intake_dashboard(repo: Repository) -> list[DashboardItem]:

@@ -146,9 +146,17 @@ class Partner:
     clients: int
 
 
+class _ReferralDate(BaseModel):
+    """What the pipeline reads of a referral (not the whole record: one per client)."""
+
+    id: str  # the tab keeps a store's projection up to date with its own writes by id
+    provider_id: str = ""
+    referred_on: date
+
+
 async def _referral_dates(repo: Repository) -> dict[str, list[date]]:
     out: dict[str, list[date]] = {}
-    for r in await repo.list(Referral):
+    for r in await repo.project(_ReferralDate, Referral.store):
         out.setdefault(r.provider_id, []).append(r.referred_on)
     return out
 
@@ -168,8 +176,9 @@ async def _sent(repo: Repository) -> dict[str, list[date]]:
     return out
 
 
-async def partners(repo: Repository, today: date) -> list[Partner]:
-    """Every referring provider with their pipeline status, by name."""
+async def partners(repo: Repository, today: date, *, count_clients: bool = True) -> list[Partner]:
+    """Every referring provider with their pipeline status, by name (and the clients each
+    referred, unless ``count_clients`` is False: 0 then)."""
     settings = await load_partner_settings(repo)
     referrals, outreach, sent = (
         await _referral_dates(repo),
@@ -177,7 +186,7 @@ async def partners(repo: Repository, today: date) -> list[Partner]:
         await _sent(repo),
     )
     counts: dict[str, int] = {}
-    for c in await repo.list(Client):
+    for c in await repo.list(Client) if count_clients else []:
         if c.provider_id:
             counts[c.provider_id] = counts.get(c.provider_id, 0) + 1
     out = []
@@ -212,7 +221,7 @@ async def follow_ups_due(repo: Repository, today: date) -> list[FollowUp]:
     """Referral partners to get back in touch with, the longest waiting first."""
     due = [
         f
-        for p in await partners(repo, today)
+        for p in await partners(repo, today, count_clients=False)
         if (f := follow_up_needed(p.provider.id, p.provider.display_name, p.status, today))
     ]
     return sorted(due, key=lambda f: (f.since, f.name.lower()))

@@ -5,30 +5,37 @@ records (``export_all()``'s dump); the Data screen shows the previews and makes 
 
     pending = restore_preview(dump, backup, filename, signature)
     write = restore_write(dump, backup, "merge", filename, actor, now)
-    await repo.write(write.ops, audit_entries=fixed_chain(write.plan.audit, write.last))
+    await repo.write(
+        write.ops, audit_entries=fixed_chain(write.plan.audit, write.last), revised=True
+    )
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import APP_VERSION
+from .. import APP_VERSION, revisions
 from ..backup import (
     BackupError,
     Mode,
+    RestoreChanges,
     RestorePlan,
     UndoPlan,
     ValidatedBackup,
+    canonical_json,
+    doc_fingerprint,
     parse_backup,
     plan_restore,
     plan_undo,
     preview_restore,
-    restore_changes,
     snapshot_for_undo,
 )
+from ..migrations import Migrations, is_signed
 from ..signing import SignatureCheck
 from .data import (
     UNDO_CHANGES_KEY,
@@ -105,10 +112,45 @@ def restore_preview(
     }
 
 
+NO_MODELS = Migrations(modules=())  # is_signed by the signature fields alone
+
+
+def revised_put(
+    store: str, doc: Mapping[str, Any], frozen: dict[str, bool] | None = None
+) -> tuple[dict, str | None]:
+    """A restore's write of ``doc`` exactly as ``revisions.put_op(store, doc, None, False)``
+    makes it (its next revision, the signed marker), and the fingerprint the undo keeps of it
+    (``backup.doc_fingerprint``), both from ONE canonical JSON text of its content: a restore
+    writes tens of thousands of records, and that text is most of the cost of each.
+    ``frozen``: whether each store's records are immutable by their type, as far as known."""
+    body = revisions.content_of(doc)
+    try:
+        canonical = canonical_json(body)  # a backup's records are plain JSON
+    except (TypeError, ValueError):
+        canonical = '"_'  # not plain JSON: as put_op and doc_fingerprint say (or refuse)
+    if '"_' in canonical:  # maybe another "_" field, which the fingerprint leaves out
+        return revisions.put_op(store, doc, None, False), doc_fingerprint(doc)
+    previous = doc.get("_rev") or ""
+    text = f"[{json.dumps(previous)},{canonical}]"  # what revisions.next_revision hashes
+    digest = hashlib.md5(text.encode("ascii"), usedforsecurity=False).hexdigest()
+    new = dict(body)
+    new["_rev"] = f"{revisions.generation(previous) + 1}-{digest}"
+    if frozen is None:
+        frozen = {}
+    if store not in frozen:
+        frozen[store] = is_signed(store, {})  # no signature field: by its type alone
+    if frozen[store] or is_signed(store, body, NO_MODELS):  # = is_signed(store, body)
+        new["_signed"] = True
+    fingerprint = hashlib.sha256(canonical.encode("ascii")).hexdigest()[:32]
+    return {"store": store, "doc": new}, fingerprint
+
+
 @dataclass
 class RestoreWrite:
     plan: RestorePlan
-    ops: list[dict]  # the records, the backup's meta and the undo snapshot: one write
+    # The records (puts already revised: ``repo.write(..., revised=True)``), the backup's meta
+    # and the undo snapshot: one write.
+    ops: list[dict]
     last: dict | None  # the audit entry the plan's entries are chained from
 
     def summary(self, mode: Mode) -> str:
@@ -150,9 +192,16 @@ def restore_write(
         for store, ids in touched.items()
     }
     snapshot = snapshot_for_undo(before, [], backup_meta(dump["meta"]), APP_VERSION, now)
-    ops = [{"store": s, "doc": d} for s, d in plan.puts] + [
-        {"store": s, "delete": i} for s, i in plan.deletes
-    ]
+    ops: list[dict] = []
+    changes: RestoreChanges = {}  # as backup.restore_changes(plan) gives them
+    frozen: dict[str, bool] = {}
+    for store, doc in plan.puts:
+        op, fingerprint = revised_put(store, doc, frozen)
+        ops.append(op)
+        changes.setdefault(store, {})[doc["id"]] = fingerprint
+    for store, record_id in plan.deletes:
+        ops.append({"store": store, "delete": record_id})
+        changes.setdefault(store, {})[record_id] = None
     ops += [
         {"store": "meta", "doc": {"key": k, "value": v}}
         for k, v in backup_meta(backup.meta).items()
@@ -166,7 +215,7 @@ def restore_write(
     }
     ops += [
         {"store": "meta", "doc": {"key": UNDO_SNAPSHOT_KEY, "value": snapshot}},
-        {"store": "meta", "doc": {"key": UNDO_CHANGES_KEY, "value": restore_changes(plan)}},
+        {"store": "meta", "doc": {"key": UNDO_CHANGES_KEY, "value": changes}},
         {"store": "meta", "doc": {"key": UNDO_INFO_KEY, "value": info}},
     ]
     return RestoreWrite(plan, ops, dump["audit"][-1] if dump["audit"] else None)

@@ -85,6 +85,7 @@ async def summary_ops(
     repo: Repository,
     puts: Sequence[Mapping[str, Any]],
     deleted: Sequence[tuple[str, str, str]] = (),
+    fresh_out: dict[str, ClientSummary] | None = None,
 ) -> list[dict]:
     """The summary writes that go with a save (``puts``: its ``{store, doc}`` operations) or a
     delete (``deleted``: ``(store, id, client_id)``): each touched client's summary
@@ -123,6 +124,8 @@ async def summary_ops(
             else:
                 inputs[store][record_id] = _projection(store, doc)
         fresh = _summary_of(client_id, inputs)
+        if fresh_out is not None:  # every touched client's summary with this write, to go on
+            fresh_out[client_id] = fresh
         if current is not None and same_facts(current, fresh):
             continue
         if current is not None:
@@ -133,19 +136,6 @@ async def summary_ops(
             )
         )
     return ops
-
-
-class _ClientOf(BaseModel):
-    client_id: str = ""
-
-
-async def summary_ops_for_delete(repo: Repository, store: str, record_id: str) -> list[dict]:
-    """The summary writes that go with deleting one record (a draft session log, say)."""
-    if store not in INPUTS:
-        return []
-    found = await repo.project(_ClientOf, store, where=("id", record_id))
-    client_id = found[0].client_id if found else ""
-    return await summary_ops(repo, [], [(store, record_id, client_id)])
 
 
 async def dropped_by_raw_write(repo: Repository, ops: list[dict]) -> list[dict]:
@@ -220,17 +210,3 @@ async def client_logs(repo: Repository, client_id: str) -> list[SessionLogSummar
     """The client's session logs as summaries (when a summary cannot answer: see
     ``ClientSummary.logs_on`` and ``latest_log``)."""
     return await repo.project(SessionLogSummary, "session_logs", where=("client_id", client_id))
-
-
-class ClientSummaries:
-    """The client summaries as the repository's ``derived`` writes (installed by
-    ``medex.services``)."""
-
-    async def for_save(self, repo: Repository, puts: list[dict]) -> list[dict]:
-        return await summary_ops(repo, puts)
-
-    async def for_delete(self, repo: Repository, store: str, record_id: str) -> list[dict]:
-        return await summary_ops_for_delete(repo, store, record_id)
-
-    async def for_raw_write(self, repo: Repository, ops: list[dict]) -> list[dict]:
-        return await dropped_by_raw_write(repo, ops)
