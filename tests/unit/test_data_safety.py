@@ -9,6 +9,7 @@ import pytest
 from app import core
 from medex import audit
 from medex.backup import make_backup
+from medex.dashboard_row import COMPLETE_ID
 from medex.intake import Client
 from medex.navigation import Screen
 from medex.records import PracticeProfile
@@ -146,6 +147,13 @@ def test_export_then_restore_into_an_empty_device_gives_every_record_back(app):
     assert empty.state.profile.business_name == "Reyes Medical Exercise"
     assert audit.verify_chain(empty.repo.audit)[0]
     assert empty.repo.audit[-1]["action"] == "restore"
+
+    # What Home reads was rebuilt by the restore itself: every client's row, and the row
+    # that says they are complete (Home's first visit does not pay for the whole practice).
+    rows = set(empty.repo.stores.get("dashboard_rows", {}))
+    clients = set(empty.repo.stores["clients"])
+    assert COMPLETE_ID in rows and clients and clients <= rows
+    assert clients <= set(empty.repo.stores.get("client_summaries", {}))
 
     run(empty.dispatch("undo-restore", {}))  # shows what it would do; writes nothing
     assert empty.state.pending["undo"]["lines"] == [

@@ -15,6 +15,7 @@ from medex import audit
 from medex.backup import Mode
 from medex.csv_export import outcomes_csv, rows_from_documents
 from medex.repository import SignedRecordError, StaleWriteError, StorageFullError
+from medex.services.dashboard_rows import dashboard_rows
 from medex.services.data import (
     LAST_BACKUP_KEY,
     UNDO_CHANGES_KEY,
@@ -210,7 +211,10 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
         return
     finally:
         app.state.progress = {}
-    await client_summaries(app.repo)  # those the restore dropped, rebuilt now (not on Home)
+    # The summaries and dashboard rows the restore dropped, rebuilt now (not on Home's first
+    # visit, which would otherwise pay for every client at once).
+    await client_summaries(app.repo)
+    await dashboard_rows(app.repo)
     app.state.pending.pop("restore", None)
     app.state.pending.pop("undo", None)  # a preview of undoing the previous restore
     app.state.forms.pop("restore", None)
