@@ -30,14 +30,20 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .programs import EpisodeSpan, in_episode
 from .records import Record
 from .retention import EpisodeAttendance, LogFact, episode_attendance
-from .session_logs import Attendance, SessionLogSummary, counts_against_package, signing_due_by
+from .session_logs import (
+    Attendance,
+    LogMoments,
+    SessionLogSummary,
+    counts_against_package,
+    signing_due_by,
+)
 
 # Bump when what a summary holds or how it is computed changes: older ones are rebuilt on read.
 SUMMARY_VERSION = 1
@@ -69,24 +75,13 @@ class PendingLog(_Part):
     created_min: datetime  # the earliest written of this one and those due before it
 
 
-class _PendingTimes(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def session_date(self) -> date: ...
-    @property
-    def start_time(self) -> time | None: ...
-    @property
-    def created_at(self) -> datetime: ...
-
-
 class PendingView:
     """An unsigned log of a client summary, with the client's id (``session_logs.LogTimes``)."""
 
     __slots__ = ("client_id", "created_at", "id", "session_date", "start_time")
     is_signed = False
 
-    def __init__(self, client_id: str, log: _PendingTimes) -> None:
+    def __init__(self, client_id: str, log: LogMoments) -> None:
         self.client_id, self.id = client_id, log.id
         self.session_date, self.start_time = log.session_date, log.start_time
         self.created_at = log.created_at

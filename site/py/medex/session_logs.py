@@ -1187,15 +1187,11 @@ class SessionLogSummary(BaseModel):
         return self.signature is not None
 
 
-class LogTimes(Protocol):
-    """What the signing deadline reads of a log: a whole log, its summary, or a client
-    summary's unsigned log (``client_summary.PendingLog``)."""
+class LogMoments(Protocol):
+    """A log's id and the moments its signing deadline is reckoned from."""
 
     @property
     def id(self) -> str: ...
-
-    @property
-    def client_id(self) -> str: ...
 
     @property
     def session_date(self) -> date: ...
@@ -1205,6 +1201,14 @@ class LogTimes(Protocol):
 
     @property
     def created_at(self) -> datetime: ...
+
+
+class LogTimes(LogMoments, Protocol):
+    """What the signing deadline reads of a log: a whole log, its summary, or a client
+    summary's unsigned log (``client_summary.PendingLog``)."""
+
+    @property
+    def client_id(self) -> str: ...
 
     @property
     def is_signed(self) -> bool: ...
