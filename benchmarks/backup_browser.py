@@ -8,8 +8,11 @@ import random
 import tempfile
 import threading
 import time as clock
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 from common import CHROMIUM_ARGS, served_dist
@@ -95,6 +98,33 @@ def to_data_screen(page) -> None:
     page.locator("#export-backup").wait_for(timeout=120_000)
 
 
+@dataclass
+class Step:
+    """What ``timed_step`` measured of one step of the Data screen."""
+
+    result: Any  # what ``done`` returned
+    wall_ms: float  # ``click()`` alone, wall time (e.g. click → file downloaded)
+    heap: float  # the page's JS heap, peak during the step − just before it (bytes)
+    renderer: float  # the renderer processes' resident memory, peak − before (bytes)
+    longest_ms: float  # the longest task: how long the page did not answer
+
+
+def timed_step(page, click: Callable[[], None], done: Callable[[int], Any]) -> Step:
+    """One step measured the same way every time: the heap and the longest-task watch reset,
+    the renderer's memory sampled while ``click()`` starts the step and ``done(since)`` waits
+    for its end (``since``: the shell's timings count before the click, for
+    ``last_timing``)."""
+    heap0 = page.evaluate(WATCH_JS)
+    with RendererMemory() as memory:
+        since = timing_count(page)
+        clicked = clock.perf_counter()
+        click()
+        wall = (clock.perf_counter() - clicked) * 1000
+        result = done(since)
+    bench = page.evaluate("window.medexBench")
+    return Step(result, wall, bench["heap"] - heap0, memory.peak - memory.base, bench["longest"])
+
+
 def mb(n: float) -> str:
     return f"{n / 1e6:,.0f} MB"
 
@@ -148,35 +178,39 @@ def run_in_browser(args, make_clients, make_logs) -> None:
         page.reload()
         wait_ready(page)
         to_data_screen(page)
-        heap0 = page.evaluate(WATCH_JS)
         print(f"exporting … (load average {os.getloadavg()})", flush=True)
-        with RendererMemory() as memory:
-            since = timing_count(page)
-            clicked = clock.perf_counter()
+        path = Path(tmp) / "backup"
+
+        def export() -> None:  # click → the file downloaded and saved
+            nonlocal path
             with page.expect_download(timeout=900_000) as info:
                 page.locator("#export-backup").click()
             path = Path(tmp) / info.value.suggested_filename
             info.value.save_as(path)
-            wall = (clock.perf_counter() - clicked) * 1000
-            action = last_timing(page, "action:export-backup", since)
-        bench = page.evaluate("window.medexBench")
-        # Of which in the device's one call that reads every page and writes it to the file.
-        in_pages = page.evaluate(
-            "(since) => window.medexTimings.slice(since)"
-            ".filter(t => String(t[0]).startsWith('idb:backupExport')).reduce((a, t) => a + t[1], 0)",
-            since,
-        )
+
+        def exported(since: int) -> tuple[float, float]:
+            # The action, and of it the device's one call that reads every page and writes
+            # it to the file.
+            in_pages = page.evaluate(
+                "(since) => window.medexTimings.slice(since).filter(t => "
+                "String(t[0]).startsWith('idb:backupExport')).reduce((a, t) => a + t[1], 0)",
+                since,
+            )
+            return last_timing(page, "action:export-backup", since), in_pages
+
+        step = timed_step(page, export, exported)
+        action, in_pages = step.result
         size = path.stat().st_size
         if args.file:  # kept for later runs (--file): the same file, checked and restored
             Path(args.file).write_bytes(path.read_bytes())
         figures += [
             ("backup file", mb(size)),
-            ("export: click → file downloaded (wall)", f"{wall:,.0f} ms"),
+            ("export: click → file downloaded (wall)", f"{step.wall_ms:,.0f} ms"),
             ("export: the action (shell timing)", f"{action:,.0f} ms"),
             ("  of which the device's one call writing every part (JS)", f"{in_pages:,.0f} ms"),
-            ("export: longest task (page not answering)", f"{bench['longest']:,.0f} ms"),
-            ("export: JS heap peak − before", mb(bench["heap"] - heap0)),
-            ("export: renderer memory peak − before", mb(memory.peak - memory.base)),
+            ("export: longest task (page not answering)", f"{step.longest_ms:,.0f} ms"),
+            ("export: JS heap peak − before", mb(step.heap)),
+            ("export: renderer memory peak − before", mb(step.renderer)),
         ]
         context.close()
         _check_and_restore(browser, base, path, figures)
@@ -192,20 +226,24 @@ def _check_and_restore(browser, base: str, path: Path, figures: list[tuple[str, 
     page.goto(base)
     wait_ready(page)
     to_data_screen(page)
-    heap0 = page.evaluate(WATCH_JS)
     print(f"checking and restoring … (load average {os.getloadavg()})", flush=True)
-    with RendererMemory() as memory:
-        since = timing_count(page)
+
+    def check_file() -> None:
         page.locator("#field-backup_file").set_input_files(str(path))
         page.locator("#restore-check").click(no_wait_after=True)
+
+    def checked_and_restored(since: int) -> tuple[float, float, list]:
         check = last_timing(page, "action:restore-check", since)
         page.locator("#restore-apply").wait_for(timeout=60_000)
         print(f"restoring … (load average {os.getloadavg()})", flush=True)
         since = timing_count(page)
         page.locator("#restore-apply").click(no_wait_after=True)
         restore = last_timing(page, "action:restore-apply", since)
-        rows = page.evaluate("(since) => window.medexTimings.slice(since)", since)
-    bench = page.evaluate("window.medexBench")
+        return check, restore, page.evaluate("(since) => window.medexTimings.slice(since)", since)
+
+    # One memory window for both: the restore plans from what the check kept.
+    step = timed_step(page, check_file, checked_and_restored)
+    check, restore, rows = step.result
     flash = page.locator("#flash").inner_text()
     figures += [
         ("check (read, verify, validate every record)", f"{check:,.0f} ms"),
@@ -216,8 +254,8 @@ def _check_and_restore(browser, base: str, path: Path, figures: list[tuple[str, 
             for what, ms in sorted(rows, key=lambda r: -r[1])[:8]
             if what != "action:restore-apply"
         ],
-        ("check + restore: JS heap peak − before", mb(bench["heap"] - heap0)),
-        ("check + restore: renderer memory peak − before", mb(memory.peak - memory.base)),
+        ("check + restore: JS heap peak − before", mb(step.heap)),
+        ("check + restore: renderer memory peak − before", mb(step.renderer)),
         ("restore said", flash[:160]),
     ]
     context.close()

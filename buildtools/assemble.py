@@ -17,9 +17,10 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from buildtools import icd10_index, service_worker, startup
+from buildtools import icd10_index, service_worker, startup, stdlib
 from buildtools import serve as serving
 from buildtools.common import CACHE, ROOT, SITE, BuildError, log, sha256_bytes, zip_write
+from buildtools.templates import compiled_template_files
 from buildtools.vendor import (
     DATA_WHEELS,
     NPM_PACKAGES,
@@ -69,6 +70,9 @@ def build(dist: Path) -> dict:
             if pkg is PYODIDE and rel == "pyodide.asm.mjs":
                 data = startup.patch_pyodide_loader(data)  # for the start snapshot
                 pyodide_files[rel] = data
+            if pkg is PYODIDE and rel == "pyodide.mjs":
+                data = startup.patch_pyodide_start(data)  # for the start snapshot
+                pyodide_files[rel] = data
             if pkg is PYODIDE and rel == "python_stdlib.zip":
                 data = stored_zip(data)  # compressed over the wire instead (.br / .gz)
                 pyodide_files[rel] = data
@@ -83,6 +87,7 @@ def build(dist: Path) -> dict:
         if wheel.test_only:
             test_wheels.add(file_name)
     app_files = app_wheel_files()
+    app_files.update(compiled_template_files(wheels))  # no template compiled at a start
     content = sha256_bytes(b"".join(k.encode() + v for k, v in sorted(app_files.items())))[:10]
     # Which build the app's modules are from: checked after a start snapshot is restored.
     app_files["app/_build.py"] = f'"""Written by build.py."""\n\nCONTENT = "{content}"\n'.encode()
@@ -102,6 +107,7 @@ def build(dist: Path) -> dict:
             pyodide_files["pyodide-lock.json"],
             dist / PYODIDE.dest,
             PYODIDE.version,
+            frozenset(runtime),  # without docstrings (no screen shows one; tests/build checks)
         )
     )
     for file_name in runtime:  # what the app loads: compressed over the wire instead
@@ -113,6 +119,13 @@ def build(dist: Path) -> dict:
         f"{PYODIDE.dest}/pyodide-lock.json",
         rewrite_pyodide_lock(pyodide_files["pyodide-lock.json"], wheels),
     )
+
+    # The standard library without what nothing we ship can import (buildtools/stdlib.py);
+    # the in-browser test page loads the whole one (pytest needs more), from tests/.
+    whole_stdlib = pyodide_files["python_stdlib.zip"]
+    pyodide_files["python_stdlib.zip"] = pruned_stdlib(dist, pyodide_files, runtime)
+    write(dist, f"{PYODIDE.dest}/python_stdlib.zip", pyodide_files["python_stdlib.zip"])
+    write(dist, "tests/python_stdlib.zip", whole_stdlib)
 
     # The start snapshot's key: every input of a snapshot (see buildtools/startup.py).
     snapshot_inputs = [(f"pyodide/{rel}", data) for rel, data in pyodide_files.items()]
@@ -184,6 +197,41 @@ def build(dist: Path) -> dict:
         f"dist/ ready: app {version}, {len(precache)} precached files, {summary['precache_bytes'] / 1e6:.1f} MB"
     )
     return summary
+
+
+def pruned_stdlib(dist: Path, pyodide_files: dict[str, bytes], wheels: dict[str, bytes]) -> bytes:
+    """Pyodide's standard library with only the modules reachable from what the page runs:
+    the wheels it loads (`wheels`, as sources), PyScript's Python package and the Python in
+    its and Pyodide's JavaScript, our main.py and scripts; and without comments. Read by the
+    vendored Pyodide under Node.js; without Node.js the whole library is shipped."""
+    whole = pyodide_files["python_stdlib.zip"]
+    if shutil.which("node") is None:
+        log("WARNING: Node.js not found: shipping the whole standard library")
+        return whole
+    shipped: dict[str, tuple[bytes, bool]] = {}
+    for data in wheels.values():
+        shipped.update(stdlib.zip_modules(stdlib.read_zip(data)))
+    main = re.sub(r"%[A-Z0-9_]+%", "None", (SITE / "main.py").read_text())  # placeholders
+    shipped["main"] = (main.encode(), False)
+    javascript = [
+        data.decode(errors="replace") for rel, data in pyodide_files.items() if rel.endswith(".mjs")
+    ]
+    scripts = sorted((dist / PYSCRIPT.dest).glob("*.js")) + sorted((SITE / "js").glob("*js"))
+    scripts += sorted(SITE.glob("*.html"))
+    javascript += [path.read_text(errors="replace") for path in scripts]
+    for path in sorted((dist / PYSCRIPT.dest).glob("core-*.js")):
+        shipped.update(stdlib.embedded_python(path.read_text(), "pyscript"))
+    pyodide = stdlib.InPyodide(
+        dist / PYODIDE.dest, pyodide_files["pyodide-lock.json"], PYODIDE.version
+    )
+    pruned, left_out, _ = stdlib.pruned_stdlib(
+        whole, shipped, javascript, pyodide.parse, pyodide.without_comments
+    )
+    log(
+        f"standard library: {len(left_out)} modules nothing imports left out "
+        f"({len(whole) / 1e6:.1f} -> {len(pruned) / 1e6:.1f} MB stored)"
+    )
+    return pruned
 
 
 def app_version() -> str:
@@ -322,9 +370,10 @@ def build_data_files(lock: dict, dist: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     wheel = DATA_WHEELS[0]
     name, _ = verified_wheel(lock, wheel)  # verifies the pinned hash first
-    # Plain text: sent brotli- or gzip-encoded from its precompressed siblings (brotli makes it
-    # 0.49 MB against 0.70 MB gzipped); the app reads either (medex.icd10 `from_bytes`).
-    index = icd10_index.build_index(CACHE / "pypi" / name)
+    # Plain text, front-coded (format 2): sent brotli- or gzip-encoded from its precompressed
+    # siblings (brotli: 0.24 MB; 0.49 MB for the plain lines); the app reads either
+    # (medex.icd10 `from_bytes`).
+    index = icd10_index.front_coded(icd10_index.build_index(CACHE / "pypi" / name))
     rel = f"data/icd10cm-{wheel.version}-{sha256_bytes(index)[:8]}.txt"
     write(dist, rel, index)
     out["icd10"] = rel

@@ -27,6 +27,17 @@ Index format (UTF-8 text, ``\\n`` line ends, no trailing spaces)::
 * flag: ``1`` billable, ``0`` category/subcategory header (not billable);
 * description: single spaces, no tabs or newlines.
 
+What the app is sent is format 2, the same lines front-coded (``front_coded``)::
+
+    ICD10CM<TAB>2<TAB><source>
+    0A00<TAB>0<TAB><TAB>Cholera             nothing shared with the line before
+    3A000<TAB>1<TAB>7<TAB> due to Vibrio...   "A00" + "0"; "Cholera" + " due to ..."
+
+* code: how many leading characters it shares with the code before (one digit), then the rest;
+* description: how many leading characters it shares with the description before (empty when
+  fewer than 4), then the rest. Brotli sends 0.24 MB against 0.49 MB for format 1: the window
+  no longer has to find each line's long shared start again.
+
 Chapters ("1".."22") and blocks ("A00-A09") are left out: they are never written on a referral.
 
 Run by hand: ``python -m buildtools.icd10_index [WHEEL] [-o OUT]`` prints counts and sizes.
@@ -174,6 +185,38 @@ def build_index(wheel_path: Path) -> bytes:
         billable, desc = codes[code]
         lines.append(f"{code}\t{'1' if billable else '0'}\t{desc}")
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+FRONT_CODED_VERSION = "2"
+MIN_SHARED = 4  # a shorter shared start of a description is written out
+
+
+def _shared(text: str, before: str) -> int:
+    """How many leading characters `text` and `before` have in common."""
+    n = 0
+    for a, b in zip(text, before, strict=False):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
+def front_coded(index: bytes) -> bytes:
+    """The format 1 index `index` in format 2 (see the module docstring)."""
+    header, *lines = index.decode("utf-8").rstrip("\n").split("\n")
+    magic, version, source = header.split("\t", 2)
+    if (magic, version) != (MAGIC, FORMAT_VERSION):
+        raise ValueError(f"not a format {FORMAT_VERSION} ICD-10-CM index")
+    out = [f"{MAGIC}\t{FRONT_CODED_VERSION}\t{source}"]
+    code_before = description_before = ""
+    for line in lines:
+        code, flag, description = line.split("\t")
+        n = _shared(code, code_before)
+        m = _shared(description, description_before)
+        shared = str(m) if m >= MIN_SHARED else ""
+        out.append(f"{n}{code[n:]}\t{flag}\t{shared}\t{description[m if shared else 0 :]}")
+        code_before, description_before = code, description
+    return ("\n".join(out) + "\n").encode("utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,8 +3,9 @@
 * `patch_pyodide_loader`: two hooks in Pyodide's `pyodide.asm.mjs` that restoring a start
   snapshot needs (site/js/pyodide-boot.mjs): a callback between the new instance and the copy
   of the snapshot's memory, and a forced memory base for linking an extension module again
-  at the address it had. Each is checked to apply exactly once, so a Pyodide update that
-  moves the code fails the build instead of the restore.
+  at the address it had. `patch_pyodide_start`: in `pyodide.mjs`, the wasm is instantiated
+  while the snapshot is read instead of after. Each is checked to apply exactly once, so a
+  Pyodide update that moves the code fails the build instead of the restore.
 * `snapshot_key`: a hash of every input of a snapshot; a stored snapshot is only ever read
   under the key of the build that made it.
 * `precompress`: `.br` and `.gz` siblings of the files worth compressing, for `serve` and for
@@ -50,19 +51,43 @@ LOADER_PATCHES = (
 )
 
 
-def patch_pyodide_loader(source: bytes) -> bytes:
+# (what, original, replacement) in pyodide.mjs: `loadPyodide` waits for the snapshot's bytes
+# before it instantiates the wasm (they were read one after the other); restoring, it now
+# instantiates while they are read and waits for them only to copy them in. The instance must
+# not start Python (`noInitialRun`, which Pyodide sets once it has the bytes); its memory is
+# grown to the snapshot's size before the copy (site/js/pyodide-boot.mjs `linkExtensions`).
+# A failed read is awaited (and reported) after the instance is up, never left unhandled.
+START_PATCHES = (
+    (
+        "the wasm instantiated while the snapshot is read",
+        "s=await ke(t,n),r=await Re(i,n);",
+        "s=ke(t,n);s.catch(()=>{});t._loadSnapshot&&(n.noInitialRun=!0);"
+        "let r=await Re(i,n);s=await s;",
+    ),
+)
+
+
+def _patched(source: bytes, patches: tuple[tuple[str, str, str], ...], name: str) -> bytes:
     text = source.decode()
-    for what, original, replacement in LOADER_PATCHES:
+    for what, original, replacement in patches:
         count = text.count(original)
         if count != 1:
             raise BuildError(
-                f"Cannot apply the start-snapshot patch ({what}) to pyodide.asm.mjs: its code "
+                f"Cannot apply the start-snapshot patch ({what}) to {name}: its code "
                 f"was found {count} times instead of once. A new Pyodide version needs the "
                 "patch in buildtools/startup.py (and the restore in site/js/pyodide-boot.mjs) "
                 "checked again."
             )
         text = text.replace(original, replacement)
     return text.encode()
+
+
+def patch_pyodide_loader(source: bytes) -> bytes:
+    return _patched(source, LOADER_PATCHES, "pyodide.asm.mjs")
+
+
+def patch_pyodide_start(source: bytes) -> bytes:
+    return _patched(source, START_PATCHES, "pyodide.mjs")
 
 
 def snapshot_key(inputs: Iterable[tuple[str, bytes]]) -> str:

@@ -192,19 +192,33 @@ const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const py = await loadPyodide({ indexURL: job.index_url, lockFileURL: job.lock_url });
 py.runPython(job.python);
 const compileWheel = py.globals.get("compile_wheel");
-for (const [src, dst, keepSource] of job.wheels) {
-  const out = compileWheel(new Uint8Array(fs.readFileSync(src)), keepSource);
+for (const [src, dst, keepSource, withoutDocstrings] of job.wheels) {
+  const out = compileWheel(new Uint8Array(fs.readFileSync(src)), keepSource, withoutDocstrings);
   fs.writeFileSync(dst, out);  // a Uint8Array (to_js of bytes)
 }
 """
 PYCOMPILE_PY = r"""
-import base64, csv, hashlib, importlib.util, io, sys, zipfile
+import ast, base64, csv, hashlib, importlib.util, io, sys, zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
 
 SITE = f"/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages/"
 TAG = sys.implementation.cache_tag
 
-def compile_wheel(data, keep_source):
+def without_docstrings(source, name):
+    tree = ast.parse(source, name)
+    for node in ast.walk(tree):
+        kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+        if not (isinstance(node, kinds) and node.body):
+            continue
+        first = node.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if len(node.body) > 1:
+                del node.body[0]
+            else:
+                node.body[0] = ast.copy_location(ast.Pass(), first)
+    return tree
+
+def compile_wheel(data, keep_source, docstrings_out=False):
     data = bytes(data.to_py())
     entries = {}
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -214,7 +228,8 @@ def compile_wheel(data, keep_source):
             if not name.endswith(".py") or top.endswith((".dist-info", ".data")):
                 entries[name] = blob
                 continue
-            code = compile(blob, SITE + name, "exec", dont_inherit=True)
+            tree = without_docstrings(blob, SITE + name) if docstrings_out else blob
+            code = compile(tree, SITE + name, "exec", dont_inherit=True)
             pyc = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(blob), checked=False))
             folder, _, module = name.rpartition("/")
             if keep_source:
@@ -249,11 +264,15 @@ def py_compile_wheels(
     original_lock: bytes,
     pyodide_dir: Path,
     pyodide_version: str,
+    without_docstrings: frozenset[str] = frozenset(),
 ) -> dict[str, bytes]:
     """Bytecode-compiled copies of the given wheels (cached by input hash); sources if Node is absent.
 
     `pyodide_dir` is the vendored Pyodide already written into dist/ (it runs the compiler);
-    `pyodide_version` is part of the cache key."""
+    `pyodide_version` is part of the cache key. The wheels named in `without_docstrings` are
+    compiled without their docstrings (`__doc__` is None, as under `python -OO`, asserts kept):
+    documentation for the code's readers (a fifth of pydantic's bytecode, a tenth of ours),
+    which no screen shows."""
     folder = CACHE / "compiled"
     folder.mkdir(parents=True, exist_ok=True)
     key = sha256_bytes((PYCOMPILE_JS + PYCOMPILE_PY + pyodide_version).encode())[:12]
@@ -261,6 +280,7 @@ def py_compile_wheels(
     targets: dict[str, Path] = {}
     for file_name, data in wheels.items():
         kept = "src" if file_name in keep_source else "pyc"
+        kept += "-nodoc" if file_name in without_docstrings else ""
         target = folder / f"{sha256_bytes(data)[:24]}-{key}-{kept}.whl"
         if target.exists():
             out[file_name] = target.read_bytes()
@@ -275,11 +295,18 @@ def py_compile_wheels(
         # the cache only once complete: builds running at the same time never share a file.
         work = Path(tempfile.mkdtemp(prefix="job-", dir=folder))
         try:
-            jobs: list[list] = []  # [source wheel, compiled wheel, keep .py], as JSON for Node
+            jobs: list[list] = []  # [source, compiled, keep .py, no docstrings], JSON for Node
             for i, file_name in enumerate(targets):
                 source = work / f"{i}.src.whl"
                 source.write_bytes(wheels[file_name])
-                jobs.append([str(source), str(work / f"{i}.whl"), file_name in keep_source])
+                jobs.append(
+                    [
+                        str(source),
+                        str(work / f"{i}.whl"),
+                        file_name in keep_source,
+                        file_name in without_docstrings,
+                    ]
+                )
             lock_path = work / "pyodide-lock.original.json"
             lock_path.write_bytes(original_lock)
             index = pyodide_dir.resolve()
@@ -307,7 +334,7 @@ def py_compile_wheels(
                     "Compiling wheels to bytecode in Pyodide failed:\n"
                     + (proc.stderr or proc.stdout)[-3000:]
                 )
-            for (_, compiled, _), (file_name, target) in zip(jobs, targets.items(), strict=True):
+            for (_, compiled, *_), (file_name, target) in zip(jobs, targets.items(), strict=True):
                 out[file_name] = Path(compiled).read_bytes()
                 os.replace(compiled, target)
         finally:

@@ -141,7 +141,12 @@ async function make(sources) {
     loadedPackages: loaded,
     madeMs: Math.round(performance.now() - started),
   };
-  await save(pack(meta, snapshot, files));
+  const byPath = new Map(files.map(([path, data]) => [path, data]));
+  const extensions = dynlibs.map((lib) => {
+    if (!byPath.has(lib.path)) throw new Error(`the snapshot lacks ${lib.path}`);
+    return byPath.get(lib.path);
+  });
+  await save(pack(meta, snapshot, files), extensions);
   return { bytes: snapshot.byteLength, ms: meta.madeMs };
 }
 

@@ -12,8 +12,15 @@ export const PACKAGES = %APP_PACKAGES%;
 export const PYODIDE_URL = new URL("../%PYODIDE%/", import.meta.url).href;
 // Not "medex-…": the service worker deletes those caches when a new version activates.
 export const CACHE_NAME = "medex.start-snapshot";
+// Each extension module (pydantic-core) also stored on its own, as a wasm Response: the
+// restore compiles it with `compileStreaming` while the snapshot is read (they ran one after
+// the other), and the browser can keep the machine code it compiled for it beside the entry
+// (a `WebAssembly.Module` cannot be stored in IndexedDB: Chromium refuses to serialize it).
+export const CODE_CACHE_NAME = "medex.start-snapshot.code";
 const ROOT = new URL("../", import.meta.url);
 const entryUrl = (key) => new URL(`start-snapshot/${key}`, ROOT).href;
+const extensionUrl = (key, index) => new URL(`start-snapshot/${key}/extension-${index}.wasm`, ROOT).href;
+const EXTENSIONS_HEADER = "X-Medex-Extensions"; // how many, on the snapshot's own entry
 const MAGIC = 0x5844454d; // "MEDX", little-endian
 const FORMAT = 1;
 
@@ -54,8 +61,23 @@ export function unpack(buffer) {
   return { meta, snapshot, files };
 }
 
-async function openCache() {
-  return typeof caches === "undefined" ? null : caches.open(CACHE_NAME);
+async function openCache(name = CACHE_NAME) {
+  return typeof caches === "undefined" ? null : caches.open(name);
+}
+
+// This version's extension modules, compiled from their own entries in the order of the
+// snapshot's `dynlibs`. A missing entry (evicted, deleted) is a failed restore.
+async function compileExtensions(count) {
+  const cache = await openCache(CODE_CACHE_NAME);
+  return Promise.all(Array.from({ length: count }, async (_, index) => {
+    const response = cache && (await cache.match(extensionUrl(KEY, index)));
+    if (!response) throw new Error("the start snapshot's compiled extension is missing");
+    try {
+      return await WebAssembly.compileStreaming(response);
+    } catch (err) {
+      throw new Error(`the start snapshot's compiled extension does not compile (${err && err.message})`);
+    }
+  }));
 }
 
 // The stored entry of this version (a Response whose body is not read yet), or null. Only
@@ -66,15 +88,21 @@ export async function find() {
   return (await cache.match(entryUrl(KEY))) || null;
 }
 
-// A found entry read and unpacked, and its extension modules compiled.
-export async function read(response) {
+// A found entry read and unpacked, and its extension modules compiled (at the same time).
+// `mark(step)` records the start-up timings.
+export async function read(response, mark = () => {}) {
+  const count = Number(response.headers.get(EXTENSIONS_HEADER));
+  if (!Number.isInteger(count) || count < 0) throw new Error("the stored start snapshot has an unknown format");
+  const compiling = compileExtensions(count).then((modules) => {
+    mark("extensions compiled");
+    return modules;
+  });
+  compiling.catch(() => {}); // reported below, after the read
   const { meta, snapshot, files } = unpack(await response.arrayBuffer());
-  const byPath = new Map(files);
-  const compiled = new Map(await Promise.all(meta.dynlibs.map(async (lib) => {
-    const data = byPath.get(lib.path);
-    if (!data) throw new Error(`the snapshot lacks ${lib.path}`);
-    return [lib.path, await WebAssembly.compile(data)];
-  })));
+  mark("read");
+  const modules = await compiling;
+  if (modules.length !== meta.dynlibs.length) throw new Error("the start snapshot's extensions do not match it");
+  const compiled = new Map(meta.dynlibs.map((lib, index) => [lib.path, modules[index]]));
   return { meta, snapshot, files, compiled };
 }
 
@@ -83,10 +111,17 @@ export async function has() {
   return !!cache && !!(await cache.match(entryUrl(KEY)));
 }
 
-export async function save(blob) {
+// `extensions`: the bytes of each extension module, in the order of the snapshot's `dynlibs`.
+// Stored first: the snapshot's own entry, stored last, is what says there is one.
+export async function save(blob, extensions = []) {
   const cache = await openCache();
-  if (!cache) return;
-  await cache.put(entryUrl(KEY), new Response(blob, { headers: { "Content-Type": "application/octet-stream" } }));
+  const code = await openCache(CODE_CACHE_NAME);
+  if (!cache || !code) return;
+  await Promise.all(extensions.map((data, index) =>
+    code.put(extensionUrl(KEY, index), new Response(data, { headers: { "Content-Type": "application/wasm" } }))));
+  await cache.put(entryUrl(KEY), new Response(blob, {
+    headers: { "Content-Type": "application/octet-stream", [EXTENSIONS_HEADER]: String(extensions.length) },
+  }));
   await sweep();
 }
 
@@ -94,6 +129,7 @@ export async function save(blob) {
 export async function remove() {
   const cache = await openCache();
   if (cache) await cache.delete(entryUrl(KEY));
+  if (typeof caches !== "undefined") await caches.delete(CODE_CACHE_NAME);
   await sweep();
 }
 
@@ -102,6 +138,10 @@ export async function sweep() {
   if (!cache) return;
   for (const request of await cache.keys()) {
     if (request.url !== entryUrl(KEY)) await cache.delete(request);
+  }
+  const code = await openCache(CODE_CACHE_NAME);
+  for (const request of await code.keys()) {
+    if (!request.url.startsWith(`${entryUrl(KEY)}/`)) await code.delete(request);
   }
 }
 

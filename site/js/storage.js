@@ -100,6 +100,34 @@ export function stageOps(stageId, opsJson) {
   return id;
 }
 
+// Puts staged as the JSON text they came in (a part of a checked backup restored over records
+// this device does not hold: medex.repository.EncodedPuts): `text` is a JSON array of `store`'s
+// documents; the i-th gets revisions[i] as its _rev and, where signed[i], the signed marker.
+// Unconditional puts (like every put of a restore): nothing to check before the transaction.
+export function stageEncoded(stageId, store, text, revisionsJson, signedJson) {
+  const id = stageId || nextStage++;
+  if (!staged.has(id)) staged.set(id, { parts: [], stores: new Set(), checked: [], count: 0, meta: false });
+  const stage = staged.get(id);
+  const part = { store, text, revisions: JSON.parse(revisionsJson), signed: JSON.parse(signedJson) };
+  if (part.revisions.length !== part.signed.length) throw new Error(`MEDEX_BAD_PART: ${store}`);
+  stage.stores.add(store);
+  stage.count += part.revisions.length;
+  stage.parts.push(part);
+  return id;
+}
+
+// A staged part's ops: a JSON text of ops (stageOps) or encoded puts (stageEncoded).
+function stagedOps(part) {
+  if (typeof part === "string") return JSON.parse(part);
+  const docs = JSON.parse(part.text);
+  if (docs.length !== part.revisions.length) throw new Error(`MEDEX_BAD_PART: ${part.store}`);
+  return docs.map((doc, i) => {
+    doc._rev = part.revisions[i];
+    if (part.signed[i]) doc._signed = true;
+    return { store: part.store, doc };
+  });
+}
+
 export function dropStaged(stageId) {
   staged.delete(stageId);
 }
@@ -204,9 +232,9 @@ async function writeNow(plainOps, auditJson, stage = null) {
     // Staged parts in clear are parsed inside the transaction, a part at a time (`lazy`: only
     // the checked ops are at hand before); to be sealed, all are sealed before it starts.
     const lazy = stage !== null && !sealing();
-    const all = stage === null ? plainOps : lazy ? stage.checked : stage.parts.flatMap((part) => JSON.parse(part));
+    const all = stage === null ? plainOps : lazy ? stage.checked : stage.parts.flatMap(stagedOps);
     const ops = lazy ? all : await Promise.all(all.map(sealOp));
-    const parts = lazy ? stage.parts.map((part) => () => JSON.parse(part)) : [() => ops];
+    const parts = lazy ? stage.parts.map((part) => () => stagedOps(part)) : [() => ops];
     const stores = new Set(stage === null ? ops.map((op) => op.store) : stage.stores);
     const writesMeta = stores.has("meta");
     if (audit) stores.add("audit");

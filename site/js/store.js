@@ -56,12 +56,14 @@ import {
   whereNow,
   write,
   dropStaged,
+  stageEncoded,
   stageOps,
   writeStaged,
 } from "./storage.js";
 
 export {
   dropStaged,
+  stageEncoded,
   stageOps,
   writeStaged,
   cryptoStatus,

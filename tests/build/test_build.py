@@ -385,3 +385,54 @@ def test_screens_manifest_lists_every_route_and_action():
         if r.get("label")
     }
     assert labels == dict(core.NAVIGATION)
+
+
+def test_the_standard_library_shipped_is_the_pruned_one_and_the_test_page_gets_it_whole(dist):
+    """The app's python_stdlib.zip: what is reachable (buildtools/stdlib.py), without comments;
+    the in-browser test page's (tests/, never precached): Pyodide's own, entry for entry."""
+    out, _ = dist
+    shipped = zipfile.ZipFile(out / build.PYODIDE.dest / "python_stdlib.zip")
+    whole = zipfile.ZipFile(out / "tests" / "python_stdlib.zip")
+    names, every = set(shipped.namelist()), set(whole.namelist())
+    vendored = zipfile.ZipFile(
+        io.BytesIO(build.verified_npm(build.load_lock(), build.PYODIDE)["python_stdlib.zip"])
+    )
+    assert every == set(vendored.namelist())
+    assert all(whole.read(n) == vendored.read(n) for n in ("os.py", "encodings/cp1252.py"))
+    for needed in (  # what the app, Pyodide, PyScript and the interpreter import
+        "site.py",
+        "encodings/__init__.py",
+        "encodings/cp1252.py",
+        "json/__init__.py",
+        "asyncio/__init__.py",
+        "zoneinfo/__init__.py",
+        "uuid.py",
+        "csv.py",
+        "gzip.py",
+        "_strptime.py",
+        "_pylong.py",
+        "warnings.py",
+        "pyodide/__init__.py",
+        "pyodide/webloop.py",
+        "_pyodide/_base.py",
+        "xml/sax/saxutils.py",
+        "importlib/metadata/__init__.py",
+    ):
+        assert needed in names, needed
+    for gone in (
+        "unittest/__init__.py",
+        "doctest.py",
+        "pickletools.py",
+        "mailbox.py",
+        "smtplib.py",
+        "wsgiref/__init__.py",
+        "xml/dom/minidom.py",
+        "logging/handlers.py",
+    ):
+        assert gone in every and gone not in names, gone
+    os_py, os_whole = shipped.read("os.py"), whole.read("os.py")
+    assert os_py.count(b"\n") == os_whole.count(b"\n") and len(os_py) < len(os_whole)
+    assert (out / "tests" / "pyodide-whole.mjs").is_file()
+    assert (
+        json.loads((out / "tests.json").read_text())["interpreter"] == "./tests/pyodide-whole.mjs"
+    )

@@ -236,6 +236,19 @@ def test_the_loader_patch_applies_once_to_the_vendored_pyodide():
         startup.patch_pyodide_loader(original + original)
 
 
+def test_the_start_patch_applies_once_to_the_vendored_pyodide():
+    lock = build.load_lock()
+    original = build.verified_npm(lock, build.PYODIDE)["pyodide.mjs"]
+    patched = startup.patch_pyodide_start(original).decode()
+    for _what, before, after in startup.START_PATCHES:
+        assert before not in patched and patched.count(after) == 1
+    # The instance is made before the snapshot's bytes are awaited, and told not to start Python.
+    assert patched.index("await Re(i,n)") < patched.index("s=await s")
+    assert "n.noInitialRun=!0" in patched
+    with pytest.raises(BuildError, match=r"start-snapshot patch .* to pyodide\.mjs"):
+        startup.patch_pyodide_start(b"var nothing = 1;")
+
+
 def test_the_snapshot_key_changes_with_every_input():
     inputs = [("pyodide/pyodide.asm.wasm", b"\0asm"), ("wheel/app.whl", b"PK"), ("site/a.js", b"")]
     key = startup.snapshot_key(inputs)

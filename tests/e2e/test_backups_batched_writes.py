@@ -165,3 +165,75 @@ def test_a_big_staged_write_is_sealed_when_encryption_is_on(page):
     assert (goals["new0"]["n"], goals["new7"]["n"], goals["new9"]["n"]) == (1, 2, 3)
     raw = raw_store(page, "goals")
     assert "plain words" not in raw and raw.count('"_enc"') == N - 1
+
+
+# A restore's parts of a backup that this device holds none of: handed over as the JSON text
+# they came in (`stageEncoded`), with each record's revision and signed marker, then the other
+# ops in parts (`stageOps`), all written by `writeStaged` in one transaction.
+WRITE_ENCODED = """async ([parts, ops]) => {
+    const s = await import(new URL('js/store.js', location.href).href);
+    let stage = 0;
+    try {
+        for (const [store, docs, revisions, signed] of parts) {
+            stage = s.stageEncoded(stage, store, JSON.stringify(docs), JSON.stringify(revisions), JSON.stringify(signed));
+        }
+        for (let i = 0; i < ops.length; i += 1000) stage = s.stageOps(stage, JSON.stringify(ops.slice(i, i + 1000)));
+        return { written: await s.writeStaged(stage, "") };
+    } catch (e) { return { error: String(e.message || e) }; } finally { s.dropStaged(stage); }
+}"""
+
+
+def encoded_parts(n: int, words: str = "plain words") -> list[list]:
+    """Parts of 1,000 goals each, every 7th signed: [store, docs, revisions, signed]."""
+    parts = []
+    for start in range(0, n, 1000):
+        ids = range(start, min(n, start + 1000))
+        docs = [{"id": f"e{i}", "n": i, "words": words} for i in ids]
+        parts.append(["goals", docs, [f"1-r{i}" for i in ids], [i % 7 == 0 for i in ids]])
+    return parts
+
+
+def test_whole_parts_are_written_as_they_came_with_their_revisions_or_not_at_all(page):
+    open_app(page)
+    seed = [put("goals", f"g{i}", n=0, _rev="1-a") for i in range(10)]
+    assert write(page, seed) == {"written": 10}
+    before = stored(page, "goals")
+
+    # One stale op after the parts: nothing of the parts is written either.
+    stale = [{**put("goals", "g3", n=1, _rev="2-b"), "expect": "1-other"}]
+    result = page.evaluate(WRITE_ENCODED, [encoded_parts(N), stale])
+    assert "MEDEX_STALE goals g3" in result.get("error", ""), result
+    assert stored(page, "goals") == before
+
+    # A part whose revisions do not match its records is refused whole.
+    broken = encoded_parts(2000)
+    broken[1][2] = broken[1][2][:-1]
+    broken[1][3] = broken[1][3][:-1]
+    result = page.evaluate(WRITE_ENCODED, [broken, []])
+    assert "MEDEX_BAD_PART: goals" in result.get("error", ""), result
+    assert stored(page, "goals") == before
+
+    ops = [{**put("goals", "g3", n=1, _rev="2-b"), "expect": "1-a"}, delete("goals", "g4")]
+    result = page.evaluate(WRITE_ENCODED, [encoded_parts(N), ops])
+    assert result == {"written": N + 2}, result
+    after = stored(page, "goals")
+    assert len(after) == N + 9 and "g4" not in after and after["g3"]["_rev"] == "2-b"
+    assert after["e1234"] == {"id": "e1234", "n": 1234, "words": "plain words", "_rev": "1-r1234"}
+    assert after["e1232"]["_signed"] is True  # 1232 = 7 × 176
+    assert sum(bool(d.get("_signed")) for d in after.values()) == len(range(0, N, 7))
+
+
+def test_whole_parts_are_sealed_when_encryption_is_on(page):
+    set_up_practice_with_a_client(page)
+    goto(page, "./#/security", "#encryption-on")
+    passphrase = "correct horse battery"
+    fill(page, {"new_passphrase": passphrase, "new_confirm": passphrase})
+    page.locator("#encryption-on").click()
+    expect(page.locator("#encryption-state")).to_contain_text("On")
+
+    result = page.evaluate(WRITE_ENCODED, [encoded_parts(N), [put("goals", "other", n=1)]])
+    assert result == {"written": N + 1}, result
+    goals = stored(page, "goals")
+    assert len(goals) == N + 1 and goals["e7"]["_signed"] is True and goals["e8"]["_rev"] == "1-r8"
+    raw = raw_store(page, "goals")
+    assert "plain words" not in raw and raw.count('"_enc"') == N + 1

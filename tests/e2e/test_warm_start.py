@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from tests.support.browser import fill, open_app, set_up_practice_with_a_client, wait_ready
 
 CACHE = "medex.start-snapshot"
+CODE_CACHE = "medex.start-snapshot.code"  # the extension modules, compiled with compileStreaming
 SNAPSHOT_TIMEOUT_MS = 240_000  # the worker loads a second Python: slow on a busy machine
 PASSPHRASE = "correct horse battery"
 
@@ -27,8 +28,9 @@ def wait_for_snapshot(page) -> None:
     assert page.evaluate("document.documentElement.dataset.startSnapshot") == "ready"
 
 
-def stored(page) -> list[dict]:
-    """The stored snapshots: their keys (the end of the URL), sizes and sha-256."""
+def stored(page, cache: str = CACHE) -> list[dict]:
+    """The stored snapshots (or extension modules): their keys (the end of the URL), sizes and
+    sha-256."""
     return page.evaluate(
         """async (name) => {
             const cache = await caches.open(name);
@@ -41,7 +43,7 @@ def stored(page) -> list[dict]:
             }
             return out;
         }""",
-        CACHE,
+        cache,
     )
 
 
@@ -91,6 +93,9 @@ def test_the_next_visit_starts_from_the_snapshot_made_after_the_first(page, cons
     [entry] = stored(page)
     assert entry["key"] == current_key(page)
     assert entry["size"] > 10_000_000  # the whole of Python's memory
+    # pydantic-core's module on its own, for the restore to compile while the rest is read.
+    [extension] = stored(page, CODE_CACHE)
+    assert extension["key"] == "extension-0.wasm" and extension["size"] > 1_000_000
     # PyScript writes its own Python package at every start: the snapshot holds its bytecode,
     # checked against the source's hash (flags 3), so a restored start does not compile it.
     sources = pyscript_sources(page)
@@ -120,6 +125,7 @@ def test_the_next_visit_starts_from_the_snapshot_made_after_the_first(page, cons
     reload(page)
     assert start_path(page) == "restored"
     assert stored(page) == [entry]
+    assert stored(page, CODE_CACHE) == [extension]
     assert console_errors == []
 
 
@@ -173,6 +179,45 @@ def test_a_corrupted_snapshot_is_deleted_and_the_start_is_normal(page, corruptio
     assert all(entry["sha"] != bad for entry in stored(page))
     wait_for_snapshot(page)
     assert [entry["key"] for entry in stored(page)] == [key]
+    reload(page)
+    assert start_path(page) == "restored"
+
+
+# The extension module's own entry: garbage where the wasm was (compileStreaming refuses it),
+# or gone (evicted on its own).
+EXTENSION_DAMAGE = {
+    "corrupted": """await cache.put(url, new Response(new Uint8Array(4096).fill(7),
+        {headers: {"Content-Type": "application/wasm"}}));""",
+    "missing": "await cache.delete(url);",
+}
+
+
+@pytest.mark.parametrize("damage", list(EXTENSION_DAMAGE))
+def test_a_bad_compiled_extension_entry_is_deleted_and_the_start_is_normal(page, damage):
+    open_app(page)
+    wait_for_snapshot(page)
+    key = current_key(page)
+    [good] = stored(page, CODE_CACHE)
+    page.evaluate(
+        (
+            """async ([name, key]) => {
+            const cache = await caches.open(name);
+            const url = new URL(`start-snapshot/${key}/extension-0.wasm`, location.href).href;
+            DAMAGE
+        }"""
+        ).replace("DAMAGE", EXTENSION_DAMAGE[damage]),
+        [CODE_CACHE, key],
+    )
+
+    reload(page)
+    assert start_path(page) == "normal"
+    assert "extension" in page.evaluate("document.documentElement.dataset.snapshotFallback")
+    expect(page.get_by_role("heading", name="Welcome to MedEx Practice")).to_be_visible()
+    assert page.locator("#boot-error").is_hidden()
+    # Both entries are made again, good ones; the next visit is restored from them.
+    wait_for_snapshot(page)
+    assert [entry["key"] for entry in stored(page)] == [key]
+    assert stored(page, CODE_CACHE) == [good]
     reload(page)
     assert start_path(page) == "restored"
 

@@ -6,9 +6,7 @@ date. A write whose summary cannot be written stores nothing at all."""
 
 from __future__ import annotations
 
-import random
-import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -32,6 +30,7 @@ from medex.services.sessions import sign_session_log, unsigned_logs_dashboard
 from medex.session_logs import Attendance, SessionLog, SessionLogSummary, unsigned_log_items
 from tests.support.aio import run
 from tests.support.fakes import DataRepo, FakeSigner
+from tests.support.random_writes import random_writes
 from tests.support.seeders import seed_demo_practice
 
 TODAY = date(2026, 3, 10)
@@ -136,71 +135,9 @@ def test_the_demo_practice_is_built_with_every_summary_in_step(demo):
 
 
 def test_writes_of_every_kind_keep_the_summaries_in_step(demo):
-    rng = random.Random(12)
-    clients = run(demo.list(Client))
-    for _step in range(60):
-        client = rng.choice(clients)
-        logs = run(demo.find(SessionLog, "client_id", client.id))
-        drafts = [lg for lg in logs if not lg.is_signed]
-        episodes = run(demo.find(Episode, "client_id", client.id))
-        kind = rng.choice(["new", "change", "delete", "assess", "episode", "discharge", "two"])
-        day = TODAY - timedelta(days=rng.randrange(0, 120))
-        if kind == "new" or (kind in ("change", "delete") and not drafts):
-            run(
-                demo.save(
-                    SessionLog(
-                        client_id=client.id,
-                        session_date=day,
-                        start_time=time(rng.randrange(7, 19), 0),
-                        attendance=rng.choice(list(Attendance)),
-                        attendance_reason="Unwell",
-                        episode_id=rng.choice([None, *[e.id for e in episodes]]),
-                    )
-                )
-            )
-        elif kind == "change":
-            log = rng.choice(drafts)
-            run(demo.save(log.model_copy(update={"session_date": day})))
-        elif kind == "delete":
-            run(demo.delete(SessionLog, rng.choice(drafts).id))
-        elif kind == "assess":
-            model = run(demo.list(Assessment))[0]
-            fresh = Assessment.model_validate(
-                {
-                    **model.to_doc(),
-                    "id": str(uuid.uuid4()),
-                    "client_id": client.id,
-                    "kind": rng.choice(["baseline", "reassessment"]),
-                    "assessed_on": day.isoformat(),
-                    "episode_id": episodes[0].id if episodes else None,
-                }
-            )
-            run(demo.save(fresh))
-        elif kind == "episode" and episodes:
-            ep = rng.choice(episodes)
-            run(demo.save(ep.model_copy(update={"start_date": ep.start_date - timedelta(days=3)})))
-        elif kind == "discharge" and [e for e in episodes if e.is_active]:
-            ep = next(e for e in episodes if e.is_active)
-            run(
-                demo.save(
-                    ep.model_copy(
-                        update={
-                            "status": "discharged",
-                            "discharge_date": max(TODAY - timedelta(days=1), ep.start_date),
-                            "discharge_reason": "client_request",
-                        }
-                    )
-                )
-            )
-        elif kind == "two":  # one save touching two clients
-            other = rng.choice(clients)
-            run(
-                demo.save(
-                    SessionLog(client_id=client.id, session_date=day),
-                    SessionLog(client_id=other.id, session_date=day),
-                )
-            )
-        assert_in_step(demo)
+    # The stores a summary is made from, and the clients.
+    stores = sorted({*summaries_service.INPUTS, "clients"})
+    random_writes(demo, seed=12, n=60, after_each=lambda: assert_in_step(demo), stores=stores)
 
 
 def test_signing_and_recording_attendance_keep_them_in_step(demo):

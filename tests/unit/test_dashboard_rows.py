@@ -6,22 +6,28 @@ client-sized stores."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
-import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from pydantic import ValidationError
 
 from medex.client_summary import ClientSummary
 from medex.dashboard import DashboardItem, ordered
-from medex.dashboard_row import COMPLETE_ID, DashboardRow, wall_micros
+from medex.dashboard_row import (
+    COMPLETE_ID,
+    INSTANT_DIGITS,
+    ROW_VERSION,
+    DashboardRow,
+    count_before,
+    packed_instant,
+    wall_micros,
+)
 from medex.focus import caseload_by_program
 from medex.intake import Client
 from medex.practice_setup import setup_checklist
 from medex.programs import Episode
-from medex.repository import WriteRefused
 from medex.services import dashboard_rows as rows_service
 from medex.services.documents import documents_dashboard
 from medex.services.focus import focus_dashboard
@@ -29,12 +35,11 @@ from medex.services.home import home_page, retention_risks, setup_facts
 from medex.services.intake import intake_dashboard
 from medex.services.outcomes import reassessment_dashboard
 from medex.services.schedule import scheduled
-from medex.services.sessions import sign_session_log, unsigned_logs_dashboard
+from medex.services.sessions import unsigned_logs_dashboard
 from medex.services.summaries import client_summaries
-from medex.session_logs import Attendance, SessionLog
-from medex.stores import by_store
 from tests.support.aio import run
 from tests.support.fakes import DataRepo, FakeSigner
+from tests.support.random_writes import random_writes
 from tests.support.seeders import seed_demo_practice
 
 TODAY = date(2026, 3, 10)
@@ -116,101 +121,16 @@ def test_the_demo_home_screen_is_the_same_from_the_rows(demo):
     assert_home_matches(demo)
 
 
-def _shifted(value: str, days: int) -> str:
-    return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
-
-
-CHANGES = {
-    "clients": lambda d, rng: {
-        "status": rng.choice(["referred", "onboarding", "active", "discharged"]),
-        "last_name": rng.choice(["Lee", "Zhou", "Abbott"]),
-    },
-    "referrals": lambda d, rng: {
-        "focus_decision": rng.choice([None, "accepted"]),
-        "referred_on": _shifted(d["referred_on"], -rng.randrange(0, 9)),
-        "diagnoses": rng.choice([d["diagnoses"], [{"code": "Z99.89", "description": "Other"}]]),
-    },
-    "screenings": lambda d, rng: {"screened_on": _shifted(d["screened_on"], -rng.randrange(9))},
-    "clearances": lambda d, rng: {"received_on": rng.choice([None, d.get("received_on")])},
-    "goals": lambda d, rng: {"recorded_on": _shifted(d["recorded_on"], -1)},
-    "episodes": lambda d, rng: {
-        "start_date": _shifted(d["start_date"], -rng.randrange(0, 30)),
-        **(
-            {
-                "status": "discharged",
-                "discharge_date": TODAY.isoformat(),
-                "discharge_reason": "client_request",
-            }
-            if rng.random() < 0.3
-            else {}
-        ),
-    },
-    "session_logs": lambda d, rng: {
-        "session_date": _shifted(d["session_date"], rng.randrange(-20, 5)),
-    },
-    "assessments": lambda d, rng: {"assessed_on": _shifted(d["assessed_on"], -rng.randrange(20))},
-    "documents": lambda d, rng: {"document_date": _shifted(d["document_date"], 2)},
-    "schedules": lambda d, rng: {"starts_on": _shifted(d["starts_on"], -7)},
-    "consents": lambda d, rng: {"signed_on": d["signed_on"]},
-    "health_histories": lambda d, rng: {},
-}
-
-
-def _model(store: str):
-    import importlib
-
-    module, name = by_store()[store].models[0].rsplit(".", 1)
-    return getattr(importlib.import_module(f"medex.{module}"), name)
-
-
-def random_write(repo, rng: random.Random) -> None:
-    store = rng.choice([*sorted(rows_service.ROW_INPUTS), *["session_logs"] * 4])
-    docs = [json.loads(t) for t in repo.stores.get(store, {}).values()]
-    clients = list(repo.stores["clients"])
-    if not docs:
-        return
-    doc = rng.choice(docs)
-    model = _model(store)
-    action = rng.choice(["copy", "change", "change", "delete"])
-    try:
-        if store == "session_logs" and action == "copy":  # a new log, then perhaps signed
-            log = SessionLog(
-                client_id=rng.choice(clients),
-                session_date=TODAY - timedelta(days=rng.randrange(-3, 60)),
-                start_time=time(rng.randrange(7, 19), 0),
-                attendance=rng.choice(list(Attendance)),
-                attendance_reason="Unwell",
-                episode_id=rng.choice(
-                    [None, *(json.loads(t)["id"] for t in repo.stores["episodes"].values())]
-                ),
-            )
-            run(repo.save(log))
-            if rng.random() < 0.4:
-                run(sign_session_log(repo, log, signer=FakeSigner(), now=NOW))
-            return
-        if action == "delete" and store != "clients":
-            run(repo.delete(model, doc["id"]))
-            return
-        update = CHANGES[store](doc, rng)
-        if action == "copy" and store != "clients":
-            doc = {k: v for k, v in doc.items() if k not in ("_rev", "_signed")}
-            update = {**update, "id": str(uuid.uuid4()), "client_id": rng.choice(clients)}
-            for key in ("key_id", "key_signature", "signature", "signed_at", "signed_by"):
-                doc.pop(key, None)
-        record = model.model_validate({**doc, **update}, context={"today": TODAY})
-        run(repo.save(record))
-    except (ValidationError, WriteRefused, ValueError):
-        pass  # a signed record, or a change the records refuse: nothing written
-
-
 def test_writes_of_every_kind_keep_the_rows_and_the_home_screen_in_step(demo):
     run(home_page(demo, TODAY, NOW))  # the seeded practice's rows marked complete
-    rng = random.Random(3)
-    for step in range(90):
-        random_write(demo, rng)
+    steps = iter(range(90))
+
+    def check() -> None:
         assert_rows_in_step(demo)
-        if step % 10 == 9:
+        if next(steps) % 10 == 9:
             assert_home_matches(demo)
+
+    random_writes(demo, seed=3, n=90, after_each=check)
     assert_home_matches(demo)
 
 
@@ -356,3 +276,67 @@ def test_wall_micros_is_exact():
     moment = datetime(2026, 3, 10, 23, 59, 59, 999_999)
     assert wall_micros(moment) - wall_micros(moment - timedelta(microseconds=1)) == 1
     assert wall_micros(datetime(1970, 1, 2)) == 86_400_000_000
+
+
+def test_packed_instants_count_as_the_instants_do():
+    rng = random.Random(5)
+    edges = [datetime(1, 1, 1), datetime(1969, 12, 31, 23, 59, 59), datetime(9999, 12, 31, 23, 59)]
+    moments = sorted(
+        [*edges]
+        + [
+            datetime(2026, 3, 10) + timedelta(microseconds=rng.randrange(-(10**14), 10**14))
+            for _ in range(60)
+        ]
+    )
+    packed = "".join(packed_instant(m) for m in moments)
+    assert len(packed) == len(moments) * INSTANT_DIGITS
+    for wall in [
+        *moments,
+        *(m + timedelta(microseconds=1) for m in moments[:-1]),
+        *(m - timedelta(microseconds=1) for m in moments[1:]),
+    ]:
+        assert count_before(packed, wall) == bisect.bisect_left(moments, wall), wall
+    assert count_before("", NOW.replace(tzinfo=None)) == 0
+
+
+# -- the home screen's read of the rows: the facts only, never a crash --------------------------------
+
+
+def test_the_home_screen_reads_the_rows_facts_not_the_stored_records(demo, monkeypatch):
+    run(home_page(demo, TODAY, NOW))  # rows complete
+    listed: list[str] = []
+    real_list = demo.list
+
+    async def counted(model):
+        listed.append(model.__name__)
+        return await real_list(model)
+
+    monkeypatch.setattr(demo, "list", counted)
+    assert_home_matches(demo)
+    assert "DashboardRow" not in listed
+
+
+def _damage(repo, row_id: str, **fields) -> None:
+    doc = json.loads(repo.stores[DashboardRow.store][row_id])
+    repo.stores[DashboardRow.store][row_id] = json.dumps({**doc, **fields})
+
+
+def test_a_row_that_does_not_read_as_a_row_makes_them_rebuilt_not_a_crash(demo):
+    run(home_page(demo, TODAY, NOW))
+    row_id = next(i for i in demo.stores[DashboardRow.store] if i != COMPLETE_ID)
+    _damage(demo, row_id, signed_logs="many", unsigned_due=17)
+    assert_home_matches(demo)
+    assert_rows_in_step(demo)  # the damaged row was stored again, rebuilt
+    assert json.loads(demo.stores[DashboardRow.store][row_id])["signed_logs"] != "many"
+
+
+def test_a_row_of_version_one_reads_and_is_rebuilt(demo):
+    run(home_page(demo, TODAY, NOW))
+    summary = next(s for s in run(demo.list(ClientSummary)) if s.unsigned)
+    due = [wall_micros(p.due_by) for p in summary.unsigned]
+    _damage(demo, summary.id, row_version=1, unsigned_due=due)
+    old = DashboardRow.model_validate_json(demo.stores[DashboardRow.store][summary.id])
+    assert old.unsigned_due == "".join(packed_instant(p.due_by) for p in summary.unsigned)
+    assert_home_matches(demo)
+    assert_rows_in_step(demo)
+    assert json.loads(demo.stores[DashboardRow.store][summary.id])["row_version"] == ROW_VERSION

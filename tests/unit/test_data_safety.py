@@ -130,6 +130,12 @@ def _backup(app) -> str:
     return text
 
 
+def _without_revisions(stores: dict) -> dict:
+    return {
+        s: [{k: v for k, v in d.items() if k != "_rev"} for d in docs] for s, docs in stores.items()
+    }
+
+
 def test_export_then_restore_into_an_empty_device_gives_every_record_back(app):
     text = _backup(app)
     before = run(app.repo.export_all())["stores"]
@@ -143,7 +149,10 @@ def test_export_then_restore_into_an_empty_device_gives_every_record_back(app):
     assert empty.repo.stores == {}  # checking writes nothing
     run(empty.dispatch("restore-apply", {"mode": "merge"}))
     assert "Backup restored" in empty.state.flash
-    assert run(empty.repo.export_all())["stores"] == before
+    # Every record as it was, each at its first revision on this device.
+    restored = run(empty.repo.export_all())["stores"]
+    assert _without_revisions(restored) == _without_revisions(before)
+    assert all(d["_rev"].startswith("1-") for docs in restored.values() for d in docs)
     assert empty.state.profile.business_name == "Reyes Medical Exercise"
     assert audit.verify_chain(empty.repo.audit)[0]
     assert empty.repo.audit[-1]["action"] == "restore"
@@ -159,7 +168,7 @@ def test_export_then_restore_into_an_empty_device_gives_every_record_back(app):
     assert empty.state.pending["undo"]["lines"] == [
         "2 records that the restore added will be removed."
     ]
-    assert run(empty.repo.export_all())["stores"] == before
+    assert run(empty.repo.export_all())["stores"] == restored
     run(empty.dispatch("undo-restore-confirm", {}))
     assert "2 records that the restore added removed" in empty.state.flash
     assert all(not docs for docs in run(empty.repo.export_all())["stores"].values())

@@ -207,6 +207,7 @@ NOT_SWEPT = {
     "dashboard_rows.referral_codes",
     "dashboard_rows.sent",
     "dashboard_rows.status",
+    "dashboard_rows.unsigned_due",  # the unsigned logs' due instants, packed by the app
     "custom_measures.mdc_source",
     "custom_measures.notes",
     "custom_measures.population",

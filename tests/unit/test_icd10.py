@@ -56,8 +56,55 @@ def test_parse_refuses_a_file_that_is_not_an_index():
 
 
 def test_parse_refuses_an_unknown_format_version():
-    with pytest.raises(ValueError, match="format 2 is not supported"):
-        Icd10Index.from_text("ICD10CM\t2\tfuture\nM17\t0\tOsteoarthritis of knee\n")
+    with pytest.raises(ValueError, match="format 3 is not supported"):
+        Icd10Index.from_text("ICD10CM\t3\tfuture\nM17\t0\tOsteoarthritis of knee\n")
+
+
+FRONT_CODED = (
+    "ICD10CM\t2\tsent\n"
+    "0M17\t0\t\tOsteoarthritis of knee\n"
+    "31\t0\t\tUnilateral primary osteoarthritis of knee\n"
+    "41\t1\t33\t, right knee\n"
+    "42\t1\t35\tleft knee\n"
+    "0S8200\t0\t\tUnspecified fracture of right patella\n"
+    "5XA\t1\t37\t, initial encounter for closed fracture\n"
+)
+
+
+def test_the_front_coded_format_reads_as_the_plain_lines():
+    """Format 2 (what the app is sent): each code and description as the characters it shares
+    with the line before, then the rest."""
+    plain = Icd10Index.from_text(
+        "ICD10CM\t1\tsent\n"
+        "M17\t0\tOsteoarthritis of knee\n"
+        "M171\t0\tUnilateral primary osteoarthritis of knee\n"
+        "M1711\t1\tUnilateral primary osteoarthritis, right knee\n"
+        "M1712\t1\tUnilateral primary osteoarthritis, left knee\n"
+        "S8200\t0\tUnspecified fracture of right patella\n"
+        "S8200XA\t1\tUnspecified fracture of right patella, initial encounter for closed fracture\n"
+    )
+    coded = Icd10Index.from_text(FRONT_CODED)
+    assert [(c.code, c.description, c.billable) for c in coded] == [
+        (c.code, c.description, c.billable) for c in plain
+    ]
+    assert coded.source == "sent"
+    assert coded.lookup("M17.12").description == "Unilateral primary osteoarthritis, left knee"
+    assert codes(coded.search("closed fracture patella")) == ["S82.00XA"]
+    assert Icd10Index.from_bytes(gzip.compress(FRONT_CODED.encode())).lookup("M17.11")
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        "ICD10CM\t2\tx\n0M17\t0\tOsteoarthritis of knee\n",  # three fields
+        "ICD10CM\t2\tx\nM17\t0\t\tOsteoarthritis of knee\n",  # no shared count
+        "ICD10CM\t2\tx\n\t0\t\tOsteoarthritis of knee\n",  # no code
+        "ICD10CM\t2\tx\n0M17\t0\tfive\tOsteoarthritis of knee\n",  # count not a number
+    ],
+)
+def test_a_damaged_front_coded_index_is_refused(damaged):
+    with pytest.raises(ValueError, match="damaged"):
+        Icd10Index.from_text(damaged)
 
 
 def test_parse_refuses_a_line_with_a_missing_field():

@@ -314,3 +314,80 @@ def test_when_nothing_is_left_to_undo_the_undo_is_no_longer_offered():
     assert "Nothing is left to undo" in app.state.flash
     assert "undo" not in app.state.pending
     assert run(app.repo.get_meta(data.UNDO_INFO_KEY)) is None
+
+
+def test_an_undo_rebuilds_the_summaries_and_dashboard_rows_it_drops():
+    """The undo's write drops the summaries and dashboard rows it may make wrong (a raw write);
+    like the restore, it rebuilds them right after, so Home's next visit reads them as they
+    are (not every client's records at once), and they equal a recomputation."""
+    from medex.client_summary import ClientSummary
+    from medex.dashboard_row import COMPLETE_ID, DashboardRow
+    from medex.services import dashboard_rows as rows_service
+    from tests.unit.test_client_summaries import assert_in_step
+
+    core.load_screens()
+    app = core.App(InMemoryRepository(), FilePlatform())
+    app.repo.actor = "Dana Reyes"
+    ana = Client(first_name="Ana", last_name="López", date_of_birth="1958-03-10", sex="female")
+    run(app.repo.save(PracticeProfile(business_name="Reyes", practitioner_name="Dana Reyes")))
+    run(app.repo.save(ana, SessionLog.model_validate(log_doc(ana.id, day=1))))
+    run(app.load())
+    app.navigate("#/data")
+    run(app.dispatch("export-backup", {}))
+    [text] = [t for n, t in app.platform.files.items() if n.endswith(".json")]
+    # After the backup: a second (unsigned) log of Ana's and a new client, Ben.
+    later_log = SessionLog.model_validate(log_doc(ana.id, day=5))
+    ben = Client(first_name="Ben", last_name="Only", date_of_birth="1960-01-01", sex="male")
+    run(app.repo.save(later_log, ben))
+    run(app.dispatch("restore-check", {"backup_file_text": text, "backup_file_filename": "b"}))
+    run(app.dispatch("restore-apply", {"mode": "replace", "confirm_replace": "yes"}))
+    assert run(app.repo.get(SessionLog, later_log.id)) is None  # replaced away
+
+    run(app.dispatch("undo-restore", {}))
+    run(app.dispatch("undo-restore-confirm", {}))
+    assert app.state.flash.startswith("The restore was undone")
+    assert run(app.repo.get(SessionLog, later_log.id)) is not None
+    # Stored now, not only when next read: Ana's summary counts her two logs again.
+    held = {s.id: s for s in run(app.repo.list(ClientSummary))}
+    assert ana.id in held and len(held[ana.id].unsigned) == 2
+    assert_in_step(app.repo)
+    rows = {r.id: r for r in run(app.repo.list(DashboardRow))}
+    assert COMPLETE_ID in rows and {ana.id, ben.id} <= set(rows)
+    for row in run(rows_service.recomputed_rows(app.repo)):
+        assert rows_service.same_row(rows.get(row.id), row), row.name or row.id
+
+
+def test_records_restored_as_whole_parts_are_undone_by_their_revision():
+    """A restore into a device that holds none of a part's records writes the part whole and
+    keeps each record's revision for the undo: a record saved since (a new revision, even with
+    the same content) is kept, the others removed."""
+    core.load_screens()
+    source = core.App(InMemoryRepository(), FilePlatform())
+    ana = Client(first_name="Ana", last_name="López", date_of_birth="1958-03-10", sex="female")
+    ben = Client(first_name="Ben", last_name="Sosa", date_of_birth="1961-04-11", sex="male")
+    run(source.repo.save(ana, ben))
+    run(source.load())
+    source.navigate("#/data")
+    run(source.dispatch("export-backup", {}))
+    [text] = [t for n, t in source.platform.files.items() if n.endswith(".json")]
+
+    app = core.App(InMemoryRepository(), FilePlatform())
+    run(app.load())
+    app.navigate("#/data")
+    run(app.dispatch("restore-check", {"backup_file_text": text, "backup_file_filename": "b"}))
+    run(app.dispatch("restore-apply", {"mode": "merge"}))
+    changes = run(app.repo.get_meta(data.UNDO_CHANGES_KEY))
+    stored = run(app.repo.get(Client, ben.id))
+    assert changes["clients"][ben.id] == stored._rev  # a revision, not a fingerprint
+    run(app.repo.save(stored))  # saved again, same content: a new revision
+
+    run(app.dispatch("undo-restore", {}))
+    assert app.state.pending["undo"]["counts"] == {
+        "put_back": 0,
+        "removed": 1,
+        "kept_changed": 1,
+        "kept_signed": 0,
+    }
+    run(app.dispatch("undo-restore-confirm", {}))
+    assert run(app.repo.get(Client, ana.id)) is None
+    assert run(app.repo.get(Client, ben.id)) is not None

@@ -1,7 +1,10 @@
-"""The restore's one write: every record it puts gets exactly the revision and signed marker an
-ordinary write would give it, and the undo keeps exactly the fingerprint of what was written,
-both made from one canonical text per record (``services.restore.revised_put``); the
-repository writes such puts as they are (``revised=True``) instead of revising them again."""
+"""The restore's one write: every record it compares with this device's gets exactly the
+revision and signed marker an ordinary write would give it, and the undo keeps exactly the
+fingerprint of what was written, both made from one canonical text per record
+(``services.restore.revised_put``); the repository writes such puts as they are
+(``revised=True``) instead of revising them again. A part of the backup none of whose records
+this device holds is written whole, as its own text, each record at a first revision that the
+undo keeps instead (``services.restore.whole_part``)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from medex.backup import (
 )
 from medex.repository import InMemoryRepository
 from medex.services import data
-from medex.services.restore import restore_write, revised_put
+from medex.services.restore import restore_write, revised_put, whole_part
 from tests.support.aio import run
 from tests.support.backups import audit_chain, client_doc, log_doc
 
@@ -90,10 +93,74 @@ def test_the_restore_write_carries_revised_puts_and_the_changes_the_undo_reads()
     dump = {"stores": here, "audit": [], "meta": {}}
     write = restore_write(dump, backup, "merge", "b.json", "Dana", NOW)
     plan = plan_restore(here, backup, "merge", current_audit=[], actor="Dana", now=NOW)
-    expected = [revisions.put_op(s, d, None, False) for s, d in plan.puts]
+    # The clients' part holds a record this device has (Zoë): compared and revised one by one.
+    clients = [(s, d) for s, d in plan.puts if s == "clients"]
+    expected = [revisions.put_op(s, d, None, False) for s, d in clients]
     assert [op for op in write.ops if op["store"] != "meta"] == expected
+    # The logs' part is new here: written whole, as it came, each at a first revision.
+    [part] = write.encoded
+    assert part.store == "session_logs" and write.written == len(expected) + len(logs)
+    written = part.documents()
+    assert [{k: v for k, v in d.items() if k not in ("_rev", "_signed")} for d in written] == [
+        d for s, d in plan.puts if s == "session_logs"
+    ]
+    for doc in written:
+        assert doc["_rev"].startswith("1-") and len(doc["_rev"]) == 34
+        assert doc.get("_signed", False) == revisions.is_signed_doc("session_logs", doc)
+    assert sum(bool(d.get("_signed")) for d in written) == 3
+    assert len({d["_rev"] for d in written}) == len(written)
+    assert [r["id"] for r in part.refs] == [d["id"] for d in written]
+    assert {r["client_id"] for r in part.refs} == {ANA["id"]}
+    # The undo reads the fingerprint of each record compared, the revision of each written whole.
     meta = {op["doc"]["key"]: op["doc"]["value"] for op in write.ops if op["store"] == "meta"}
-    assert meta[data.UNDO_CHANGES_KEY] == restore_changes(plan)
+    changes = meta[data.UNDO_CHANGES_KEY]
+    assert changes["clients"] == restore_changes(plan)["clients"]
+    assert changes["session_logs"] == {d["id"]: d["_rev"] for d in written}
+
+
+def test_a_part_is_written_whole_only_when_this_device_holds_none_of_its_records():
+    logs = [log_doc(ANA["id"], day) for day in range(4)]
+    backup = parse_backup(
+        make_backup({"clients": [ANA], "session_logs": logs}, audit_chain(1), {}, "0", NOW),
+        now=NOW,
+    )
+    empty = {"stores": {}, "audit": [], "meta": {}}
+    whole = restore_write(empty, backup, "merge", "b.json", "Dana", NOW)
+    assert {p.store for p in whole.encoded} == {"clients", "session_logs"}
+    assert not [op for op in whole.ops if op["store"] != "meta"]
+    # The same file, the same revisions (on this device or any other).
+    again = restore_write(empty, backup, "merge", "b.json", "Dana", NOW)
+    assert [p.revisions for p in again.encoded] == [p.revisions for p in whole.encoded]
+    # One log already here: that part is compared record by record.
+    here = {"stores": {"session_logs": [logs[2]]}, "audit": [], "meta": {}}
+    mixed = restore_write(here, backup, "merge", "b.json", "Dana", NOW)
+    assert [p.store for p in mixed.encoded] == ["clients"]
+    puts = {d["id"] for s, d in mixed.plan.puts if s == "session_logs"}
+    assert puts == {logs[i]["id"] for i in (0, 1, 3)}
+    assert mixed.plan.preview.stores["session_logs"].unchanged == 1
+    assert mixed.plan.preview.stores["session_logs"].new == 3
+
+
+def test_a_part_with_a_field_of_the_storage_is_written_record_by_record():
+    docs = [{**ANA, "_extra": 1}]
+    assert whole_part("clients", json.dumps(docs).encode(), docs) is None
+    assert whole_part("clients", json.dumps([ANA]).encode(), [ANA]) is not None
+
+
+def test_whole_parts_are_stored_as_they_came_with_their_revisions():
+    logs = [log_doc(ANA["id"], day, signed=day == 1) for day in range(3)]
+    backup = parse_backup(
+        make_backup({"clients": [ANA], "session_logs": logs}, audit_chain(1), {}, "0", NOW),
+        now=NOW,
+    )
+    write = restore_write({"stores": {}, "audit": [], "meta": {}}, backup, "merge", "b", "D", NOW)
+    repo = InMemoryRepository()
+    run(repo.write(write.ops, [("restore", "backup", "x")], revised=True, encoded=write.encoded))
+    for part in write.encoded:
+        for doc in part.documents():
+            assert json.loads(repo.stores[part.store][doc["id"]]) == doc
+    assert json.loads(repo.stores["session_logs"][logs[1]["id"]])["_signed"] is True
+    assert "_signed" not in json.loads(repo.stores["session_logs"][logs[0]["id"]])
 
 
 def test_a_revised_write_is_stored_as_given_and_an_ordinary_one_is_revised():

@@ -14,11 +14,11 @@ from pyodide.ffi import JsException, create_proxy, jsnull, to_js
 from pyscript.js_modules import idiomorph, medex_store
 
 from medex import storage as storage_rules
-from medex.backup import BackupDecryptError, BackupError
 from medex.repository import (
     AuditedRepository,
     B,
     ConcurrentWriteError,
+    EncodedPuts,
     EncryptionChangedError,
     R,
     SignedRecordError,
@@ -214,8 +214,12 @@ class IndexedDbRepository(AuditedRepository):
         self._note(records)
         return records
 
-    async def documents(self, store: str) -> builtins.list[dict]:
-        """A store's raw documents (for exports that work on JSON)."""
+    async def documents(
+        self, store: str, where: tuple[str, str] | None = None
+    ) -> builtins.list[dict]:
+        """A store's raw documents (for exports that work on JSON; ``where``: by an index)."""
+        if where is not None:
+            return json.loads(await _call(medex_store.where, store, where[0], where[1]))
         return json.loads(await _call(medex_store.getAll, store))
 
     async def export_all(self) -> dict[str, Any]:
@@ -238,14 +242,28 @@ class IndexedDbRepository(AuditedRepository):
         return self._last_audit
 
     async def _commit(
-        self, ops: builtins.list[dict], entries: Callable[[dict | None], builtins.list[dict]]
+        self,
+        ops: builtins.list[dict],
+        entries: Callable[[dict | None], builtins.list[dict]],
+        encoded: Sequence[EncodedPuts] = (),
     ) -> None:
         started = js.performance.now()
-        stores = {op["store"] for op in ops}
+        stores = {op["store"] for op in ops} | {e.store for e in encoded}
         # A big write (a restore) is handed over in parts, never as one huge JSON text; it is
-        # still written in one transaction (js/storage.js writeStaged).
+        # still written in one transaction (js/storage.js writeStaged). Encoded puts go as the
+        # text they came in, with their revisions (nothing decoded or encoded again here).
         stage = 0
-        if len(ops) > STAGE_OPS:
+        for part in encoded:
+            stage = int(
+                medex_store.stageEncoded(
+                    stage,
+                    part.store,
+                    part.text.decode("utf-8"),
+                    json.dumps(list(part.revisions)),
+                    json.dumps(list(part.signed)),
+                )
+            )
+        if stage or len(ops) > STAGE_OPS:
             for i in range(0, len(ops), STAGE_OPS):
                 stage = int(medex_store.stageOps(stage, json.dumps(ops[i : i + STAGE_OPS])))
         ops_text = "" if stage else json.dumps(ops)
@@ -254,6 +272,8 @@ class IndexedDbRepository(AuditedRepository):
         finally:
             if stage:
                 medex_store.dropStaged(stage)
+        if encoded:  # too many to patch into this tab's cached stores: read again when needed
+            self.forget({e.store for e in encoded})
 
     async def _commit_attempts(
         self,
@@ -365,6 +385,8 @@ async def _call(fn, *args):
 
 def _backup_error(exc: JsException) -> Exception:
     """js/backupfile.js's refusals as the domain's errors."""
+    from medex.backup import BackupDecryptError, BackupError  # a backup screen's, not start-up's
+
     text = str(exc)
     if "MEDEX_DECRYPT" in text:
         words = text[text.index("MEDEX_DECRYPT") :].split()

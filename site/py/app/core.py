@@ -10,22 +10,24 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from medex import APP_VERSION
-from medex.client_turn import TURN_META_KEY, ClientTurn
 from medex.demo_marker import DEMO_META_KEY
 from medex.records import PracticeProfile
 from medex.repository import Repository
 from medex.services.practice import load_practice_profile
 from medex.signing import Signer, VerificationCache
+from medex.turn_marker import TURN_META_KEY
 
 from .render import href, render
+
+if TYPE_CHECKING:
+    from medex.client_turn import ClientTurn
 
 View = tuple[str, dict[str, Any]]
 RouteHandler = Callable[["App", dict[str, str]], Awaitable[View]]
@@ -280,7 +282,11 @@ class App:
         self.state.storage = await self.platform.storage_info()
         self.state.demo = bool(await self.repo.get_meta(DEMO_META_KEY))
         turn = await self.repo.get_meta(TURN_META_KEY)
-        self.state.client_turn = ClientTurn.model_validate(turn) if turn else None
+        self.state.client_turn = None
+        if turn:  # the turn's forms are imported only when a client has the tablet
+            from medex.client_turn import ClientTurn
+
+            self.state.client_turn = ClientTurn.model_validate(turn)
         if self.state.client_turn is not None:
             self.navigate("")
 
@@ -396,6 +402,8 @@ def load_screens(lazy: bool | None = None) -> None:
     if lazy is None:
         lazy = MANIFEST.is_file()
     if not lazy:
+        import pkgutil  # not at start-up in the browser: a costly import in Pyodide
+
         for info in pkgutil.iter_modules(screens.__path__):
             importlib.import_module(f"{screens.__name__}.{info.name}")
         return

@@ -8,7 +8,14 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    ModuleLoader,
+    StrictUndefined,
+)
 
 from medex.letters import local_time_text
 
@@ -19,6 +26,27 @@ def templates_dir() -> Path:
     here = Path(__file__).resolve().parent
     packaged = here / "templates"  # inside the app wheel in the browser
     return packaged if packaged.is_dir() else here.parent.parent / "templates"  # site/templates
+
+
+# In the app wheel, every template is also there as the Python module jinja2 compiles it to
+# (written by the build with ``compiled_templates``, shipped as bytecode): a screen's first
+# render imports it instead of parsing and compiling the template at every cold start.
+COMPILED_DIR = Path(__file__).resolve().parent / "templates_compiled"
+
+
+class _CompiledFirst(ChoiceLoader):
+    """The build's compiled templates, else the template files (a template the build did not
+    compile: none in the app wheel); listing and sources are the files'."""
+
+    def __init__(self, compiled: Path, files: FileSystemLoader) -> None:
+        super().__init__([ModuleLoader(compiled), files])
+        self.files = files
+
+    def get_source(self, environment: Environment, template: str):
+        return self.files.get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        return self.files.list_templates()
 
 
 def _date(value: date | datetime | str | None, fmt: str = "%b %-d, %Y") -> str:
@@ -67,9 +95,15 @@ def href(
 
 
 @functools.cache
-def environment() -> Environment:
+def environment(compiled: Path | None = COMPILED_DIR) -> Environment:
+    """The one environment of the app: with the build's compiled templates when ``compiled``
+    is a folder of them (in the app wheel), else compiling each file on its first use."""
+    files = FileSystemLoader(str(templates_dir()))
+    loader: BaseLoader = files
+    if compiled is not None and compiled.is_dir():
+        loader = _CompiledFirst(compiled, files)
     env = Environment(
-        loader=FileSystemLoader(str(templates_dir())),
+        loader=loader,
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -86,3 +120,17 @@ def environment() -> Environment:
 
 def render(template: str, **context) -> str:
     return environment().get_template(template).render(**context)
+
+
+def compiled_templates() -> dict[str, str]:
+    """Every template as the Python module jinja2 compiles it to, by the file name
+    ``ModuleLoader`` imports it from (run by the build, with the jinja2 the app ships: the
+    generated code is that version's)."""
+    env = environment(None)
+    assert env.loader is not None
+    modules = {}
+    for name in env.list_templates(extensions=["html"]):
+        source, filename, _ = env.loader.get_source(env, name)
+        code = env.compile(source, name, filename, raw=True, defer_init=True)
+        modules[ModuleLoader.get_module_filename(name)] = code
+    return modules

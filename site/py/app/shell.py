@@ -12,7 +12,6 @@ from pyodide.ffi import create_proxy, jsnull, to_js
 from pyscript.js_modules import medex_store
 
 from medex import storage as storage_rules
-from medex.client_turn import IDLE_SECONDS as CLIENT_TURN_IDLE_SECONDS
 from medex.repository import (
     EncryptionChangedError,
     SignedRecordError,
@@ -20,6 +19,7 @@ from medex.repository import (
     StorageFullError,
 )
 from medex.services.data import AUTO_LOCK_DEFAULT_MINUTES, IDLE_KEY, refusal_message
+from medex.turn_marker import IDLE_SECONDS as CLIENT_TURN_IDLE_SECONDS
 
 from . import browser, core
 from .drafts import Drafts, is_final_submit
@@ -562,11 +562,17 @@ async def load_records() -> None:
     await drafts.load()
 
 
+def _mark(label: str) -> None:
+    """A start-up step in the boot timings (no change on the splash screen)."""
+    boot.timings.push(to_js([round(js.performance.now()), label]))
+
+
 async def start() -> None:
     global app, drafts
     js.window.medexTimings = js.Array.new()
     boot.step("Opening your records", 85, "")
     await medex_store.open()
+    _mark("database open")
     core.load_screens()
     repo = browser.IndexedDbRepository()
     repo.on_storage_full = _storage_full
@@ -581,6 +587,7 @@ async def start() -> None:
         app.state.locked = True  # encrypted: nothing is read until the passphrase is given
     else:
         await load_records()
+        _mark("records read")
     boot.step("Opening your records", 95, "")
     idle = await repo.get_meta(IDLE_KEY)
     if idle is None:  # first run: auto-lock is on from the start, with its saved default
@@ -590,6 +597,7 @@ async def start() -> None:
     platform.set_idle_lock(int(idle))
     app.navigate(str(js.location.hash))
     await paint()
+    _mark("first screen painted")
     root = _root()
     _listen(root, "submit", on_submit)
     _listen(root, "click", on_click)

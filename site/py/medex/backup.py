@@ -47,16 +47,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import pydantic_core
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator
 
 from . import audit as audit_log
 from .migrations import MIGRATIONS, Migrations, NewerVersionError, UpgradeError, is_signed
+from .records import CONTROL_FREE, stored_document_schema
 from .revisions import STORAGE_FIELDS, content_of
 from .signing import KEY_ID_PATTERN, SIGNATURE_PATTERN
 
@@ -467,6 +469,8 @@ class RecordChecker:
         self.problem_count = 0
         self.upgraded: dict[str, int] = {}  # documents upgraded per store
         self._adapters: dict[str, TypeAdapter[list[Any]] | None] = {}
+        self._single: dict[str, type] = {}  # the record type of a store that holds one
+        self._control_checked = False  # in _one_by_one after a part's control-character check
 
     def _problem(self, problem: RecordProblem) -> None:
         self.problem_count += 1
@@ -480,7 +484,13 @@ class RecordChecker:
             current = reg.upgrade_document(store, doc)
             if current is not doc:
                 self.upgraded[store] = self.upgraded.get(store, 0) + 1
-            record = reg.model_for(store, current).model_validate(current, context=self.context)
+            model = reg.model_for(store, current)
+            stored = _stored_validator(model, many=False)
+            try:
+                record = stored.validate_python(content_of(current), context=self.context)
+            except ValidationError as strict:
+                self._control_problems(store, [doc], strict, many=False)
+                record = model.model_validate(current, context=self.context)
             check = self.checks.get(store)
             if check is not None:
                 intact, why = check(record)
@@ -515,11 +525,27 @@ class RecordChecker:
                 else self.registry.upgrade_document(store, d)
                 for d in docs
             ]
-            records = adapter.validate_python(current, context=self.context)
         except NewerVersionError as exc:
             raise BackupError("newer-records", str(exc)) from exc
-        except (UpgradeError, ValidationError):
+        except UpgradeError:
             return self._one_by_one(store, docs)
+        # A document as this app stores it passes the stored-document validator: the record
+        # type's own checks without a Python call per text field (see _stored_validator).
+        stored = _stored_validator(self._single[store], many=True)
+        try:
+            records = stored.validate_python(
+                [content_of(d) if _STORAGE_KEYS & d.keys() else d for d in current],
+                context=self.context,
+            )
+        except ValidationError as strict:
+            # Anything else (an id or a time written another way, a refusal): the record type
+            # decides, record by record when it refuses; text it would change is refused.
+            if self._control_problems(store, docs, strict, many=True):
+                return self._one_by_one(store, docs, control_checked=True)
+            try:
+                records = adapter.validate_python(current, context=self.context)
+            except ValidationError:
+                return self._one_by_one(store, docs, control_checked=True)
         upgraded = sum(1 for now_doc, doc in zip(current, docs, strict=True) if now_doc is not doc)
         if upgraded:
             self.upgraded[store] = self.upgraded.get(store, 0) + upgraded
@@ -531,9 +557,44 @@ class RecordChecker:
                     self._problem(RecordProblem(store, doc["id"][:80], "signature", why))
         return adapter.dump_json(records)
 
-    def _one_by_one(self, store: str, docs: list[dict]) -> bytes:
-        checked = [self.check(store, d) for d in docs]
+    def _one_by_one(self, store: str, docs: list[dict], control_checked: bool = False) -> bytes:
+        self._control_checked = control_checked
+        try:
+            checked = [self.check(store, d) for d in docs]
+        finally:
+            self._control_checked = False
         return pydantic_core.to_json([d for d in checked if d is not None])
+
+    def _control_problems(
+        self, store: str, docs: list[dict], strict: ValidationError, *, many: bool
+    ) -> bool:
+        """Note each text of ``docs`` that holds a control character, from the stored-document
+        validator's refusal ``strict``; whether there was any. The record types remove them
+        from typed text, so a saved record never holds one: in a backup it means the file was
+        edited or made by something else, and the record is refused rather than changed
+        without a word."""
+        if self._control_checked:
+            return False
+        found = False
+        for err in strict.errors(include_url=False, include_input=False):
+            if err.get("type") != "string_pattern_mismatch":
+                continue
+            if (err.get("ctx") or {}).get("pattern") != CONTROL_FREE:
+                continue
+            loc = tuple(err.get("loc", ()))
+            index, where = (loc[0], loc[1:]) if many else (0, loc)
+            if not isinstance(index, int) or not 0 <= index < len(docs):
+                continue
+            found = True
+            self._problem(
+                RecordProblem(
+                    store,
+                    str(docs[index].get("id", ""))[:80],
+                    _field_of(where),
+                    CONTROL_MESSAGE,
+                )
+            )
+        return found
 
     def _adapter(self, store: str) -> TypeAdapter[list[Any]] | None:
         """The list validator of a store that holds one record type (a store shared by
@@ -541,7 +602,58 @@ class RecordChecker:
         if store not in self._adapters:
             models = self.registry.models().get(store, [])
             self._adapters[store] = _list_adapter(models[0]) if len(models) == 1 else None
+            if len(models) == 1:
+                self._single[store] = models[0]
         return self._adapters[store]
+
+
+CONTROL_MESSAGE = (
+    "This text holds an invisible control character that MedEx Practice never saves: the "
+    "file was edited or damaged after it was made"
+)
+_STORAGE_KEYS = frozenset(STORAGE_FIELDS)
+_STORED_VALIDATORS: dict[tuple[type, bool], SchemaValidator] = {}
+
+
+def _stored_validator(model: type, *, many: bool) -> SchemaValidator:
+    """The record type's validator for documents as stored (``list[model]`` when ``many``):
+    ``records.stored_document_schema`` of its core schema, built once. It accepts exactly
+    the documents the record type would keep unchanged (up to the storage fields, which the
+    caller takes off), and makes the same records of them, with no Python call for text,
+    ids or timestamps; a document it refuses goes to the record type itself."""
+    key = (model, many)
+    if key not in _STORED_VALIDATORS:
+        adapter: TypeAdapter[Any] = _list_adapter(model) if many else TypeAdapter(model)
+        adapter.rebuild()  # a record type builds its schema on first use (defer_build)
+        schema = stored_document_schema(adapter.core_schema)
+        # pydantic-core reuses the validator a complete model class already has for its
+        # schema node (the record type's own one): built as incomplete, it uses this schema.
+        classes = set(_model_classes(schema))
+        complete = {cls: cls.__dict__.get("__pydantic_complete__") for cls in classes}
+        try:
+            for cls in classes:
+                type.__setattr__(cls, "__pydantic_complete__", False)
+            _STORED_VALIDATORS[key] = SchemaValidator(schema)
+        finally:
+            for cls, was in complete.items():
+                if was is None:
+                    type.__delattr__(cls, "__pydantic_complete__")
+                else:
+                    type.__setattr__(cls, "__pydantic_complete__", was)
+    return _STORED_VALIDATORS[key]
+
+
+def _model_classes(schema: Any) -> Iterator[type]:
+    """The model classes a core schema builds."""
+    if isinstance(schema, list):
+        for item in schema:
+            yield from _model_classes(item)
+    elif isinstance(schema, dict):
+        if schema.get("type") in ("model", "dataclass") and isinstance(schema.get("cls"), type):
+            yield schema["cls"]
+        for value in schema.values():
+            if isinstance(value, dict | list):
+                yield from _model_classes(value)
 
 
 _LIST_ADAPTERS: dict[type, TypeAdapter[list[Any]]] = {}
@@ -811,13 +923,45 @@ def _signed_reason(store: str) -> str:
     )
 
 
+NewPart = Callable[[str, int, list[dict]], bool]
+
+
+def _docs_to_compare(
+    backup: ValidatedBackup,
+    store: str,
+    here: Mapping[str, Any],
+    incoming_ids: set[str],
+    preview: StorePreview,
+    new_part: NewPart | None,
+) -> Iterator[dict]:
+    """The store's documents to compare one by one with this device's, a part at a time. With
+    ``new_part``, a part none of whose records this device holds (nor an earlier part) is
+    offered whole to ``new_part(store, index, docs)``: if it takes it (True), its records
+    are counted as new and not compared."""
+    for index, part in enumerate(backup.parts.get(store, ())):
+        docs: list[dict] = pydantic_core.from_json(part)
+        if new_part is not None:
+            ids = {d["id"] for d in docs}
+            fresh = not any(i in here or i in incoming_ids for i in ids)
+            if fresh and len(ids) == len(docs) and new_part(store, index, docs):
+                incoming_ids.update(ids)
+                preview.new += len(docs)
+                continue
+        yield from docs
+
+
 def _diff(
     current: Mapping[str, Iterable[Mapping[str, Any]]],
     backup: ValidatedBackup,
     mode: Mode,
     registry: Migrations,
     keep_signed_missing: bool = True,
+    keep_puts: bool = True,
+    new_part: NewPart | None = None,
 ) -> tuple[RestorePreview, list[tuple[str, dict]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """What restoring ``backup`` over ``current`` would do; ``keep_puts=False`` (a preview):
+    the documents to write are counted, not kept, so each decoded part is let go in turn;
+    ``new_part``: see ``_docs_to_compare`` (its documents are not in the puts)."""
     if mode not in ("merge", "replace"):
         raise ValueError("mode must be 'merge' or 'replace'")
     stores: dict[str, StorePreview] = {}
@@ -828,14 +972,14 @@ def _diff(
     for store in sorted(set(backup.parts) | set(here_by_store)):
         preview = StorePreview(store)
         here = here_by_store.get(store, {})
-        incoming = backup.iter_docs(store)
-        incoming_ids = set()
-        for doc in incoming:
+        incoming_ids: set[str] = set()
+        for doc in _docs_to_compare(backup, store, here, incoming_ids, preview, new_part):
             incoming_ids.add(doc["id"])
             mine = here.get(doc["id"])
             if mine is None:
                 preview.new += 1
-                puts.append((store, doc))
+                if keep_puts:
+                    puts.append((store, doc))
                 continue
             if _equal(mine, doc):
                 preview.unchanged += 1
@@ -860,7 +1004,8 @@ def _diff(
                 )
                 continue
             preview.changed += 1
-            puts.append((store, doc))
+            if keep_puts:
+                puts.append((store, doc))
         for record_id, mine in here.items():
             if record_id in incoming_ids:
                 continue
@@ -883,7 +1028,7 @@ def preview_restore(
 ) -> RestorePreview:
     """Per store: how many records are new, changed, unchanged and only on this device, and
     the conflicts (signed records that differ; in a merge, records newer on this device)."""
-    return _diff(current, backup, mode, registry or MIGRATIONS)[0]
+    return _diff(current, backup, mode, registry or MIGRATIONS, keep_puts=False)[0]
 
 
 def _audit_plan(
@@ -923,11 +1068,17 @@ def plan_restore(
     registry: Migrations | None = None,
     _action: str = "restore",
     _keep_signed_missing: bool = True,
+    new_part: NewPart | None = None,
 ) -> RestorePlan:
     """The writes that restore ``backup`` over ``current`` (``{store: [doc]}``): puts, deletes
-    (replace only), and the audit entries to append, all for ONE transaction."""
+    (replace only), and the audit entries to append, all for ONE transaction. ``new_part``:
+    each part of the backup none of whose records this device holds goes to
+    ``new_part(store, part index, its documents)`` instead of into the puts (the caller
+    writes it as a whole: ``services.restore``)."""
     reg = registry or MIGRATIONS
-    preview, puts, deletes, kept = _diff(current, backup, mode, reg, _keep_signed_missing)
+    preview, puts, deletes, kept = _diff(
+        current, backup, mode, reg, _keep_signed_missing, new_part=new_part
+    )
     entries, note = _audit_plan(
         current_audit,
         backup.audit,
@@ -972,6 +1123,16 @@ def restore_changes(plan: RestorePlan) -> RestoreChanges:
     for store, record_id in plan.deletes:
         changes.setdefault(store, {})[record_id] = None
     return changes
+
+
+def _as_restored(doc: Mapping[str, Any] | None, written: str | None) -> bool:
+    """Whether ``doc`` (None: none) is still what a restore wrote: ``written`` is the
+    fingerprint of the content it wrote, None for a delete, or, for a record it wrote as part of
+    a whole part of the backup (``services.restore.whole_part``), its revision
+    (``<generation>-<hash>``; a fingerprint has no "-"), which any later write changes."""
+    if written is not None and "-" in written:
+        return doc is not None and doc.get("_rev") == written
+    return doc_fingerprint(doc) == written
 
 
 def _signed_doc(store: str, doc: Mapping[str, Any] | None, registry: Migrations) -> bool:
@@ -1105,7 +1266,7 @@ def plan_undo(
             ref = (store, record_id)
             if _content(now_doc) == _content(old_doc):
                 continue  # already as it was before the restore
-            if ref in since or doc_fingerprint(now_doc) != touched[store][record_id]:
+            if ref in since or not _as_restored(now_doc, touched[store][record_id]):
                 plan.kept_changed.append(ref)
                 continue
             if _signed_doc(store, now_doc, reg):

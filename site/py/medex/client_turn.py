@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 from .forms import Refused
 from .measures import EVS_DAYS_MAX, EVS_MINUTES_MAX, ItemDef, NotComputable, get_measure, score
 from .screening import INTENSITY_HELP, PARQ_PAGE1_LABELS, Intensity
+from .turn_marker import IDLE_SECONDS as IDLE_SECONDS
+from .turn_marker import TURN_META_KEY as TURN_META_KEY
 
-TURN_META_KEY = "client_turn"
 PIN_META_KEY = "practice_pin"
-IDLE_SECONDS = 5 * 60  # a turn left untouched this long locks the device
 PIN_ITERATIONS = 100_000
 PIN_MIN_DIGITS = 4
 

@@ -28,27 +28,53 @@ Pure: no I/O.
 from __future__ import annotations
 
 import bisect
-from datetime import date, datetime, time
-from typing import ClassVar, Literal
+from datetime import date, datetime, time, timedelta
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .client_summary import FlaggedSession, LogDay, PendingLog, PendingView
 from .records import Record
 from .schedule import SessionPlan
 
 # Bump when what a row holds or how it is computed changes: the rows are rebuilt on read.
-ROW_VERSION = 1
+ROW_VERSION = 2  # 2: the unsigned logs' due instants packed into one string
 # The id of the row that says "every client's row is here and current" (written with a
 # rebuild of all rows, in the same save; a raw write deletes it with the rows it drops).
 COMPLETE_ID = "00000000-0000-0000-0000-000000000000"  # the nil UUID: never a record's
 _EPOCH = datetime(1970, 1, 1)
+_DAY_ONE = datetime(1, 1, 1)
+# Each packed instant: whole microseconds since 0001-01-01 in this many hexadecimal digits
+# (year 9999 is about 3.2e17 µs < 16**15), zero-padded so that comparing the text of two
+# instants compares the instants.
+INSTANT_DIGITS = 15
 
 
 def wall_micros(moment: datetime) -> int:
     """A naive (device wall-clock) instant as whole microseconds: exact, and small in JSON."""
     delta = moment.replace(tzinfo=None) - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def packed_instant(moment: datetime) -> str:
+    """A naive instant as ``INSTANT_DIGITS`` hexadecimal digits, in the order of the instants."""
+    delta = moment.replace(tzinfo=None) - _DAY_ONE
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return format(micros, f"0{INSTANT_DIGITS}x")
+
+
+def count_before(packed: str, moment: datetime) -> int:
+    """How many of the instants packed in ``packed`` (in order, ``packed_instant`` each) are
+    before ``moment``: a binary search over the text, nothing unpacked."""
+    key, width = packed_instant(moment), INSTANT_DIGITS
+    lo, hi = 0, len(packed) // width
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if packed[mid * width : (mid + 1) * width] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 class _Part(BaseModel):
@@ -98,13 +124,10 @@ class LoopRow(_Part):
     flagged: list[FlaggedSession] = Field(default_factory=list)
 
 
-class DashboardRow(Record):
-    """The home screen's facts of one client (``id`` is the client's)."""
+class RowFacts(BaseModel):
+    """The home screen's facts of one client, and what they answer for a given moment."""
 
-    model_config = ConfigDict(extra="ignore", validate_assignment=False, defer_build=True)
-
-    store: ClassVar[str] = "dashboard_rows"
-    DERIVED: ClassVar[bool] = True
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     row_version: int = ROW_VERSION
     summary_version: int = 0  # the client summaries' version the row was made from
@@ -129,7 +152,7 @@ class DashboardRow(Record):
     # the client summary
     signed_logs: int = 0
     first_unsigned: FirstUnsigned | None = None
-    unsigned_due: list[int] = Field(default_factory=list)  # ``wall_micros`` of each due_by
+    unsigned_due: str = ""  # each due_by, ``packed_instant``, first due first
     # (index, earliest written of the unsigned logs up to that index) where it changes
     unsigned_since: list[tuple[int, datetime]] = Field(default_factory=list)
     latest_log: date | None = None
@@ -147,6 +170,15 @@ class DashboardRow(Record):
     sent: dict[str, date] = Field(default_factory=dict)  # kind → latest document date
     plan: SessionPlan | None = None
 
+    @field_validator("unsigned_due", mode="before")
+    @classmethod
+    def _packed(cls, value: Any) -> Any:
+        # A row of version 1 held a list of ``wall_micros``: read it packed (it is rebuilt,
+        # being of an older version, but reads as a row on the way).
+        if isinstance(value, list):
+            return "".join(packed_instant(_EPOCH + timedelta(microseconds=v)) for v in value)
+        return value
+
     @property
     def ready(self) -> bool:
         """Every step of the onboarding checklist is done (``services.intake.is_ready``)."""
@@ -155,7 +187,7 @@ class DashboardRow(Record):
     def late(self, wall: datetime) -> tuple[int, PendingView | None, datetime | None]:
         """As ``ClientSummary.late``: how many unsigned logs are late at ``wall``, the first
         due of them and the earliest written."""
-        count = bisect.bisect_left(self.unsigned_due, wall_micros(wall))
+        count = count_before(self.unsigned_due, wall)
         first = self.first_unsigned
         if count == 0 or first is None:
             return 0, None, None
@@ -167,6 +199,24 @@ class DashboardRow(Record):
         if self.recent_from is not None and first < self.recent_from:
             return None
         return [d for d in self.recent if first <= d.session_date <= last]
+
+
+class DashboardRow(Record, RowFacts):
+    """The stored row of one client (``id`` is the client's)."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=False, defer_build=True)
+
+    store: ClassVar[str] = "dashboard_rows"
+    DERIVED: ClassVar[bool] = True
+
+
+class RowView(RowFacts):
+    """A stored row as the home screen reads it: only its facts, without the checks a stored
+    record gets on its way in (``Record``: revision, UUID id, timestamps). The rows are the
+    app's own derived records; one that does not read as a row makes the home screen rebuild
+    them all (``services.dashboard_rows.home_rows``)."""
+
+    id: str = ""
 
 
 def unsigned_fields(pending: list[PendingLog]) -> dict:
@@ -185,6 +235,6 @@ def unsigned_fields(pending: list[PendingLog]) -> dict:
         )
         if first is not None
         else None,
-        "unsigned_due": [wall_micros(p.due_by) for p in pending],
+        "unsigned_due": "".join(packed_instant(p.due_by) for p in pending),
         "unsigned_since": since,
     }

@@ -10,6 +10,10 @@ Index format (UTF-8, one code a line, sorted by code; header line first)::
     M17<TAB>0<TAB>Osteoarthritis of knee
     M1711<TAB>1<TAB>Unilateral primary osteoarthritis, right knee
 
+The app is sent format 2, the same lines front-coded (``_front_decoded``): each code and
+description written as how many leading characters it shares with the line before, then the
+rest, which brotli sends in half the bytes of format 1.
+
 Codes are stored upper case WITHOUT the dot; the flag is 1 for billable codes (no
 subdivisions) and 0 for categories/subcategories that head more specific codes. The canonical
 form shown to people always has the dot after the 3rd character ("M17.11").
@@ -36,6 +40,8 @@ from .icd10_terms import LAY_TERMS, STOP_WORDS
 
 MAGIC = "ICD10CM"
 FORMAT_VERSION = "1"
+FRONT_CODED = "2"
+_DAMAGED = "The ICD-10-CM index is damaged (a line does not have {} fields)"
 # Key under which an Icd10Index may be passed in pydantic's validation context, e.g.
 # ``Referral.model_validate(data, context={ICD10_CONTEXT_KEY: index})``.
 ICD10_CONTEXT_KEY = "icd10"
@@ -64,6 +70,28 @@ def canonical_code(code: str) -> str:
     """The dotted form people read and write: "M1711" -> "M17.11" ("I10" stays "I10")."""
     code = normalize_code(code)
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+def _front_decoded(body: str) -> tuple[list[str], list[str], list[str]]:
+    """(codes, flags, descriptions) of format 2, whose lines are
+    ``<n><code tail><TAB><flag><TAB><m><TAB><description tail>``: the code is the line before's
+    first n characters (one digit) then its tail; the description the line before's first m
+    characters (m empty: none) then its tail."""
+    fields = body.replace("\n", "\t").split("\t") if body else []
+    if len(fields) % 4:
+        raise ValueError(_DAMAGED.format(4))
+    codes: list[str] = []
+    descriptions: list[str] = []
+    code = description = ""
+    try:
+        for coded, shared, tail in zip(fields[0::4], fields[2::4], fields[3::4], strict=True):
+            code = code[: int(coded[0])] + coded[1:]
+            description = description[: int(shared)] + tail if shared else tail
+            codes.append(code)
+            descriptions.append(description)
+    except (ValueError, IndexError):
+        raise ValueError(_DAMAGED.format(4)) from None
+    return codes, fields[1::4], descriptions
 
 
 def _strip_accents(text: str) -> str:
@@ -134,13 +162,16 @@ class Icd10Index:
         parts = header.split("\t")
         if len(parts) < 2 or parts[0] != MAGIC:
             raise ValueError("This file is not an ICD-10-CM index")
-        if parts[1] != FORMAT_VERSION:
+        if parts[1] not in (FORMAT_VERSION, FRONT_CODED):
             raise ValueError(f"ICD-10-CM index format {parts[1]} is not supported (expected 1)")
         body = body.rstrip("\n")
+        source = parts[2] if len(parts) > 2 else ""
+        if parts[1] == FRONT_CODED:
+            return cls(*_front_decoded(body), source)
         fields = body.replace("\n", "\t").split("\t") if body else []
         if len(fields) % 3:
-            raise ValueError("The ICD-10-CM index is damaged (a line does not have 3 fields)")
-        return cls(fields[0::3], fields[1::3], fields[2::3], parts[2] if len(parts) > 2 else "")
+            raise ValueError(_DAMAGED.format(3))
+        return cls(fields[0::3], fields[1::3], fields[2::3], source)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Icd10Index:

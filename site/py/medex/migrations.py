@@ -258,11 +258,14 @@ current_version = MIGRATIONS.current_version
 models = MIGRATIONS.models
 
 
+SIGNATURE_FIELDS = ("signed_at", "signature", "signed_on", "signature_svg", "signed_by")
+
+
 def is_signed(store: str, doc: Mapping[str, Any], registry: Migrations | None = None) -> bool:
     """Whether a stored document is signed (so immutable): any signature field set
-    (``signed_at``, ``signature``, ``signed_on``, ``signature_svg``, ``signed_by``) or a frozen
-    model (a consent is an immutable snapshot by construction)."""
-    for key in ("signed_at", "signature", "signed_on", "signature_svg", "signed_by"):
+    (``SIGNATURE_FIELDS``) or a frozen model (a consent is an immutable snapshot by
+    construction)."""
+    for key in SIGNATURE_FIELDS:
         if doc.get(key):
             return True
     reg = registry or MIGRATIONS

@@ -141,6 +141,54 @@ class Record(BaseModel):
         return self.model_copy(update={"updated_at": utc_now()})
 
 
+# The steps of every record's validation that ``stored_document_schema`` replaces.
+_ID_IS_UUID = Record._id_is_uuid.__func__  # type: ignore[attr-defined]
+_STORED_REVISION = Record._stored_revision.__func__
+_SAME_MOMENT_WHEN_NEW = Record._same_moment_when_new.__func__
+
+
+# What a stored text never holds: the characters ``_no_control_chars`` removes.
+CONTROL_FREE = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+# A record id as stored: ``str(uuid.UUID(...))``, the form ``_id_is_uuid`` gives.
+STORED_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def stored_document_schema(schema: Any) -> Any:
+    """A record type's core schema (or any schema holding records) made for documents as
+    stored, where the Python calls of every record are replaced by checks pydantic-core makes
+    itself: text refuses a control character instead of removing it (``CONTROL_FREE``), an id
+    must already be in its stored form (``STORED_ID``) instead of being normalised, both
+    timestamps must be present (no "same moment when new" step), and the storage fields
+    ``_rev``/``_signed`` must have been taken off by the caller (no wrap step).
+
+    A document this accepts validates to exactly the record the record type itself makes of it
+    (each replaced step is the identity on such a document); one it refuses may still be
+    valid for the record type, which the caller then asks (``medex.backup.RecordChecker``)."""
+    if isinstance(schema, list):
+        return [stored_document_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kind = schema.get("type")
+    if kind in ("function-after", "function-before", "function-wrap"):
+        step = getattr(schema.get("function", {}).get("function"), "__func__", None) or (
+            schema.get("function", {}).get("function")
+        )
+        inner = stored_document_schema(schema["schema"])
+        if step is _no_control_chars and inner.get("type") == "str":
+            return {**inner, "pattern": CONTROL_FREE}
+        if step is _ID_IS_UUID and inner.get("type") == "str":
+            return {**inner, "pattern": STORED_ID}
+        if step in (_STORED_REVISION, _SAME_MOMENT_WHEN_NEW):
+            return inner
+        return {**schema, "schema": inner}
+    if kind == "default" and schema.get("default_factory") in (utc_now, new_id):
+        return stored_document_schema(schema["schema"])
+    return {
+        key: stored_document_schema(value) if isinstance(value, dict | list) else value
+        for key, value in schema.items()
+    }
+
+
 def luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):

@@ -26,7 +26,8 @@ from __future__ import annotations
 import builtins
 import copy
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -37,6 +38,34 @@ from .stores import DERIVED_STORES
 
 R = TypeVar("R", bound=Record)
 B = TypeVar("B", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class EncodedPuts:
+    """Puts handed to storage as the JSON text they arrived in (a part of a checked backup,
+    restored over records it does not hold), never decoded and encoded again: ``text`` is a
+    JSON array (UTF-8) of ``store``'s documents without storage fields; the i-th is stored with
+    ``revisions[i]`` as its ``_rev`` and, where ``signed[i]``, the signed marker. ``refs``:
+    each document's ``id`` and ``client_id`` (what the derived records need), in order.
+    Unconditional, like every put of a restore (the audit chain guards the whole write)."""
+
+    store: str
+    text: bytes
+    revisions: Sequence[str]
+    signed: Sequence[bool]
+    refs: Sequence[dict[str, str]]
+
+    def documents(self) -> builtins.list[dict]:
+        """The documents as they are stored (``InMemoryRepository``; js/storage.js does the
+        same for IndexedDB)."""
+        docs = json.loads(self.text)
+        if not (len(docs) == len(self.revisions) == len(self.signed)):
+            raise ValueError(f"{self.store}: a part's documents and revisions do not match")
+        for doc, rev, signed in zip(docs, self.revisions, self.signed, strict=True):
+            doc["_rev"] = rev
+            if signed:
+                doc["_signed"] = True
+        return docs
 
 
 class WriteRefused(Exception):
@@ -118,13 +147,20 @@ class Repository(Protocol):
         audit_entries: Callable[[dict | None], builtins.list[dict]] | None = None,
         *,
         revised: bool = False,
+        encoded: Sequence[EncodedPuts] = (),
     ) -> None:
         """Raw document operations (a restore) with their audit entries, in one transaction
         (``revised``: the puts already carry their new revisions, made as ``revisions.put_op``
-        makes them)."""
+        makes them; ``encoded``: more puts, as the JSON text they came in)."""
         ...
 
-    async def documents(self, store: str) -> builtins.list[dict]: ...
+    async def documents(
+        self, store: str, where: tuple[str, str] | None = None
+    ) -> builtins.list[dict]:
+        """A store's stored documents as they are (or those whose indexed field equals a
+        value: ``where``), not validated: for exports, and for a screen that validates only
+        the part of each record it shows (``services.client_timeline``)."""
+        ...
 
     async def export_all(self) -> dict[str, Any]:
         """Every stored record (but the derived ones: ``stores.DERIVED_STORES``), the audit
@@ -268,29 +304,36 @@ class AuditedRepository:
         audit_entries: Callable[[dict | None], list[dict]] | None = None,
         *,
         revised: bool = False,
+        encoded: Sequence[EncodedPuts] = (),
     ) -> None:
         """Write ``ops`` (``[{store, doc}]`` / ``[{store, delete}]``, optionally with ``expect``
         and ``guard``) with their audit entries in one transaction. ``changes`` lists
         ``(action, store, id)`` to audit; or ``audit_entries(last)`` builds the entries itself
         (a restore brings its own chain). Every put gets its new revision here, unless
         ``revised``: then they carry it already (a restore makes them with the fingerprints its
-        undo needs, from one canonical text per record: ``services.restore``)."""
+        undo needs, from one canonical text per record: ``services.restore``). ``encoded``:
+        more puts, already revised, as the JSON text they came in (``EncodedPuts``)."""
         self._check_writable()
         if self.derived is not None:
-            ops = await self.derived.for_raw_write(self, ops)
+            # The derived records see the encoded puts by their ids and clients only.
+            refs = [{"store": e.store, "doc": ref} for e in encoded for ref in e.refs]
+            seen = {id(op) for op in refs}
+            with_refs = await self.derived.for_raw_write(self, [*ops, *refs])
+            ops = [op for op in with_refs if id(op) not in seen]
         prepared = [
             op
             if revised or "delete" in op or op["store"] in ("meta", "audit")
             else revisions.put_op(op["store"], op["doc"], op.get("expect"), bool(op.get("guard")))
             for op in ops
         ]
-        await self._write(prepared, changes, audit_entries)
+        await self._write(prepared, changes, audit_entries, encoded)
 
     async def _write(
         self,
         ops: list[dict],
         changes: list[tuple[str, str, str]] | None = None,
         audit_entries: Callable[[dict | None], list[dict]] | None = None,
+        encoded: Sequence[EncodedPuts] = (),
     ) -> None:
         self._check_writable()
 
@@ -299,8 +342,10 @@ class AuditedRepository:
                 return audit_entries(last)
             return revisions.audit_entries_for(last, changes or [], self.actor)
 
-        await self._commit(ops, entries)
+        await self._commit(ops, entries, encoded)
         self._written(ops)
+        if encoded:
+            self._bump({e.store for e in encoded})
 
     async def save(self, *records: Record) -> None:
         """Write ``records`` in one transaction, together with the client summaries they
@@ -337,9 +382,15 @@ class AuditedRepository:
             [("delete", model.store, record_id)],
         )
 
-    async def _commit(self, ops: list[dict], entries: Callable[[dict | None], list[dict]]) -> None:
-        """Write ``ops`` and ``entries(last audit entry)`` atomically, refusing the whole write
-        when an op's ``expect`` or ``guard`` does not hold (``revisions.refusal``)."""
+    async def _commit(
+        self,
+        ops: list[dict],
+        entries: Callable[[dict | None], list[dict]],
+        encoded: Sequence[EncodedPuts] = (),
+    ) -> None:
+        """Write ``encoded`` (first), ``ops`` and ``entries(last audit entry)`` atomically,
+        refusing the whole write when an op's ``expect`` or ``guard`` does not hold
+        (``revisions.refusal``)."""
         raise NotImplementedError
 
 
@@ -420,8 +471,11 @@ class InMemoryRepository(AuditedRepository):
             if where is None or doc.get(where[0]) == where[1]
         ]
 
-    async def documents(self, store: str) -> builtins.list[dict]:
-        return [json.loads(t) for t in self.stores.get(store, {}).values()]
+    async def documents(
+        self, store: str, where: tuple[str, str] | None = None
+    ) -> builtins.list[dict]:
+        docs = [json.loads(t) for t in self.stores.get(store, {}).values()]
+        return docs if where is None else [d for d in docs if d.get(where[0]) == where[1]]
 
     async def export_all(self) -> dict[str, Any]:
         stores = {
@@ -437,13 +491,20 @@ class InMemoryRepository(AuditedRepository):
 
     # -- the one atomic conditional write ------------------------------------------------------
     async def _commit(
-        self, ops: builtins.list[dict], entries: Callable[[dict | None], builtins.list[dict]]
+        self,
+        ops: builtins.list[dict],
+        entries: Callable[[dict | None], builtins.list[dict]],
+        encoded: Sequence[EncodedPuts] = (),
     ) -> None:
         if self.fail_next_write is not None:
             exc, self.fail_next_write = self.fail_next_write, None
             raise exc
         staged = copy.deepcopy(self.stores)
         meta = dict(self.meta)
+        for part in encoded:
+            table = staged.setdefault(part.store, {})
+            for doc in part.documents():
+                table[doc["id"]] = json.dumps(doc)
         for op in ops:
             store = op["store"]
             if store == "meta":
@@ -469,7 +530,7 @@ class InMemoryRepository(AuditedRepository):
         self.db.meta.clear()
         self.db.meta.update(meta)
         self.db.audit.extend(new_entries)
-        for store in {op["store"] for op in ops}:
+        for store in {op["store"] for op in ops} | {e.store for e in encoded}:
             self.db.versions[store] = self.db.versions.get(store, 0) + 1
         self.writes += 1
 

@@ -548,6 +548,44 @@ def verify_signature(log: SessionLog) -> bool:
 SIGNING_KIND = "session_log"
 
 
+def stored_signature_claim(doc: Mapping[str, Any]) -> Claim | None:
+    """The claim of a signed log from its stored document as it is, when that document's
+    content is exactly what was signed; None otherwise (not signed, another hash version, or
+    the hash does not match): the caller then checks the validated log
+    (``signature_claim``), which alone may conclude "does not match". A stored document is
+    the validated log's JSON, so when its own content hashes to the signed hash the log's
+    does too: the sha256 cannot match content that was changed."""
+    sig = doc.get("signature")
+    if not isinstance(sig, dict) or sig.get("hash_version", HASH_VERSION) != HASH_VERSION:
+        return None
+    try:
+        signed_at = datetime.fromisoformat(str(sig["signed_at"]).replace("Z", "+00:00"))
+        content = {k: v for k, v in doc.items() if k not in _NOT_CONTENT and k[:1] != "_"}
+        override = content.get("safety_override")
+        if isinstance(override, dict) and isinstance(override.get("flag_codes"), list):
+            content["safety_override"] = {**override, "flag_codes": sorted(override["flag_codes"])}
+        signed = {
+            "v": HASH_VERSION,
+            "log": _prune(content),
+            "signed_by": sig["signed_by"],
+            "credentials": sig.get("credentials", ""),
+            "signed_at": signed_at.isoformat(),
+        }
+        expected = hashlib.sha256(canonical_json(signed).encode("utf-8")).hexdigest()
+        if not hmac.compare_digest(expected, str(sig["content_hash"])):
+            return None
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Claim(
+        record_id=str(doc["id"]),
+        hash_ok=True,
+        kind=SIGNING_KIND,
+        content_hash=str(sig["content_hash"]),
+        key_id=sig.get("key_id"),
+        signature=sig.get("key_signature"),
+    )
+
+
 def signature_claim(log: SessionLog) -> Claim:
     """What checking this signed log's signature needs (medex.signing): whether its content
     still matches its hash, and the key signature it carries."""
@@ -1046,7 +1084,38 @@ def volume_load_text(kg: float, lb: float, units: Iterable[str]) -> str:
     return f"{_amount(kg)} kg ({_amount(lb)} lb)"
 
 
-def session_volume(log: SessionLog) -> SessionVolume:
+class DosedExercise(Protocol):
+    """What a volume is counted from, of one exercise as performed (``ExerciseEntry``)."""
+
+    @property
+    def exercise_id(self) -> str: ...
+    @property
+    def exercise_name(self) -> str: ...
+    @property
+    def sets(self) -> int | None: ...
+    @property
+    def reps(self) -> int | None: ...
+    @property
+    def load(self) -> float | None: ...
+    @property
+    def load_unit(self) -> LoadUnit | None: ...
+    @property
+    def duration_s(self) -> int | None: ...
+    @property
+    def distance_m(self) -> float | None: ...
+
+
+class Dosed(Protocol):
+    """What a session's volume is counted from (a ``SessionLog``, or the part of it the
+    sessions timeline reads: ``session_timeline.TimelineLog``)."""
+
+    @property
+    def attendance(self) -> Attendance: ...
+    @property
+    def exercises(self) -> Sequence[DosedExercise]: ...
+
+
+def session_volume(log: Dosed) -> SessionVolume:
     """Sets × reps × load per exercise and overall (a cancelled session has none)."""
     per: dict[str, ExerciseVolume] = {}
     lb_total = 0.0
@@ -1106,7 +1175,7 @@ class AttendanceSummary(BaseModel):
         )
 
 
-def attendance_summary(logs: Iterable[SessionLog], planned: int | None = None) -> AttendanceSummary:
+def attendance_summary(logs: Iterable[Dosed], planned: int | None = None) -> AttendanceSummary:
     """Sessions attended of planned, cancellations, no-shows and the attendance rate.
 
     ``planned`` is the number of sessions planned for the period (from the program); when it
@@ -1133,17 +1202,34 @@ def attendance_summary(logs: Iterable[SessionLog], planned: int | None = None) -
 # --- Timeline and dashboard ------------------------------------------------------------
 
 
-def timeline_key(log: SessionLog) -> tuple:
+class Timed(Protocol):
+    """What the timeline orders and filters sessions by (a ``SessionLog``, or the part of it
+    the sessions timeline reads)."""
+
+    @property
+    def session_date(self) -> date: ...
+    @property
+    def start_time(self) -> time | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def attendance(self) -> Attendance: ...
+
+
+TimedLog = TypeVar("TimedLog", bound=Timed)
+
+
+def timeline_key(log: Timed) -> tuple:
     return (log.session_date, log.start_time or time.min, log.created_at)
 
 
 def filter_logs(
-    logs: Iterable[SessionLog],
+    logs: Iterable[TimedLog],
     *,
     date_from: date | None = None,
     date_to: date | None = None,
     attendance: Attendance | Iterable[Attendance] | None = None,
-) -> list[SessionLog]:
+) -> list[TimedLog]:
     """Logs in the date range (inclusive) with the given attendance, newest first."""
     wanted: set[Attendance] | None
     if isinstance(attendance, Attendance | str):

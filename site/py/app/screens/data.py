@@ -11,6 +11,8 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from medex import audit
 from medex.backup import Mode
 from medex.csv_export import outcomes_csv, rows_from_documents
@@ -202,24 +204,31 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
     dump = await app.repo.export_all()
     now = datetime.now(UTC)
     write = restore_write(dump, pending["backup"], mode, pending["filename"], app.repo.actor, now)
-    await app.show_progress(f"Writing {len(write.plan.puts):,} records")
+    await app.show_progress(f"Writing {write.written:,} records")
     try:
         chain = fixed_chain(write.plan.audit, write.last)
-        await app.repo.write(write.ops, audit_entries=chain, revised=True)
+        await app.repo.write(write.ops, audit_entries=chain, revised=True, encoded=write.encoded)
     except StorageChanged as exc:
         app.state.flash = str(exc)
         return
     finally:
         app.state.progress = {}
-    # The summaries and dashboard rows the restore dropped, rebuilt now (not on Home's first
-    # visit, which would otherwise pay for every client at once).
-    await client_summaries(app.repo)
-    await dashboard_rows(app.repo)
+    in_hand, done = write.summary_inputs(dump["stores"]), write.summary(mode)
+    del pending, dump, write  # the backup and the records written: let go before the rebuild
     app.state.pending.pop("restore", None)
     app.state.pending.pop("undo", None)  # a preview of undoing the previous restore
     app.state.forms.pop("restore", None)
+    await _rebuild_derived(app, in_hand)
     app.state.profile = await load_practice_profile(app.repo)
-    app.state.flash = write.summary(mode)
+    app.state.flash = done
+
+
+async def _rebuild_derived(app: App, in_hand: dict[str, list[BaseModel]]) -> None:
+    """The client summaries and dashboard rows a restore or its undo dropped, rebuilt right
+    after it (not on Home's first visit, which would otherwise pay for every client at once),
+    the summaries from the records the write had in hand (``in_hand``), not read back."""
+    await client_summaries(app.repo, in_hand=in_hand)
+    await dashboard_rows(app.repo)
 
 
 # -- undo a restore -----------------------------------------------------------------------------
@@ -285,6 +294,7 @@ async def undo_restore_confirm(app: App, data: dict[str, Any]) -> None:
     except (StorageChanged, StaleWriteError, SignedRecordError):
         app.state.flash = UNDO_MOVED
         return
+    await _rebuild_derived(app, undo.summary_inputs())
     app.state.profile = await load_practice_profile(app.repo)
     app.state.flash = (
         "The restore was undone: "

@@ -21,6 +21,7 @@ from medex.heart_rate import (
 from medex.intake import STATUS_LABELS, Client, ClientStatus
 from medex.repository import SignedRecordError
 from medex.screening import session_clearance
+from medex.services.client_timeline import client_timeline
 from medex.services.intake import latest
 from medex.services.sessions import (
     AddAddendum,
@@ -28,7 +29,6 @@ from medex.services.sessions import (
     add_addendum,
     check_addendum_signatures,
     check_log_signatures,
-    client_history,
     exercise_library,
     open_session,
     save_draft_log,
@@ -149,10 +149,8 @@ async def client_sessions(app: App, params: dict[str, str]) -> View:
         return "views/intake/client_missing.html", {}
     file = header["file"]
     filters, chosen = history_filters(params)
-    history = await client_history(app.repo, file.client.id, **chosen)
-    checks = await check_log_signatures(
-        app.platform, app.signatures, [e.log for e in history.entries]
-    )
+    history = await client_timeline(app.repo, file.client.id, **chosen)
+    checks = await app.signatures.check(app.platform, history.claims)
     return "views/sessions/client_sessions.html", {
         **header,
         "history": history,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .. import revisions
 from ..client_summary import SUMMARY_VERSION, ClientSummary
@@ -34,6 +34,8 @@ from ..dashboard_row import (
     DueFact,
     LoopRow,
     RetentionFact,
+    RowFacts,
+    RowView,
     unsigned_fields,
 )
 from ..health import HealthHistory
@@ -43,7 +45,7 @@ from ..repository import WriteRefused
 from ..schedule import SessionPlan
 from ..screening import Clearance, ScreeningRecord
 from .intake import ClientFile, is_ready
-from .summaries import _summary_of, client_inputs, client_summaries
+from .summaries import INPUTS, _summary_of, client_inputs, client_summaries
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -67,9 +69,19 @@ class SentKind(BaseModel):
     document_date: date
 
 
-# The stores a row is made from (session logs and assessments through the client summary).
+# What a row reads of a client's records, by the group of the row's facts they make: each
+# store and what is read of each of its records (as ``services.summaries.INPUTS`` for the
+# summary, through which the session logs and assessments come).
+READS: dict[str, dict[str, type[BaseModel]]] = {
+    "client": {"clients": Client},
+    "intake": INTAKE,
+    "sent": {"documents": SentKind},
+    "plan": {"schedules": SessionPlan},
+    "episodes": {"episodes": Episode},
+}
+# The stores a row is made from.
 ROW_INPUTS: frozenset[str] = frozenset(
-    {"clients", *INTAKE, "episodes", "session_logs", "assessments", "documents", "schedules"}
+    {*(store for reads in READS.values() for store in reads), *INPUTS}
 )
 # The row's fields of each group, carried over from the stored row when a write does not
 # touch the group's stores.
@@ -96,12 +108,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "sent": ("sent",),
     "plan": ("plan",),
 }
-_GROUP_STORES: dict[str, frozenset[str]] = {
-    "client": frozenset({"clients"}),
-    "intake": frozenset(INTAKE),
-    "sent": frozenset({"documents"}),
-    "plan": frozenset({"schedules"}),
-}
+_GROUP_STORES: dict[str, frozenset[str]] = {group: frozenset(READS[group]) for group in GROUPS}
 
 
 # -- the facts of each group (pure) -------------------------------------------------------------
@@ -297,23 +304,28 @@ def _client_of(store: str, doc: Mapping[str, Any]) -> str:
     return str(doc.get("id") if store == "clients" else doc.get("client_id") or "")
 
 
-async def _records(
-    repo: Repository, model: type[Any], store: str, client_id: str, changes: Sequence[Change]
-) -> list[Any]:
-    """The client's records of ``store`` with this write's changes applied, in id order."""
-    if store == "clients" and any(s == store for s, _id, _doc in changes):
-        found: dict[str, Any] = {}  # the client record is written with this write: no read
-    else:
-        field = "id" if store == "clients" else "client_id"
-        found = {str(r.id): r for r in await repo.project(model, store, where=(field, client_id))}
-    for s, record_id, doc in changes:
-        if s != store:
-            continue
-        if doc is None:
-            found.pop(record_id, None)
-        else:
-            found[record_id] = model.model_validate(doc)
-    return [found[k] for k in sorted(found)]
+async def _read(
+    repo: Repository,
+    reads: Mapping[str, type[BaseModel]],
+    client_id: str,
+    changes: Sequence[Change],
+) -> dict[str, list[Any]]:
+    """The client's records of each store of ``reads`` with this write's changes applied, each
+    store's in id order (``client_inputs``; a client record this write saves is not read)."""
+    saved = {s for s, _id, doc in changes if s == Client.store and doc is not None}
+    found = await client_inputs(repo, client_id, {s: m for s, m in reads.items() if s not in saved})
+    out: dict[str, list[Any]] = {}
+    for store, model in reads.items():
+        records: dict[str, Any] = dict(found.get(store, {}))
+        for s, record_id, doc in changes:
+            if s != store:
+                continue
+            if doc is None:
+                records.pop(record_id, None)
+            else:
+                records[record_id] = model.model_validate(doc)
+        out[store] = [records[k] for k in sorted(records)]
+    return out
 
 
 async def _summary(
@@ -355,22 +367,18 @@ async def row_ops(
             if usable and current is not None and not touched & stores:
                 fields.update({f: getattr(current, f) for f in GROUPS[group]})
         if "on_file" not in fields:
-            found = await _records(repo, Client, "clients", client_id, client_changes)
+            found = (await _read(repo, READS["client"], client_id, client_changes))["clients"]
             fields.update(client_fields(found[0] if found else None))
         if "intake_ready" not in fields:
-            intake = {
-                store: await _records(repo, model, store, client_id, client_changes)
-                for store, model in INTAKE.items()
-            }
-            fields.update(intake_fields(intake))
+            fields.update(intake_fields(await _read(repo, INTAKE, client_id, client_changes)))
         if "sent" not in fields:
-            docs = await _records(repo, SentKind, "documents", client_id, client_changes)
-            fields.update(sent_fields(docs))
+            docs = await _read(repo, READS["sent"], client_id, client_changes)
+            fields.update(sent_fields(docs["documents"]))
         if "plan" not in fields:
-            plans = await _records(repo, SessionPlan, "schedules", client_id, client_changes)
-            fields.update(plan_fields(plans))
+            plans = await _read(repo, READS["plan"], client_id, client_changes)
+            fields.update(plan_fields(plans["schedules"]))
         summary = await _summary(repo, client_id, summaries)
-        episodes = await _records(repo, Episode, "episodes", client_id, client_changes)
+        episodes = (await _read(repo, READS["episodes"], client_id, client_changes))["episodes"]
         fresh = DashboardRow(
             id=client_id,
             client_id=client_id,
@@ -433,20 +441,36 @@ async def rebuild_rows(repo: Repository) -> list[DashboardRow]:
     """Every row recomputed from whole-store reads, stored in one save with the row that says
     they are complete (a device that refuses the write still gets them for this read)."""
     rows = await recomputed_rows(repo)
-    stored = {r.id: r for r in await repo.list(DashboardRow)}
+    stored, revs = await _stored_rows(repo)
     complete = DashboardRow(id=COMPLETE_ID, summary_version=SUMMARY_VERSION)
     changed = []
     for row in [*rows, complete]:
         current = stored.get(row.id)
         if current is not None:
             row.created_at = current.created_at
-            row._rev = current._rev
+        row._rev = revs.get(row.id, "")
         if not same_row(current, row):
             changed.append(row)
     if changed and not repo.read_only:
         with contextlib.suppress(WriteRefused):  # correct for this read; rebuilt at the next
             await repo.save(*changed)
     return rows
+
+
+async def _stored_rows(repo: Repository) -> tuple[dict[str, DashboardRow], dict[str, str]]:
+    """The stored rows that read as rows, and every stored row's revision (a damaged one is
+    overwritten by the rebuild, expecting its revision like any other)."""
+    try:
+        rows = await repo.list(DashboardRow)
+        return {r.id: r for r in rows}, {r.id: r._rev for r in rows}
+    except ValidationError:
+        docs = await repo.documents(DashboardRow.store)
+    stored: dict[str, DashboardRow] = {}
+    for doc in docs:
+        with contextlib.suppress(ValidationError):
+            row = DashboardRow.model_validate(doc)
+            stored[row.id] = row
+    return stored, {str(d.get("id")): str(d.get("_rev") or "") for d in docs}
 
 
 async def recomputed_rows(repo: Repository) -> list[DashboardRow]:
@@ -473,15 +497,36 @@ async def recomputed_rows(repo: Repository) -> list[DashboardRow]:
     return rows
 
 
+def _current(rows: Sequence[RowFacts], complete: RowFacts | None) -> bool:
+    return (
+        complete is not None
+        and complete.summary_version == SUMMARY_VERSION
+        and all(r.row_version == ROW_VERSION for r in rows)
+    )
+
+
+async def home_rows(repo: Repository) -> list[RowFacts]:
+    """Every client's row as the home screen reads it (``RowView``: the facts only), in
+    client id order: one read of the store while the rows are complete and current, else
+    rebuilt, as ``dashboard_rows``. A row that does not read as a row (a damaged store) makes
+    them rebuilt too: the home screen always opens."""
+    try:
+        views: list[RowView] = await repo.project(RowView, DashboardRow.store)
+    except ValidationError:
+        return list(await rebuild_rows(repo))
+    complete = next((r for r in views if r.id == COMPLETE_ID), None)
+    if not _current(views, complete):
+        return list(await rebuild_rows(repo))
+    rows = [r for r in views if r.id != COMPLETE_ID]
+    rows.sort(key=lambda r: r.id)
+    return list(rows)
+
+
 async def dashboard_rows(repo: Repository) -> list[DashboardRow]:
     """Every client's row (and those of records whose client is not on file), in client id
     order: one read of the rows while they are complete and current, else rebuilt."""
     rows = await repo.list(DashboardRow)
     complete = next((r for r in rows if r.id == COMPLETE_ID), None)
-    if (
-        complete is None
-        or complete.summary_version != SUMMARY_VERSION
-        or any(r.row_version != ROW_VERSION for r in rows)
-    ):
+    if not _current(rows, complete):
         return await rebuild_rows(repo)
     return sorted((r for r in rows if r.id != COMPLETE_ID), key=lambda r: r.id)

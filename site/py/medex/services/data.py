@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import revisions
-from ..backup import RestorePreview
 from ..dashboard import DashboardItem
 from ..demo_marker import DEMO_META_KEY
 from ..navigation import Screen
 from ..repository import Repository
 from ..stores import STORE_LABELS
+
+if TYPE_CHECKING:
+    from ..backup import RestorePreview
 
 LAST_BACKUP_KEY = "last_backup"
 # Auto-lock (encryption at rest): minutes without a tap or key press; saved at first run so

@@ -16,7 +16,7 @@ from functools import partial
 
 from ..client_summary import ClientSummary, attendance_part, log_order
 from ..dashboard import DashboardItem, order_key
-from ..dashboard_row import DashboardRow
+from ..dashboard_row import RowFacts
 from ..documents import (
     Communication,
     DocumentSettings,
@@ -36,7 +36,7 @@ from ..repository import Repository
 from ..retention import EpisodeAttendance, LogFact, RetentionRisk, risks_from, risks_of
 from ..schedule import LogOnDay, attendance_of, sessions_between
 from ..session_logs import late_signature_item
-from .dashboard_rows import dashboard_rows
+from .dashboard_rows import home_rows
 from .data import LAST_BACKUP_KEY, backup_items, days_since
 from .focus import focus_item
 from .intake import clearance_item, onboarding_item
@@ -45,6 +45,9 @@ from .partners import follow_up_items, introduction_letters
 from .practice import load_practice_profile
 from .schedule import ScheduledRow
 from .summaries import client_logs, client_summaries
+
+_DISCHARGED = ClientStatus.DISCHARGED.value
+_ACTIVE = ClientStatus.ACTIVE.value
 
 
 @dataclass
@@ -83,7 +86,7 @@ async def setup_facts(
     saved = [p for p in await repo.list(ProgramTemplate) if not p.archived]
     comms = await repo.list(Communication)
     if signed_sessions is None:
-        signed_sessions = sum(r.signed_logs for r in await dashboard_rows(repo))
+        signed_sessions = sum(r.signed_logs for r in await home_rows(repo))
     return SetupFacts(
         profile_letterhead=_letterhead_ready(profile),
         consent_texts_saved=await repo.get(ConsentTexts, ConsentTexts().id) is not None,
@@ -160,9 +163,9 @@ async def home_page(
     made (a practice years behind can owe thousands), ``more`` counts the rest."""
     now = now or datetime.now(UTC)
     profile = await load_practice_profile(repo)
-    rows = await dashboard_rows(repo)
+    rows = await home_rows(repo)
     clients = [r for r in rows if r.on_file]
-    active = [r for r in clients if r.status != ClientStatus.DISCHARGED.value]
+    active = [r for r in clients if r.status != _DISCHARGED]
     pending = [_made(i) for i in before]
     pending += [_made(i) for i in _intake_items(active)]
     pending += _late_signature_items(rows, now)
@@ -213,24 +216,20 @@ def _made(item: DashboardItem) -> _Pending:
     return _Pending(order_key(item.severity, item.since), lambda: item)
 
 
-def _intake_items(active: list[DashboardRow]) -> list[DashboardItem]:
+def _intake_items(active: list[RowFacts]) -> list[DashboardItem]:
     """As ``services.intake.intake_dashboard``."""
     items = [
         clearance_item(r.client_id, r.name, r.clearance_requested)
         for r in active
         if r.clearance_outstanding
     ]
-    not_ready = [
-        (r.sort_name, r.name)
-        for r in active
-        if r.status != ClientStatus.ACTIVE.value and not r.ready
-    ]
+    not_ready = [(r.sort_name, r.name) for r in active if r.status != _ACTIVE and not r.ready]
     if not_ready:
         items.append(onboarding_item(not_ready))
     return items
 
 
-def _late_signature_items(rows: list[DashboardRow], now: datetime) -> list[_Pending]:
+def _late_signature_items(rows: list[RowFacts], now: datetime) -> list[_Pending]:
     """As ``services.sessions.unsigned_logs_dashboard`` (the device's wall-clock time)."""
     wall = now.replace(tzinfo=None)
     late = []
@@ -246,7 +245,7 @@ def _late_signature_items(rows: list[DashboardRow], now: datetime) -> list[_Pend
     return [item for _key, item in sorted(late, key=lambda pair: pair[0])]
 
 
-def _reassessment_items(clients: list[DashboardRow], today: date) -> list[_Pending]:
+def _reassessment_items(clients: list[RowFacts], today: date) -> list[_Pending]:
     """As ``services.outcomes.reassessment_dashboard`` (in the order of the episodes)."""
     entries = []
     for r in clients:
@@ -267,7 +266,7 @@ def _one_reassessment(client_id: str, name: str, item: DueItem) -> DashboardItem
 
 
 def _document_items(
-    clients: list[DashboardRow], providers: list[ReferringProvider], today: date
+    clients: list[RowFacts], providers: list[ReferringProvider], today: date
 ) -> list[_Pending]:
     """As ``services.documents.documents_dashboard`` (its reports owed)."""
     by_id = {p.id: p for p in providers}
@@ -284,7 +283,7 @@ def _document_items(
             provider_name=provider.display_name if provider else "",
             first_visit=loop.first_visit,
             follow_up=loop.episode_follow_up or r.referral_follow_up,
-            active=loop.active if loop.has_episode else r.status != ClientStatus.DISCHARGED.value,
+            active=loop.active if loop.has_episode else r.status != _DISCHARGED,
             discharged_on=loop.discharged_on,
             flagged=tuple((f.session_date, f.title) for f in loop.flagged),
             sent=tuple(r.sent.items()),
@@ -301,7 +300,7 @@ def _one_document(owed: Owed, today: date) -> DashboardItem:
 
 
 async def _retention_risks(
-    repo: Repository, clients: list[DashboardRow], today: date
+    repo: Repository, clients: list[RowFacts], today: date
 ) -> list[RetentionRisk]:
     """As ``retention_risks``: from the rows, or from the client's logs and episode when a
     session is dated after ``today``."""
@@ -334,12 +333,12 @@ async def _retention_risks(
     return sorted(risks, key=lambda r: (r.since is None, r.since or today, r.client_name))
 
 
-def _order(row: DashboardRow) -> str:
+def _order(row: RowFacts) -> str:
     return row.retention.order_id if row.retention else ""
 
 
 async def _today_schedule(
-    repo: Repository, active: list[DashboardRow], today: date
+    repo: Repository, active: list[RowFacts], today: date
 ) -> list[ScheduledRow]:
     """As ``services.schedule.scheduled`` for today: the clients with a session today read."""
     by_id = {r.client_id: r for r in active}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ValidationError
 
-from ..documents import DocumentSettings
 from ..forms import Refused, clean_form
 from ..records import PracticeProfile, utc_now
 from ..repository import Repository
 from ..signing import SigningPublicKey
+
+if TYPE_CHECKING:
+    from ..documents import DocumentSettings
 
 
 class SaveProfile(BaseModel):
@@ -35,6 +39,9 @@ async def load_practice_profile(repo: Repository) -> PracticeProfile | None:
 
 async def load_document_settings(repo: Repository) -> DocumentSettings:
     """Paper size and scope-of-practice statement, printed on every document."""
+    # Imported here: the documents' domain is not needed to show the first screen.
+    from ..documents import DocumentSettings
+
     found = await repo.get(DocumentSettings, DocumentSettings.model_fields["id"].default)
     return found or DocumentSettings()
 

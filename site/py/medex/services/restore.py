@@ -5,9 +5,14 @@ records (``export_all()``'s dump); the Data screen shows the previews and makes 
 
     pending = restore_preview(dump, backup, filename, signature)
     write = restore_write(dump, backup, "merge", filename, actor, now)
-    await repo.write(
-        write.ops, audit_entries=fixed_chain(write.plan.audit, write.last), revised=True
-    )
+    chain = fixed_chain(write.plan.audit, write.last)
+    await repo.write(write.ops, audit_entries=chain, revised=True, encoded=write.encoded)
+    await client_summaries(repo, in_hand=write.summary_inputs(dump["stores"]))
+
+A part of the backup none of whose records this device holds (all of them, restoring into a
+new device) is written whole, as the text it came in (``whole_part``), not decoded, revised
+and encoded again record by record; the summaries the write drops are rebuilt from the
+records in hand (``summary_inputs``), not read back.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
 
 from .. import APP_VERSION, revisions
 from ..backup import (
@@ -35,7 +42,8 @@ from ..backup import (
     preview_restore,
     snapshot_for_undo,
 )
-from ..migrations import Migrations, is_signed
+from ..migrations import SIGNATURE_FIELDS, is_signed
+from ..repository import EncodedPuts
 from ..signing import SignatureCheck
 from .data import (
     UNDO_CHANGES_KEY,
@@ -48,6 +56,7 @@ from .data import (
     undo_lines,
 )
 from .signatures import BACKUP_CHECK_TEXTS
+from .summaries import INPUTS
 
 UNDO_LISTED = 20  # records named per kind in the undo preview
 RESTORE_MOVED = (
@@ -112,9 +121,6 @@ def restore_preview(
     }
 
 
-NO_MODELS = Migrations(modules=())  # is_signed by the signature fields alone
-
-
 def revised_put(
     store: str, doc: Mapping[str, Any], frozen: dict[str, bool] | None = None
 ) -> tuple[dict, str | None]:
@@ -123,7 +129,8 @@ def revised_put(
     (``backup.doc_fingerprint``), both from ONE canonical JSON text of its content: a restore
     writes tens of thousands of records, and that text is most of the cost of each.
     ``frozen``: whether each store's records are immutable by their type, as far as known."""
-    body = revisions.content_of(doc)
+    stored_fields = any(k in doc for k in revisions.STORAGE_FIELDS)
+    body = revisions.content_of(doc) if stored_fields else doc  # a backup's: none
     try:
         canonical = canonical_json(body)  # a backup's records are plain JSON
     except (TypeError, ValueError):
@@ -139,10 +146,75 @@ def revised_put(
         frozen = {}
     if store not in frozen:
         frozen[store] = is_signed(store, {})  # no signature field: by its type alone
-    if frozen[store] or is_signed(store, body, NO_MODELS):  # = is_signed(store, body)
+    if frozen[store] or any(body.get(k) for k in SIGNATURE_FIELDS):  # = is_signed(store, body)
         new["_signed"] = True
     fingerprint = hashlib.sha256(canonical.encode("ascii")).hexdigest()[:32]
     return {"store": store, "doc": new}, fingerprint
+
+
+_PROJECTIONS: dict[str, TypeAdapter[list[BaseModel]]] = {}
+
+
+def _projected(store: str, docs: Sequence[Mapping[str, Any]]) -> list[BaseModel]:
+    """``docs`` of a ``summaries.INPUTS`` store as what a summary reads of them: one
+    validation for them all (the projections ignore the other fields)."""
+    if store not in _PROJECTIONS:
+        _PROJECTIONS[store] = TypeAdapter(list[INPUTS[store]])  # type: ignore[valid-type]
+    return _PROJECTIONS[store].validate_python(docs)
+
+
+def summary_inputs(
+    stores: Mapping[str, Sequence[Mapping[str, Any]]],
+    puts: Sequence[tuple[str, Mapping[str, Any]]],
+    deletes: Sequence[tuple[str, str]],
+    projected: Mapping[str, Sequence[BaseModel]] | None = None,
+) -> dict[str, list[BaseModel]]:
+    """What the client summaries are made from (``summaries.INPUTS``), as a write of ``puts``
+    and ``deletes`` over ``stores`` (every record, ``export_all()``'s) leaves it: the records a
+    restore or its undo has in hand, so the summaries it dropped are rebuilt without reading
+    every session log back. ``projected``: more records the write puts, already projected
+    (a restore's whole parts, ``RestoreWrite.projected``)."""
+    out: dict[str, list[BaseModel]] = {}
+    for store in INPUTS:
+        by_id = {str(getattr(m, "id")): m for m in (projected or {}).get(store, ())}  # noqa: B009
+        docs = {d["id"]: d for d in stores.get(store, ())}
+        for put_store, doc in puts:
+            if put_store == store:
+                docs[doc["id"]] = doc
+        for delete_store, record_id in deletes:
+            if delete_store == store:
+                docs.pop(record_id, None)
+                by_id.pop(record_id, None)
+        for record_id in docs:
+            by_id.pop(record_id, None)
+        out[store] = [*by_id.values(), *_projected(store, list(docs.values()))]
+    return out
+
+
+def whole_part(
+    store: str, text: bytes, docs: list[dict], frozen: dict[str, bool] | None = None
+) -> EncodedPuts | None:
+    """A part of a checked backup (``text``, decoded: ``docs``) none of whose records this
+    device holds, as one write of its own text, or None when a record carries a field of the
+    storage's own (written one by one then, as ``revised_put`` does). Each record's revision
+    is its first on this device, ``1-<md5 of the part's SHA-256 and its place in it>``: the
+    same on every device that restores the same file, another for any other content; the
+    undo tells it is still as restored by that revision (``backup.plan_undo``). The signed
+    marker as ``revisions.put_op`` sets it."""
+    if b'"_' in text:  # maybe a key starting with "_" (or only a text that does)
+        return None
+    digest = hashlib.sha256(text).hexdigest()
+    if frozen is None:
+        frozen = {}
+    if store not in frozen:
+        frozen[store] = is_signed(store, {})  # no signature field: by its type alone
+    revisions_ = [
+        f"1-{hashlib.md5(f'{digest}:{i}'.encode('ascii'), usedforsecurity=False).hexdigest()}"
+        for i in range(len(docs))
+    ]
+    signed = [frozen[store] or any(doc.get(k) for k in SIGNATURE_FIELDS) for doc in docs]
+    refs = [{"id": str(doc["id"]), "client_id": str(doc.get("client_id") or "")} for doc in docs]
+    return EncodedPuts(store, bytes(text), revisions_, signed, refs)
 
 
 @dataclass
@@ -152,6 +224,22 @@ class RestoreWrite:
     # and the undo snapshot: one write.
     ops: list[dict]
     last: dict | None  # the audit entry the plan's entries are chained from
+    # The backup's parts none of whose records this device holds, written as they are
+    # (``repo.write(..., encoded=...)``), not in ``plan.puts``; and what the client summaries
+    # read of their records (``summary_inputs``).
+    encoded: list[EncodedPuts] = field(default_factory=list)
+    projected: dict[str, list[BaseModel]] = field(default_factory=dict)
+
+    @property
+    def written(self) -> int:
+        """How many records the write puts."""
+        return len(self.plan.puts) + sum(len(part.revisions) for part in self.encoded)
+
+    def summary_inputs(
+        self, stores: Mapping[str, Sequence[Mapping[str, Any]]]
+    ) -> dict[str, list[BaseModel]]:
+        """What the summaries are made from once this restore is written over ``stores``."""
+        return summary_inputs(stores, self.plan.puts, self.plan.deletes, self.projected)
 
     def summary(self, mode: Mode) -> str:
         preview = self.plan.preview
@@ -179,8 +267,30 @@ def restore_write(
     deletes, as they are now: an undo puts back only those and removes what the restore added
     (``plan_undo``), so the rest need not be copied (a restore into an empty practice, or of a
     backup this device already holds, keeps an empty snapshot instead of a second practice)."""
+    changes: RestoreChanges = {}  # as backup.restore_changes(plan) gives them
+    frozen: dict[str, bool] = {}
+    encoded: list[EncodedPuts] = []
+    projected: dict[str, list[BaseModel]] = {}
+
+    def new_part(store: str, index: int, docs: list[dict]) -> bool:
+        written = whole_part(store, backup.parts[store][index], docs, frozen)
+        if written is None:
+            return False
+        encoded.append(written)
+        ids = [ref["id"] for ref in written.refs]
+        changes.setdefault(store, {}).update(zip(ids, written.revisions, strict=True))
+        if store in INPUTS:
+            projected.setdefault(store, []).extend(_projected(store, docs))
+        return True
+
     plan = plan_restore(
-        dump["stores"], backup, mode, current_audit=dump["audit"], actor=actor, now=now
+        dump["stores"],
+        backup,
+        mode,
+        current_audit=dump["audit"],
+        actor=actor,
+        now=now,
+        new_part=new_part,
     )
     touched: dict[str, set[str]] = {}
     for store, doc in plan.puts:
@@ -193,8 +303,6 @@ def restore_write(
     }
     snapshot = snapshot_for_undo(before, [], backup_meta(dump["meta"]), APP_VERSION, now)
     ops: list[dict] = []
-    changes: RestoreChanges = {}  # as backup.restore_changes(plan) gives them
-    frozen: dict[str, bool] = {}
     for store, doc in plan.puts:
         op, fingerprint = revised_put(store, doc, frozen)
         ops.append(op)
@@ -218,7 +326,8 @@ def restore_write(
         {"store": "meta", "doc": {"key": UNDO_CHANGES_KEY, "value": changes}},
         {"store": "meta", "doc": {"key": UNDO_INFO_KEY, "value": info}},
     ]
-    return RestoreWrite(plan, ops, dump["audit"][-1] if dump["audit"] else None)
+    last = dump["audit"][-1] if dump["audit"] else None
+    return RestoreWrite(plan, ops, last, encoded, projected)
 
 
 @dataclass
@@ -226,6 +335,11 @@ class UndoWrite:
     plan: UndoPlan
     last: dict | None
     titles: dict[tuple[str, str], str]  # (store, id) → what the practitioner calls it
+    current: dict[str, list[dict]] = field(default_factory=dict)  # every record, as planned over
+
+    def summary_inputs(self) -> dict[str, list[BaseModel]]:
+        """What the summaries are made from once this undo is written (``summary_inputs``)."""
+        return summary_inputs(self.current, self.plan.puts, self.plan.deletes)
 
     @property
     def ops(self) -> list[dict]:
@@ -284,4 +398,4 @@ def undo_write(
     }
     for store, doc in plan.puts:
         titles[(store, doc["id"])] = record_title(store, doc)
-    return UndoWrite(plan, dump["audit"][-1] if dump["audit"] else None, titles)
+    return UndoWrite(plan, dump["audit"][-1] if dump["audit"] else None, titles, dump["stores"])

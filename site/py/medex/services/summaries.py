@@ -54,11 +54,16 @@ def _projection(store: str, doc: Mapping[str, Any]) -> BaseModel:
     return model.model_validate({k: doc[k] for k in model.model_fields if k in doc})
 
 
-async def client_inputs(repo: Repository, client_id: str) -> Inputs:
-    """The client's records a summary is made from: one indexed read per store."""
+async def client_inputs(
+    repo: Repository, client_id: str, inputs: Mapping[str, type[BaseModel]] = INPUTS
+) -> Inputs:
+    """The client's records of each store of ``inputs`` (store → what is read of each record;
+    by default those a summary is made from), by id: one indexed read per store (of the
+    client record itself, by its id)."""
     out: Inputs = {}
-    for store, model in INPUTS.items():
-        found = await repo.project(model, store, where=("client_id", client_id))
+    for store, model in inputs.items():
+        field = "id" if store == Client.store else "client_id"
+        found = await repo.project(model, store, where=(field, client_id))
         out[store] = {str(getattr(r, "id")): r for r in found}  # noqa: B009
     return out
 
@@ -100,12 +105,14 @@ async def summary_ops(
         if store in INPUTS and client_id:
             changes.setdefault(client_id, []).append((store, record_id, None))
     ops: list[dict] = []
+    missing: set[str] = set()  # read, and not stored
     for op in puts:  # a client saved without a summary yet (a new one) gets its summary
         client_id = str(op["doc"]["id"]) if op["store"] == Client.store else ""
         if client_id and client_id not in changes and not await repo.get(ClientSummary, client_id):
             changes[client_id] = []
+            missing.add(client_id)
     for client_id, client_changes in changes.items():
-        current = await repo.get(ClientSummary, client_id)
+        current = None if client_id in missing else await repo.get(ClientSummary, client_id)
         if current is not None and current.summary_version == SUMMARY_VERSION:
             # Episodes and assessments as the summary holds them; the logs read again.
             logs = await repo.project(
@@ -151,22 +158,27 @@ async def dropped_by_raw_write(repo: Repository, ops: list[dict]) -> list[dict]:
 
 
 async def rebuild_summaries(
-    repo: Repository, client_ids: Iterable[str] | None = None
+    repo: Repository,
+    client_ids: Iterable[str] | None = None,
+    in_hand: Mapping[str, Sequence[BaseModel]] | None = None,
 ) -> dict[str, ClientSummary]:
     """Recompute the summaries of ``client_ids`` (every client's by default) from the records
     and store them (in one save); returns them. A device that refuses the write (full, or
-    another tab rebuilt them first) still gets correct summaries for this read."""
+    another tab rebuilt them first) still gets correct summaries for this read.
+    ``in_hand``: every record of each ``INPUTS`` store as its projection, as stored now (a
+    restore has them at hand: ``services.restore.summary_inputs``), instead of reading them."""
     ids = list(client_ids) if client_ids is not None else [c.id for c in await repo.list(Client)]
     if not ids:
         return {}
     fresh: dict[str, ClientSummary] = {}
-    if len(ids) <= REBUILD_BY_CLIENT_MAX:
+    if in_hand is None and len(ids) <= REBUILD_BY_CLIENT_MAX:
         for client_id in ids:
             fresh[client_id] = _summary_of(client_id, await client_inputs(repo, client_id))
     else:
         by_client: dict[str, Inputs] = {client_id: {s: {} for s in INPUTS} for client_id in ids}
         for store, model in INPUTS.items():
-            for record in await repo.project(model, store):
+            found = in_hand[store] if in_hand is not None else await repo.project(model, store)
+            for record in found:
                 inputs = by_client.get(str(getattr(record, "client_id")))  # noqa: B009
                 if inputs is not None:
                     inputs[store][str(getattr(record, "id"))] = record  # noqa: B009
@@ -189,11 +201,14 @@ async def rebuild_summaries(
 
 
 async def client_summaries(
-    repo: Repository, clients: Iterable[Client] | None = None
+    repo: Repository,
+    clients: Iterable[Client] | None = None,
+    in_hand: Mapping[str, Sequence[BaseModel]] | None = None,
 ) -> dict[str, ClientSummary]:
     """Every client's summary (``clients``: those on file, read if not given), rebuilding any
     missing or out of date: one read of the summaries when all are current. Summaries of
-    records whose client is not on file come too (their logs still need signing)."""
+    records whose client is not on file come too (their logs still need signing).
+    ``in_hand``: as for ``rebuild_summaries``."""
     ids = [c.id for c in (clients if clients is not None else await repo.list(Client))]
     stored = {s.id: s for s in await repo.list(ClientSummary)}
     stale = [
@@ -202,7 +217,7 @@ async def client_summaries(
         if client_id not in stored or stored[client_id].summary_version != SUMMARY_VERSION
     ]
     if stale:
-        stored.update(await rebuild_summaries(repo, stale))
+        stored.update(await rebuild_summaries(repo, stale, in_hand))
     return stored
 
 
