@@ -66,7 +66,8 @@ async function openCache(name = CACHE_NAME) {
 }
 
 // This version's extension modules, compiled from their own entries in the order of the
-// snapshot's `dynlibs`. A missing entry (evicted, deleted) is a failed restore.
+// snapshot's `dynlibs`. Rejects when an entry is missing (evicted, deleted, or never kept by
+// this engine) or does not compile: `read` then compiles them from the snapshot's own bytes.
 async function compileExtensions(count) {
   const cache = await openCache(CODE_CACHE_NAME);
   return Promise.all(Array.from({ length: count }, async (_, index) => {
@@ -100,8 +101,23 @@ export async function read(response, mark = () => {}) {
   compiling.catch(() => {}); // reported below, after the read
   const { meta, snapshot, files } = unpack(await response.arrayBuffer());
   mark("read");
-  const modules = await compiling;
-  if (modules.length !== meta.dynlibs.length) throw new Error("the start snapshot's extensions do not match it");
+  if (count !== meta.dynlibs.length) throw new Error("the start snapshot's extensions do not match it");
+  let modules;
+  try {
+    modules = await compiling;
+  } catch {
+    // The entries of compiled code only save time: without them (or with a bad one) the
+    // extensions compile from the snapshot's own bytes, as before there were any, and the
+    // entries are stored again for the next visit.
+    const byPath = new Map(files.map(([path, data]) => [path, data]));
+    const bytes = meta.dynlibs.map((lib) => {
+      if (!byPath.has(lib.path)) throw new Error(`the snapshot lacks ${lib.path}`);
+      return byPath.get(lib.path);
+    });
+    modules = await Promise.all(bytes.map((data) => WebAssembly.compile(data)));
+    mark("extensions compiled from the snapshot");
+    storeExtensions(bytes).catch(() => {});
+  }
   const compiled = new Map(meta.dynlibs.map((lib, index) => [lib.path, modules[index]]));
   return { meta, snapshot, files, compiled };
 }
@@ -111,14 +127,22 @@ export async function has() {
   return !!cache && !!(await cache.match(entryUrl(KEY)));
 }
 
+// This version's extension modules stored on their own (bytes, in the order of `dynlibs`).
+// The responses copy the bytes before anything is awaited (the restore goes on using them).
+async function storeExtensions(extensions) {
+  const responses = extensions.map((data) => new Response(data, { headers: { "Content-Type": "application/wasm" } }));
+  const code = await openCache(CODE_CACHE_NAME);
+  if (!code) return;
+  await Promise.all(responses.map((response, index) => code.put(extensionUrl(KEY, index), response)));
+}
+
 // `extensions`: the bytes of each extension module, in the order of the snapshot's `dynlibs`.
 // Stored first: the snapshot's own entry, stored last, is what says there is one.
 export async function save(blob, extensions = []) {
   const cache = await openCache();
   const code = await openCache(CODE_CACHE_NAME);
   if (!cache || !code) return;
-  await Promise.all(extensions.map((data, index) =>
-    code.put(extensionUrl(KEY, index), new Response(data, { headers: { "Content-Type": "application/wasm" } }))));
+  await storeExtensions(extensions);
   await cache.put(entryUrl(KEY), new Response(blob, {
     headers: { "Content-Type": "application/octet-stream", [EXTENSIONS_HEADER]: String(extensions.length) },
   }));
