@@ -26,6 +26,7 @@ from medex.services.data import (
     days_since,
     outcomes_filename,
     passphrase_problem,
+    problem_in_words,
     store_label,
     undo_lines,
 )
@@ -164,7 +165,7 @@ async def restore_check(app: App, data: dict[str, Any]) -> None:
         if checked.field:
             return _restore_error(app, {checked.field: checked.message})
         assert checked.error is not None
-        shown = [str(p) for p in checked.error.problems[:10]]
+        shown = [problem_in_words(p) for p in checked.error.problems[:10]]
         app.state.pending["restore_error"] = {
             "filename": filename,
             "reason": checked.error.reason,

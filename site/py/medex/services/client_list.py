@@ -18,10 +18,10 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from ..dashboard_row import DashboardRow
+from ..dashboard_row import DashboardRow, RowFacts
 from ..intake import STATUS_LABELS, Client, ClientStatus, age_on
 from ..repository import Repository
-from .dashboard_rows import dashboard_rows
+from .dashboard_rows import home_rows
 from .intake import ClientIndex
 
 
@@ -47,7 +47,7 @@ class ListedClient(BaseModel):
         return age_on(self.date_of_birth, today) if self.date_of_birth is not None else None
 
     @classmethod
-    def of(cls, row: DashboardRow) -> ListedClient:
+    def of(cls, row: RowFacts) -> ListedClient:
         return cls.model_construct(  # the row's fields, validated when the row was read
             id=row.client_id,
             first_name=row.first_name,
@@ -85,7 +85,7 @@ async def prepared_clients(repo: Repository) -> ClientIndex[ListedClient]:
     memo = repo.memos.get(LIST_MEMO)
     if memo is not None and memo[0] == stamp:
         return memo[1]
-    rows = [row for row in await dashboard_rows(repo) if row.on_file]
+    rows = [row for row in await home_rows(repo) if row.on_file]
     index = ClientIndex.build(
         (ListedClient.of(row) for row in rows), {row.client_id: row.ready for row in rows}
     )

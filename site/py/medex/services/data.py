@@ -20,7 +20,7 @@ from ..repository import Repository
 from ..stores import STORE_LABELS
 
 if TYPE_CHECKING:
-    from ..backup import RestorePreview
+    from ..backup import RecordProblem, RestorePreview
 
 LAST_BACKUP_KEY = "last_backup"
 # Auto-lock (encryption at rest): minutes without a tap or key press; saved at first run so
@@ -57,6 +57,26 @@ NOT_BACKED_UP: frozenset[str] = frozenset(
 
 def store_label(store: str) -> str:
     return STORE_LABELS.get(store, store.replace("_", " ").capitalize())
+
+
+def problem_in_words(problem: RecordProblem) -> str:
+    """A backup record's problem as the practitioner reads it: the kind of record with the
+    start of its id (to find it again), the field in words, then what is wrong.
+
+    >>> from medex.backup import RecordProblem
+    >>> problem_in_words(RecordProblem("session_logs", "a5486896-98", "exercises.0.notes", "Too long"))
+    'Session logs, record a5486896: exercises › 1 › notes: Too long'
+    """
+    where = store_label(problem.store)
+    if problem.id:
+        where += f", record {problem.id[:8]}"
+    parts = [
+        str(int(part) + 1) if part.isdigit() else part.replace("_", " ")
+        for part in problem.field.split(".")
+        if part
+    ]
+    field = " › ".join(parts)
+    return f"{where}: {field + ': ' if field else ''}{problem.message}"
 
 
 # -- audit --------------------------------------------------------------------------------------
