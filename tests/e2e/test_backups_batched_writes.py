@@ -7,14 +7,12 @@ whole write before anything is written."""
 import json
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.support.browser import (
-    fill,
-    goto,
     open_app,
     raw_store,
     set_up_practice_with_a_client,
+    turn_encryption_on,
 )
 
 N = 3000  # records in each big write: thousands, as a restore's parts are
@@ -149,11 +147,8 @@ def test_a_big_staged_write_is_sealed_when_encryption_is_on(page):
     """Sealed records are made before the transaction (not a part at a time inside it): the
     same write ends the same, and nothing of it is stored in clear."""
     set_up_practice_with_a_client(page)
-    goto(page, "./#/security", "#encryption-on")
     passphrase = "correct horse battery"
-    fill(page, {"new_passphrase": passphrase, "new_confirm": passphrase})
-    page.locator("#encryption-on").click()
-    expect(page.locator("#encryption-state")).to_contain_text("On")
+    turn_encryption_on(page, passphrase)
 
     ops = [put("goals", f"new{i}", n=1, words="plain words") for i in range(N)]
     ops += [put("goals", "new7", n=2), delete("goals", "new8")]
@@ -225,11 +220,8 @@ def test_whole_parts_are_written_as_they_came_with_their_revisions_or_not_at_all
 
 def test_whole_parts_are_sealed_when_encryption_is_on(page):
     set_up_practice_with_a_client(page)
-    goto(page, "./#/security", "#encryption-on")
     passphrase = "correct horse battery"
-    fill(page, {"new_passphrase": passphrase, "new_confirm": passphrase})
-    page.locator("#encryption-on").click()
-    expect(page.locator("#encryption-state")).to_contain_text("On")
+    turn_encryption_on(page, passphrase)
 
     result = page.evaluate(WRITE_ENCODED, [encoded_parts(N), [put("goals", "other", n=1)]])
     assert result == {"written": N + 1}, result

@@ -19,6 +19,7 @@ from tests.support.browser import (
     open_app,
     raw_store,
     set_up_practice_with_a_client,
+    turn_encryption_on,
     wait_ready,
 )
 
@@ -350,13 +351,6 @@ def test_the_screen_being_replaced_takes_no_input(page, context):
     expect(other.locator("#field-plan_next")).to_have_value("Saved in tab B")
 
 
-def turn_encryption_on(page) -> None:
-    goto(page, "./#/security", "#encryption-on")
-    fill(page, {"new_passphrase": PASSPHRASE, "new_confirm": PASSPHRASE})
-    page.locator("#encryption-on").click()
-    expect(page.locator("#encryption-state")).to_contain_text("On")
-
-
 def unlock(page) -> None:
     fill(page, {"secret": PASSPHRASE})
     page.locator("#unlock").click()
@@ -371,7 +365,7 @@ def test_encryption_and_the_lock_are_one_truth_across_tabs(page, context):
     expect(other.locator("main")).to_contain_text("López")
 
     # Tab A turns encryption on: tab B locks at once (it holds no key), shows no client.
-    turn_encryption_on(page)
+    turn_encryption_on(page, PASSPHRASE)
     expect(other.get_by_role("heading", name=LOCKED)).to_be_visible()
     assert "López" not in other.content()
     unlock(other)

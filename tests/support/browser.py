@@ -120,6 +120,14 @@ def set_up_practice_with_a_client(page):
     expect(page.locator("#client-name")).to_have_text("Ana López")
 
 
+def turn_encryption_on(page, passphrase: str = "correct horse battery") -> None:
+    """Encryption at rest turned on from the Security screen, with ``passphrase``."""
+    goto(page, "./#/security", "#encryption-on")
+    fill(page, {"new_passphrase": passphrase, "new_confirm": passphrase})
+    page.locator("#encryption-on").click()
+    expect(page.locator("#encryption-state")).to_contain_text("On")
+
+
 def export_backup(page, tmp_path, passphrase=""):
     goto(page, "./#/data", "#export-backup")
     if passphrase:

@@ -364,7 +364,7 @@ def _day(text: str) -> date | None:
 
 
 def history_filters(params: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
-    """The sessions timeline's filters: (as typed, for the form; as ``client_history``
+    """The sessions timeline's filters: (as typed, for the form; as ``client_timeline``
     takes them). A date or attendance that cannot be read filters nothing."""
     typed = {k: params.get(k, "") for k in ("attendance", "from", "to")}
     attendance = typed["attendance"] if typed["attendance"] in set(Attendance) else None
