@@ -19,7 +19,6 @@ from medex.services.sessions import (
     AddAddendum,
     add_addendum,
     check_log_signatures,
-    client_history,
     save_draft_log,
     sign_session_log,
 )
@@ -34,6 +33,7 @@ from tests.support import screens
 from tests.support.aio import run
 from tests.support.fakes import FakePlatform
 from tests.support.seeders import CLIENT, T0, draft, repo_with_client, screened
+from tests.support.whole_log_history import client_history
 from tests.unit.test_read_counts import CountingRepository
 
 LIB = starter_library()

@@ -1,5 +1,5 @@
 """Session-log services: one save per write, the lock on every path, clearance look-up,
-addenda, history and the exercise library."""
+addenda, the client's timeline and the exercise library."""
 
 from datetime import date, datetime, timedelta
 
@@ -10,11 +10,11 @@ from medex.forms import Refused
 from medex.repository import InMemoryRepository, SignedRecordError
 from medex.safety import FlagCode, SafetyOverride, Vitals
 from medex.screening import Clearance
+from medex.services.client_timeline import client_timeline
 from medex.services.sessions import (
     AddAddendum,
     ClearanceContext,
     add_addendum,
-    client_history,
     import_addendum,
     import_session_log,
     list_exercises,
@@ -204,7 +204,7 @@ def test_addendum_refused_for_a_draft_or_a_missing_log():
         )
 
 
-def test_client_history_timeline_filters_and_totals():
+def test_the_client_timeline_filters_and_totals():
     repo = repo_with_client()
     first = run(sign_session_log(repo, draft(day=3), now=T0))
     run(
@@ -227,21 +227,23 @@ def test_client_history_timeline_filters_and_totals():
         )
     )
 
-    h = run(client_history(repo, CLIENT, planned=4, verify=True))
-    assert [e.log.session_date.day for e in h.entries] == [7, 5, 3]
-    assert h.entries[0].log.id == third.id and h.entries[0].signature_ok is None
-    assert h.entries[2].signature_ok is True
-    assert [a.text for a in h.entries[2].addenda] == ["First addendum", "Second addendum"]
-    assert (h.attendance.attended, h.attendance.no_show, h.attendance.planned) == (2, 1, 4)
-    assert h.attendance.rate == 0.5
-    assert (h.total_sets, h.total_reps, h.volume_load_kg) == (8, 88, 192.0)  # 2×(2×12×4)
-    assert h.unsigned == 1
-    assert h.volume_trend == [(date(2025, 3, 3), 96.0, 0.0), (date(2025, 3, 7), 96.0, 0.0)]
+    t = run(client_timeline(repo, CLIENT))
+    assert [e.log.session_date.day for e in t.entries] == [7, 5, 3]
+    assert t.entries[0].log.id == third.id and not t.entries[0].log.is_signed
+    # The two signed logs' signatures are to be checked, each with its content matching.
+    assert sorted((c.record_id, c.hash_ok) for c in t.claims) == sorted(
+        (e.log.id, True) for e in t.entries[1:]
+    )
+    assert [a.text for a in t.entries[2].addenda] == ["First addendum", "Second addendum"]
+    assert (t.attendance.attended, t.attendance.no_show) == (2, 1)
+    assert (t.total_sets, t.total_reps, t.volume_load_kg) == (8, 88, 192.0)  # 2×(2×12×4)
+    assert (t.unsigned, t.hard_stops) == (1, 0)
 
     only = run(
-        client_history(repo, CLIENT, date_from=date(2025, 3, 4), attendance=Attendance.ATTENDED)
+        client_timeline(repo, CLIENT, date_from=date(2025, 3, 4), attendance=Attendance.ATTENDED)
     )
     assert [e.log.session_date.day for e in only.entries] == [7]
+    assert only.claims == [] and only.total_sets == 4
 
 
 def test_start_session_prefills_from_the_latest_attended_session_before_the_date():
