@@ -116,6 +116,34 @@ export function stageEncoded(stageId, store, text, revisionsJson, signedJson) {
   return id;
 }
 
+// The checked parts of a backup about to be restored, kept here (as the JSON text of each
+// part's checked records) from the moment the check has done with each, rather than in
+// Python, whose memory never shrinks: Python keeps what it needs to know of a part and asks
+// for its text by number to compare its records (keptPart) or to write it whole
+// (stageKept: the same text, not a copy). Python lets go of each (dropKept) when it drops
+// the checked backup (restored, cancelled, refused, or another file checked).
+const kept = new Map();
+let nextKept = 1;
+export function keepPart(text) {
+  const id = nextKept++;
+  kept.set(id, text);
+  return id;
+}
+
+export function keptPart(id) {
+  const text = kept.get(id);
+  if (text === undefined) throw new Error(`MEDEX_BAD_PART: part ${id} is no longer kept`);
+  return text;
+}
+
+export function dropKept(id) {
+  kept.delete(id);
+}
+
+export function stageKept(stageId, store, keptId, revisionsJson, signedJson) {
+  return stageEncoded(stageId, store, keptPart(keptId), revisionsJson, signedJson);
+}
+
 // A staged part's ops: a JSON text of ops (stageOps) or encoded puts (stageEncoded).
 function stagedOps(part) {
   if (typeof part === "string") return JSON.parse(part);

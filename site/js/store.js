@@ -55,15 +55,23 @@ import {
   storageInfo,
   whereNow,
   write,
+  dropKept,
   dropStaged,
+  keepPart,
+  keptPart,
   stageEncoded,
+  stageKept,
   stageOps,
   writeStaged,
 } from "./storage.js";
 
 export {
+  dropKept,
   dropStaged,
+  keepPart,
+  keptPart,
   stageEncoded,
+  stageKept,
   stageOps,
   writeStaged,
   cryptoStatus,

@@ -75,6 +75,24 @@ class FakeSigner:
         return False
 
 
+class KeptByDevice:
+    """A checked backup part kept by the fake device, as ``app.browser.KeptPart`` keeps it
+    in the page: let go of when this object goes."""
+
+    _next = 1
+
+    def __init__(self, kept: dict[int, bytes], text: bytes) -> None:
+        self.kept, self.number = kept, KeptByDevice._next
+        KeptByDevice._next += 1
+        kept[self.number] = bytes(text)
+
+    def read(self) -> bytes:
+        return self.kept[self.number]
+
+    def __del__(self) -> None:
+        self.kept.pop(self.number, None)
+
+
 class FakePlatform(FakeSigner):
     def __init__(self, persisted: bool | None = False) -> None:
         super().__init__()
@@ -87,6 +105,8 @@ class FakePlatform(FakeSigner):
         self._readers: list[dict[str, Any]] = []  # picked backup files being read
         self.released = 0  # picked files let go
         self.printed = 0
+        # Checked backup parts kept by the device (keep_part): number → text, as js/storage.js.
+        self.kept: dict[int, bytes] = {}
         # Encryption at rest, as js/store.js keeps it (no real cryptography here).
         self.state = "off"  # "off", "on", "encrypting", "decrypting"
         self.locked = False
@@ -269,6 +289,9 @@ class FakePlatform(FakeSigner):
 
     def release_file(self, source: Any) -> None:
         self.released += 1
+
+    def keep_part(self, text: bytes) -> KeptByDevice:
+        return KeptByDevice(self.kept, text)
 
     def print_page(self) -> None:
         self.printed += 1

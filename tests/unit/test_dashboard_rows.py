@@ -24,8 +24,9 @@ from medex.dashboard_row import (
     packed_instant,
     wall_micros,
 )
+from medex.documents import documents_owed
 from medex.focus import caseload_by_program
-from medex.intake import Client
+from medex.intake import Client, ReferringProvider
 from medex.practice_setup import setup_checklist
 from medex.programs import Episode
 from medex.services import dashboard_rows as rows_service
@@ -270,6 +271,50 @@ def test_late_unsigned_logs_are_counted_from_the_rows_as_from_the_summary(demo):
             got = row.late(wall)
             assert (got[0], got[2]) == (count, since)
             assert (got[1].id if got[1] else None) == (oldest.id if oldest else None)
+
+
+def test_a_report_owed_comes_up_falls_due_and_turns_urgent_as_days_pass_without_a_write(demo):
+    """The rows hold the reports each client will owe with the days they come up and fall
+    due, never whether they are owed on the day the row was written."""
+    run(home_page(demo, TODAY, NOW))  # rows complete
+    row, (kind, owed_from, due_on) = max(
+        ((r, o) for r in run(rows_service.dashboard_rows(demo)) for o in r.owed if o[1] < o[2]),
+        key=lambda pair: pair[1][2],
+    )
+    assert owed_from <= TODAY < due_on  # comes up before the rows were read, falls due after
+    held = {s: dict(docs) for s, docs in demo.stores.items()}
+
+    def report(day: date) -> list[DashboardItem]:
+        now = NOW + (day - TODAY)
+        page = run(home_page(demo, day, now))
+        assert page.owed == full_home(demo, day, now)["owed"], day
+        return [i for i in page.owed if i.kind == "report" and row.name in i.title]
+
+    assert report(owed_from - timedelta(days=1)) == []
+    coming = report(owed_from)
+    assert [i.severity for i in coming] == ["info"] and "due by" in coming[0].title
+    today = report(due_on)
+    assert [i.severity for i in today] == ["due"] and "due today" in today[0].title
+    late = report(due_on + timedelta(days=1))
+    assert [i.severity for i in late] == ["urgent"] and "overdue since" in late[0].title
+    assert demo.stores == held  # nothing was written: the same rows on every day
+    assert kind in late[0].link.params.get("kind", "")
+
+
+def test_the_rows_reports_owed_are_the_due_rules_on_every_day(demo):
+    run(home_page(demo, TODAY, NOW))
+    random_writes(demo, seed=8, n=40)
+    providers = {p.id: p for p in run(demo.list(ReferringProvider))}
+    for row in run(rows_service.dashboard_rows(demo)):
+        provider = providers.get(row.provider_id)
+        facts = row.loop_facts(
+            provider.id if provider else "", provider.display_name if provider else ""
+        )
+        for offset in range(-60, 61, 2):
+            day = TODAY + timedelta(days=offset)
+            held = [(k, due) for k, f, due in row.owed if f <= day]
+            owed = documents_owed(facts, day) if row.owed_reports() else []
+            assert held == [(o.kind.value, o.due_on) for o in owed], (row.name, day)
 
 
 def test_wall_micros_is_exact():

@@ -148,6 +148,118 @@ def test_change_in_status_owed_until_a_report_after_the_flag():
     assert DocKind.CHANGE_IN_STATUS not in kinds(documents_owed(after, flag_day))
 
 
+def test_a_change_in_status_report_names_the_flags_up_to_today():
+    day = FIRST + timedelta(days=12)
+    flags = (
+        (day + timedelta(days=2), "Chest pain"),
+        (day, "Dizziness"),
+        (day, "Resting BP too high"),
+        (day + timedelta(days=5), "Fall"),
+        (day + timedelta(days=6), "Shortness of breath"),
+    )
+    f = facts(first_visit=FIRST, flagged=flags)
+    assert DocKind.CHANGE_IN_STATUS not in kinds(documents_owed(f, day - timedelta(days=1)))
+
+    def reason(after: int) -> str:
+        return kinds(documents_owed(f, day + timedelta(days=after)))[
+            DocKind.CHANGE_IN_STATUS
+        ].reason
+
+    first = "Flagged on " + f"{day.strftime('%b')} {day.day}, {day.year}: "
+    assert reason(0) == first + "Dizziness; Resting BP too high"
+    assert reason(1) == reason(0)
+    assert reason(2) == first + "Dizziness; Resting BP too high; Chest pain"
+    assert reason(6) == reason(2)  # three named at most
+    later = kinds(documents_owed(f, day + timedelta(days=6)))[DocKind.CHANGE_IN_STATUS]
+    assert (later.due_on, later.since, later.status) == (day, day, "overdue")
+
+
+def _documents_owed_as_written_before(facts: LoopFacts, today):
+    """The due rules as one function of today, as they were before ``owed_candidates``
+    split them into what does not depend on today and the comparisons with it (kept here to
+    check that the split changed nothing)."""
+    from medex.documents import Owed, _fmt, _last_sent, _status
+
+    out = []
+
+    def add(kind, due_on, since, reason):
+        out.append(
+            Owed(kind, facts.client_id, facts.client_name, facts.provider_id,
+                 facts.provider_name, due_on, since, _status(due_on, today), reason)
+        )  # fmt: skip
+
+    fv = facts.first_visit
+    if fv is not None and fv <= today:
+        if _last_sent(facts, DocKind.INTRO_LETTER) is None:
+            add(DocKind.INTRO_LETTER, fv + timedelta(days=1), fv,
+                f"First visit {_fmt(fv)}: due within 24 hours")  # fmt: skip
+        if _last_sent(facts, DocKind.ASSESSMENT_SUMMARY) is None:
+            add(DocKind.ASSESSMENT_SUMMARY, fv + timedelta(days=7), fv,
+                f"First visit {_fmt(fv)}: due within a week")  # fmt: skip
+        if facts.active and facts.discharged_on is None:
+            last = _last_sent(facts, DocKind.PROGRESS_REPORT)
+            anchor = max(last, fv) if last else fv
+            due = anchor + timedelta(days=30)
+            why = (
+                f"30 days after the last progress report ({_fmt(anchor)})"
+                if last
+                else f"30 days after the first visit ({_fmt(fv)})"
+            )
+            fu = facts.follow_up
+            if fu is not None and fu > anchor:
+                before = fu - timedelta(days=1)
+                if before < due:
+                    due = max(before, anchor)
+                    why = f"Before the physician's follow-up on {_fmt(fu)}"
+            if today >= due - timedelta(days=7):
+                add(DocKind.PROGRESS_REPORT, due, anchor, why)
+    if facts.discharged_on is not None:
+        last = _last_sent(facts, DocKind.DISCHARGE_SUMMARY)
+        if last is None or last < facts.discharged_on:
+            add(DocKind.DISCHARGE_SUMMARY, facts.discharged_on, facts.discharged_on,
+                f"Discharged on {_fmt(facts.discharged_on)}")  # fmt: skip
+    last_cis = _last_sent(facts, DocKind.CHANGE_IN_STATUS)
+    unreported = sorted(
+        (d, t) for d, t in facts.flagged if d <= today and (last_cis is None or last_cis < d)
+    )
+    if unreported:
+        first_day = unreported[0][0]
+        titles = list(dict.fromkeys(t for _d, t in unreported))
+        add(DocKind.CHANGE_IN_STATUS, first_day, first_day,
+            f"Flagged on {_fmt(first_day)}: " + "; ".join(titles[:3]))  # fmt: skip
+    return sorted(out, key=lambda o: (o.due_on, o.kind.value))
+
+
+def test_the_due_rules_owe_on_every_day_what_they_owed_as_one_function_of_today():
+    import random
+
+    rng = random.Random(11)
+
+    def some_day(spread: int = 90):
+        return FIRST + timedelta(days=rng.randrange(-spread, spread))
+
+    kinds_sent = [k.value for k in DocKind]
+    checked = 0
+    for _ in range(300):
+        f = facts(
+            first_visit=some_day() if rng.random() < 0.85 else None,
+            follow_up=some_day() if rng.random() < 0.4 else None,
+            active=rng.random() < 0.8,
+            discharged_on=some_day() if rng.random() < 0.25 else None,
+            flagged=tuple(
+                (some_day(), rng.choice(["Dizziness", "Chest pain", "Fall", "BP"]))
+                for _ in range(rng.randrange(0, 6))
+            ),
+            sent=tuple((rng.choice(kinds_sent), some_day()) for _ in range(rng.randrange(0, 5))),
+        )
+        for offset in range(-100, 130, 3):
+            today = FIRST + timedelta(days=offset)
+            expected = _documents_owed_as_written_before(f, today)
+            assert documents_owed(f, today) == expected, (f, today)
+            checked += len(expected)
+    assert checked > 5_000  # the random practices owe something on most days
+
+
 # -- scope check ------------------------------------------------------------------------------
 
 

@@ -208,6 +208,7 @@ NOT_SWEPT = {
     "dashboard_rows.sent",
     "dashboard_rows.status",
     "dashboard_rows.unsigned_due",  # the unsigned logs' due instants, packed by the app
+    "dashboard_rows.owed",  # the reports owed: a kind and two dates each, made by the app
     "custom_measures.mdc_source",
     "custom_measures.notes",
     "custom_measures.population",

@@ -36,6 +36,7 @@ from medex.backup_stream import (
     with_trailer_signature,
 )
 from medex.services.data import DRAFT_PREFIX, NOT_BACKED_UP, backup_filename, progress_label
+from medex.services.restore import part_projection
 from medex.signing import SigningKeyError, signing_message
 from medex.stores import DERIVED_STORES
 
@@ -129,7 +130,9 @@ async def _check_chunked(
         reader = await app.platform.open_lines(source, passphrase if encrypted else "")
     except BackupDecryptError:
         return Refusal("backup_passphrase", WRONG_PASSPHRASE)
-    parser = ChunkedParser()
+    # Each part's facts are taken as it is checked (a restore decodes it no more) and its
+    # text is kept by the device, not in Python's memory, until the restore writes it.
+    parser = ChunkedParser(project=part_projection, keep=app.platform.keep_part)
     await app.show_progress("Checking the backup", 0, 0)
     while True:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import json
 from collections.abc import Callable, Sequence
@@ -92,6 +93,25 @@ CRYPTO_CHANGED = "MEDEX_CRYPTO_CHANGED"  # encryption changed in another tab
 AUDIT_RETRIES = 3
 STAGE_OPS = 1000  # a write of more ops than this is handed to js/storage.js in parts
 WRITE_THROUGH_MAX = 500  # more records of one store in one write: drop its cache instead
+
+
+class KeptPart:
+    """A checked backup part's text kept in the page's memory (js/storage.js ``keepPart``),
+    which is given back once let go, instead of in Python's, which never shrinks: a 100 MB
+    backup is not held twice between the check and the restore. The page lets go of it when
+    this object goes (``__del__``: the pending restore dropped, done or refused)."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, text: bytes) -> None:
+        self.number = int(medex_store.keepPart(text.decode("utf-8")))
+
+    def read(self) -> bytes:
+        return str(medex_store.keptPart(self.number)).encode("utf-8")
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # the page is going away: nothing to let go
+            medex_store.dropKept(self.number)
 
 
 class LockedError(Exception):
@@ -254,13 +274,19 @@ class IndexedDbRepository(AuditedRepository):
         # text they came in, with their revisions (nothing decoded or encoded again here).
         stage = 0
         for part in encoded:
+            revisions_json = json.dumps(list(part.revisions))
+            signed_json = json.dumps(list(part.signed))
+            if isinstance(part.text, KeptPart):  # the page has the text: staged from there
+                stage = int(
+                    medex_store.stageKept(
+                        stage, part.store, part.text.number, revisions_json, signed_json
+                    )
+                )
+                continue
+            text = part.text if isinstance(part.text, bytes) else part.text.read()
             stage = int(
                 medex_store.stageEncoded(
-                    stage,
-                    part.store,
-                    part.text.decode("utf-8"),
-                    json.dumps(list(part.revisions)),
-                    json.dumps(list(part.signed)),
+                    stage, part.store, text.decode("utf-8"), revisions_json, signed_json
                 )
             )
         if stage or len(ops) > STAGE_OPS:
@@ -497,6 +523,9 @@ class BrowserPlatform:
     def release_file(self, source: Any) -> None:
         if not isinstance(source, str):
             medex_store.releaseFile(source)
+
+    def keep_part(self, text: bytes) -> KeptPart:
+        return KeptPart(text)
 
     # -- encryption at rest --------------------------------------------------------------------
     def crypto_status(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from medex.turn_marker import TURN_META_KEY
 from .render import href, render
 
 if TYPE_CHECKING:
+    from medex.backup import Part
     from medex.client_turn import ClientTurn
 
 View = tuple[str, dict[str, Any]]
@@ -163,6 +164,11 @@ class Platform(Signer, Protocol):
         ...
 
     def release_file(self, source: Any) -> None: ...
+
+    def keep_part(self, text: bytes) -> Part:
+        """Keep a checked backup part's text until the restore writes it (or lets it go)
+        where Python's memory, which never shrinks, need not hold it: what to find it by."""
+        ...
 
     def print_page(self) -> None: ...
 

@@ -44,6 +44,7 @@ Restore rules
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -57,8 +58,16 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import SchemaValidator
 
 from . import audit as audit_log
-from .migrations import MIGRATIONS, Migrations, NewerVersionError, UpgradeError, is_signed
+from .migrations import (
+    MIGRATIONS,
+    SIGNATURE_FIELDS,
+    Migrations,
+    NewerVersionError,
+    UpgradeError,
+    is_signed,
+)
 from .records import CONTROL_FREE, stored_document_schema
+from .repository import KeptText
 from .revisions import STORAGE_FIELDS, content_of
 from .signing import KEY_ID_PATTERN, SIGNATURE_PATTERN
 
@@ -309,25 +318,39 @@ def is_encrypted(text: str | bytes) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+Part = bytes | KeptText  # a checked part's JSON text, or where it is kept
+
+
+def part_bytes(part: Part) -> bytes:
+    """A checked part's JSON text, wherever it is kept."""
+    return part if isinstance(part, bytes) else part.read()
+
+
 @dataclass
 class ValidatedBackup:
     """A backup that passed every check. Its records are current-version documents, kept per
     store as the JSON text of each validated part (``parts``: a JSON array a part, in file
-    order) rather than as Python objects: a 100 MB backup stays near 100 MB between the check
-    and the restore. ``iter_docs`` decodes one part at a time; ``data`` decodes them all."""
+    order, or where the device keeps that text: ``KeptText``) rather than as Python objects:
+    a 100 MB backup stays near 100 MB between the check and the restore. ``iter_docs``
+    decodes one part at a time; ``data`` decodes them all."""
 
     format_version: int
     app_version: str
     created_at: str
     counts: dict[str, int]
     checksum: str
-    parts: dict[str, list[bytes]]
+    parts: dict[str, list[Part]]
     audit: list[dict]
     meta: dict[str, Any]
     upgraded: dict[str, int] = field(default_factory=dict)  # documents upgraded per store
     audit_message: str = ""
     # {"key_id", "signature"}: the practice key's signature of ``checksum`` (None: unsigned).
     practice_signature: dict[str, str] | None = None
+    # What a preview and a restore need of each part (``PartFacts``, per store, in the order
+    # of ``parts``), taken when the check decoded it: a part none of whose records this
+    # device holds is then counted and written without being decoded again. Missing for a
+    # store (a format-1 file): its parts are decoded when needed.
+    facts: dict[str, list[PartFacts]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -339,7 +362,7 @@ class ValidatedBackup:
     def iter_docs(self, store: str) -> Iterator[dict]:
         """The store's documents, decoded a part at a time."""
         for part in self.parts.get(store, ()):
-            yield from pydantic_core.from_json(part)
+            yield from pydantic_core.from_json(part_bytes(part))
 
     @property
     def data(self) -> dict[str, list[dict]]:
@@ -347,7 +370,46 @@ class ValidatedBackup:
         return {store: list(self.iter_docs(store)) for store in self.stores()}
 
 
-def parts_of(docs: list[dict]) -> list[bytes]:
+@dataclass(frozen=True)
+class PartFacts:
+    """What is needed of a checked part (``ValidatedBackup.parts``) to count it in a preview
+    and write it whole (``services.restore.whole_part``), read from the checked text itself
+    (``part_facts``): each record's id, its client's id ("" for none) and whether a
+    signature field is set, in order, and what ``project`` made of the records (the client
+    summaries' projection, or None); the text's SHA-256 and whether it holds ``"_`` (maybe a
+    field of the storage's own), "" and True when not read from the text."""
+
+    ids: list[str]
+    client_ids: list[str]
+    signed: list[bool]
+    projected: list[Any] | None = None
+    sha256: str = ""
+    storage_field: bool = True
+
+
+ProjectPart = Callable[[str, list[dict]], "list[Any] | None"]
+
+
+def docs_facts(docs: Sequence[Mapping[str, Any]], projected: list[Any] | None = None) -> PartFacts:
+    """The ``PartFacts`` of a part's decoded documents."""
+    return PartFacts(
+        ids=[str(d["id"]) for d in docs],
+        client_ids=[str(d.get("client_id") or "") for d in docs],
+        signed=[any(map(d.get, SIGNATURE_FIELDS)) for d in docs],  # no Python call a record
+        projected=projected,
+    )
+
+
+def part_facts(store: str, text: bytes, project: ProjectPart | None = None) -> PartFacts:
+    """The facts of a checked part's JSON ``text`` (decoded once, here)."""
+    docs: list[dict] = pydantic_core.from_json(text)
+    facts = docs_facts(docs, project(store, docs) if project is not None else None)
+    return dataclasses.replace(
+        facts, sha256=hashlib.sha256(text).hexdigest(), storage_field=b'"_' in text
+    )
+
+
+def parts_of(docs: list[dict]) -> list[Part]:
     """Validated documents as the JSON text of one part (none for no documents)."""
     return [pydantic_core.to_json(docs)] if docs else []
 
@@ -923,7 +985,9 @@ def _signed_reason(store: str) -> str:
     )
 
 
-NewPart = Callable[[str, int, list[dict]], bool]
+# A restore's taker of whole parts: (store, part index, its documents, or None when the part
+# has facts and was not decoded) → whether it took it.
+NewPart = Callable[[str, int, list[dict] | None], bool]
 
 
 def _docs_to_compare(
@@ -933,21 +997,31 @@ def _docs_to_compare(
     incoming_ids: set[str],
     preview: StorePreview,
     new_part: NewPart | None,
+    count_fresh: bool = False,
 ) -> Iterator[dict]:
     """The store's documents to compare one by one with this device's, a part at a time. With
     ``new_part``, a part none of whose records this device holds (nor an earlier part) is
     offered whole to ``new_part(store, index, docs)``: if it takes it (True), its records
-    are counted as new and not compared."""
+    are counted as new and not compared. ``count_fresh`` (a preview, which keeps no
+    documents): such a part is counted as new from its facts alone. A part with facts
+    (``ValidatedBackup.facts``) is decoded only when its records are compared."""
+    known = backup.facts.get(store)
     for index, part in enumerate(backup.parts.get(store, ())):
-        docs: list[dict] = pydantic_core.from_json(part)
-        if new_part is not None:
-            ids = {d["id"] for d in docs}
-            fresh = not any(i in here or i in incoming_ids for i in ids)
-            if fresh and len(ids) == len(docs) and new_part(store, index, docs):
-                incoming_ids.update(ids)
-                preview.new += len(docs)
+        facts = known[index] if known is not None and index < len(known) else None
+        docs: list[dict] | None = (
+            None if facts is not None else pydantic_core.from_json(part_bytes(part))
+        )
+        if new_part is not None or (count_fresh and facts is not None):
+            ids = facts.ids if facts is not None else [d["id"] for d in docs or ()]
+            unique = set(ids)
+            fresh = len(unique) == len(ids) and not any(
+                i in here or i in incoming_ids for i in unique
+            )
+            if fresh and (new_part is None or new_part(store, index, docs)):
+                incoming_ids.update(unique)
+                preview.new += len(ids)
                 continue
-        yield from docs
+        yield from docs if docs is not None else pydantic_core.from_json(part_bytes(part))
 
 
 def _diff(
@@ -973,7 +1047,10 @@ def _diff(
         preview = StorePreview(store)
         here = here_by_store.get(store, {})
         incoming_ids: set[str] = set()
-        for doc in _docs_to_compare(backup, store, here, incoming_ids, preview, new_part):
+        compare = _docs_to_compare(
+            backup, store, here, incoming_ids, preview, new_part, count_fresh=not keep_puts
+        )
+        for doc in compare:
             incoming_ids.add(doc["id"])
             mine = here.get(doc["id"])
             if mine is None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +46,9 @@ from .backup import (
     MAX_DOC_BYTES,
     MAX_PROBLEMS,
     BackupError,
+    Part,
+    PartFacts,
+    ProjectPart,
     RecordChecker,
     ValidatedBackup,
     _now,
@@ -54,6 +57,7 @@ from .backup import (
     backup_header,
     canonical_json,
     check_header,
+    part_facts,
 )
 from .migrations import MIGRATIONS, Migrations
 
@@ -201,16 +205,30 @@ class ChunkedParser:
     newline), then ``finish`` for the ``ValidatedBackup``. Every record is upgraded and
     validated through its pydantic model as its part arrives; integrity (every part's SHA-256,
     their order and number, the checksum, the counts, the audit chain) is decided at the end.
-    Any failure raises ``BackupError``; nothing here writes."""
+    Any failure raises ``BackupError``; nothing here writes. Each checked part's facts
+    (``backup.part_facts``, with ``project``'s projection of its records) are taken as it
+    is checked, so a preview and a restore need not decode it again; ``keep(text)`` says
+    where its text is kept until then (the browser: outside Python's memory, which never
+    shrinks)."""
 
-    def __init__(self, *, now: datetime | None = None, registry: Migrations | None = None):
+    def __init__(
+        self,
+        *,
+        now: datetime | None = None,
+        registry: Migrations | None = None,
+        project: ProjectPart | None = None,
+        keep: Callable[[bytes], Part] | None = None,
+    ):
         self.registry = registry or MIGRATIONS
+        self.project = project
+        self.keep = keep
+        self.facts: dict[str, list[PartFacts]] = {}
         self.checker = RecordChecker(self.registry, _now(now).date())
         self.header: dict[str, Any] | None = None
         self.header_hash = ""
         self.hashes: list[str] = []
         self.trailer: dict[str, Any] | None = None
-        self.parts: dict[str, list[bytes]] = {}  # validated parts (JSON text) by store
+        self.parts: dict[str, list[Part]] = {}  # validated parts (JSON text) by store
         self.seen: dict[str, set[str]] = {}
         self.audit: list[dict] = []
         self.meta: dict[str, Any] | None = None
@@ -308,7 +326,9 @@ class ChunkedParser:
                     "unsafe. Nothing was restored.",
                 )
         if docs:
-            self.parts.setdefault(store, []).append(self.checker.check_part(store, docs))
+            text = self.checker.check_part(store, docs)
+            self.facts.setdefault(store, []).append(part_facts(store, text, self.project))
+            self.parts.setdefault(store, []).append(self.keep(text) if self.keep else text)
         self.records += len(docs)
 
     def finish(self) -> ValidatedBackup:
@@ -397,6 +417,7 @@ class ChunkedParser:
             upgraded=dict(self.checker.upgraded),
             audit_message=message,
             practice_signature=_practice_signature(trailer.get("practice_signature")),
+            facts=self.facts,
         )
 
 

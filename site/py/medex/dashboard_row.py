@@ -18,6 +18,9 @@ one of its stores; the rest is carried over from the stored row):
   reassessment falls due; the retention facts of the current one; the program of the caseload;
   the referral loop's facts of the latest episode;
 - the documents sent (the latest date of each kind) and the latest plan of sessions.
+- worked out from the facts above: the reports the client's referring provider will be owed
+  (``documents.owed_candidates``), each with the first day it is owed and its due date, so
+  that the home screen counts and orders them by comparing dates with today.
 
 Whatever depends on today (late, due or overdue, quiet for two weeks, today's sessions) is
 worked out when the row is read, by the same rules as before.
@@ -34,16 +37,19 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .client_summary import FlaggedSession, LogDay, PendingLog, PendingView
+from .documents import LoopFacts, owed_candidates
+from .intake import ClientStatus
 from .records import Record
 from .schedule import SessionPlan
 
 # Bump when what a row holds or how it is computed changes: the rows are rebuilt on read.
-ROW_VERSION = 2  # 2: the unsigned logs' due instants packed into one string
+ROW_VERSION = 3  # 2: the unsigned logs' due instants packed into one string; 3: reports owed
 # The id of the row that says "every client's row is here and current" (written with a
 # rebuild of all rows, in the same save; a raw write deletes it with the rows it drops).
 COMPLETE_ID = "00000000-0000-0000-0000-000000000000"  # the nil UUID: never a record's
 _EPOCH = datetime(1970, 1, 1)
 _DAY_ONE = datetime(1, 1, 1)
+_DISCHARGED = ClientStatus.DISCHARGED.value
 # Each packed instant: whole microseconds since 0001-01-01 in this many hexadecimal digits
 # (year 9999 is about 3.2e17 µs < 16**15), zero-padded so that comparing the text of two
 # instants compares the instants.
@@ -63,10 +69,12 @@ def packed_instant(moment: datetime) -> str:
     return format(micros, f"0{INSTANT_DIGITS}x")
 
 
-def count_before(packed: str, moment: datetime) -> int:
+def count_before(packed: str, moment: datetime | str) -> int:
     """How many of the instants packed in ``packed`` (in order, ``packed_instant`` each) are
-    before ``moment``: a binary search over the text, nothing unpacked."""
-    key, width = packed_instant(moment), INSTANT_DIGITS
+    before ``moment`` (or before the instant ``moment`` packs): a binary search over the text,
+    nothing unpacked."""
+    key = moment if isinstance(moment, str) else packed_instant(moment)
+    width = INSTANT_DIGITS
     lo, hi = 0, len(packed) // width
     while lo < hi:
         mid = (lo + hi) // 2
@@ -169,6 +177,9 @@ class RowFacts(BaseModel):
     # documents sent, and the plan of sessions
     sent: dict[str, date] = Field(default_factory=dict)  # kind → latest document date
     plan: SessionPlan | None = None
+    # the reports owed to the referring provider (``documents.owed_candidates``), without
+    # today: (kind, first day owed, due date), in the order they are listed
+    owed: list[tuple[str, date, date]] = Field(default_factory=list)
 
     @field_validator("unsigned_due", mode="before")
     @classmethod
@@ -184,15 +195,44 @@ class RowFacts(BaseModel):
         """Every step of the onboarding checklist is done (``services.intake.is_ready``)."""
         return self.intake_ready and self.has_baseline and self.episodes > 0
 
-    def late(self, wall: datetime) -> tuple[int, PendingView | None, datetime | None]:
-        """As ``ClientSummary.late``: how many unsigned logs are late at ``wall``, the first
-        due of them and the earliest written."""
+    def late(self, wall: datetime | str) -> tuple[int, PendingView | None, datetime | None]:
+        """As ``ClientSummary.late``: how many unsigned logs are late at ``wall`` (or at the
+        instant it packs: ``packed_instant``, worked out once for every row), the first due of
+        them and the earliest written."""
+        if not self.unsigned_due:
+            return 0, None, None
         count = count_before(self.unsigned_due, wall)
         first = self.first_unsigned
         if count == 0 or first is None:
             return 0, None, None
-        index = bisect.bisect_right([i for i, _ in self.unsigned_since], count - 1) - 1
-        return count, PendingView(self.client_id, first), self.unsigned_since[index][1]
+        since = self.unsigned_since
+        if len(since) == 1:
+            return count, PendingView(self.client_id, first), since[0][1]
+        index = bisect.bisect_right([i for i, _ in since], count - 1) - 1
+        return count, PendingView(self.client_id, first), since[index][1]
+
+    def loop_facts(self, provider_id: str = "", provider_name: str = "") -> LoopFacts:
+        """What the reports' due rules need of this client (``documents.LoopFacts``)."""
+        loop = self.loop
+        return LoopFacts(
+            client_id=self.client_id,
+            client_name=self.name,
+            provider_id=provider_id,
+            provider_name=provider_name,
+            first_visit=loop.first_visit,
+            follow_up=loop.episode_follow_up or self.referral_follow_up,
+            active=loop.active if loop.has_episode else self.status != _DISCHARGED,
+            discharged_on=loop.discharged_on,
+            flagged=tuple((f.session_date, f.title) for f in loop.flagged),
+            sent=tuple(self.sent.items()),
+        )
+
+    def owed_reports(self) -> list[tuple[str, date, date]]:
+        """The reports this client will owe, whatever today is (the ``owed`` field): none
+        before a first visit or a discharge, as ``services.documents.loop_facts``."""
+        if self.loop.first_visit is None and self.loop.discharged_on is None:
+            return []
+        return [(c.kind.value, c.owed_from, c.due_on) for c in owed_candidates(self.loop_facts())]
 
     def logs_on(self, first: date, last: date) -> list[LogDay] | None:
         """As ``ClientSummary.logs_on``."""

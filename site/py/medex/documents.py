@@ -608,39 +608,47 @@ def _last_sent(facts: LoopFacts, *kinds: str) -> date | None:
     return max(dates) if dates else None
 
 
-def documents_owed(facts: LoopFacts, today: date) -> list[Owed]:
-    """The documents owed to the client's referring provider, oldest due first.
+@dataclass(frozen=True)
+class OwedCandidate:
+    """A document the due rules owe from a given day on, whatever today is: what it is, the
+    first day it is owed, when it is due, what made it owed and why. The reason of a change in
+    status report names the flags up to today, so it holds one reason per day a flag adds to
+    it (``documents_owed`` keeps the candidates owed by today and reads their reason then)."""
+
+    kind: DocKind
+    owed_from: date
+    due_on: date
+    since: date
+    reasons: tuple[tuple[date, str], ...]  # (from this day on, the reason), first day first
+
+    def reason_on(self, today: date) -> str:
+        return next(reason for day, reason in reversed(self.reasons) if day <= today)
+
+
+def owed_candidates(facts: LoopFacts) -> list[OwedCandidate]:
+    """Every document the client's referring provider is owed on some day, with the first day
+    it is owed, in the order ``documents_owed`` lists them (due date, then kind).
 
     - Introductory letter: within 24 h of the first visit (due the next day).
     - Initial evaluation summary: within a week of the first visit.
     - Progress report: every 30 days after the last progress report (or the first visit), or
-      the day before the physician's follow-up date when that is sooner; while active.
+      the day before the physician's follow-up date when that is sooner; while active; owed
+      from a week before it is due (not before the first visit).
     - Discharge summary: at discharge, unless one was sent on or after the discharge date.
     - Change in status report: on the day of a flagged session, unless one was sent on or
       after that day.
     """
-    out: list[Owed] = []
+    out: list[OwedCandidate] = []
 
-    def add(kind: DocKind, due_on: date, since: date, reason: str) -> None:
-        out.append(
-            Owed(
-                kind,
-                facts.client_id,
-                facts.client_name,
-                facts.provider_id,
-                facts.provider_name,
-                due_on,
-                since,
-                _status(due_on, today),
-                reason,
-            )
-        )
+    def add(kind: DocKind, owed_from: date, due_on: date, since: date, reason: str) -> None:
+        out.append(OwedCandidate(kind, owed_from, due_on, since, ((owed_from, reason),)))
 
     fv = facts.first_visit
-    if fv is not None and fv <= today:
+    if fv is not None:
         if _last_sent(facts, DocKind.INTRO_LETTER) is None:
             add(
                 DocKind.INTRO_LETTER,
+                fv,
                 fv + timedelta(days=INTRO_DUE_DAYS),
                 fv,
                 f"First visit {_fmt(fv)}: due within 24 hours",
@@ -648,6 +656,7 @@ def documents_owed(facts: LoopFacts, today: date) -> list[Owed]:
         if _last_sent(facts, DocKind.ASSESSMENT_SUMMARY) is None:
             add(
                 DocKind.ASSESSMENT_SUMMARY,
+                fv,
                 fv + timedelta(days=SUMMARY_DUE_DAYS),
                 fv,
                 f"First visit {_fmt(fv)}: due within a week",
@@ -667,31 +676,54 @@ def documents_owed(facts: LoopFacts, today: date) -> list[Owed]:
                 if before < due:
                     due = max(before, anchor)
                     why = f"Before the physician's follow-up on {_fmt(fu)}"
-            if today >= due - timedelta(days=UPCOMING_WINDOW_DAYS):
-                add(DocKind.PROGRESS_REPORT, due, anchor, why)
+            shown = max(fv, due - timedelta(days=UPCOMING_WINDOW_DAYS))
+            add(DocKind.PROGRESS_REPORT, shown, due, anchor, why)
     if facts.discharged_on is not None:
         last = _last_sent(facts, DocKind.DISCHARGE_SUMMARY)
         if last is None or last < facts.discharged_on:
             add(
                 DocKind.DISCHARGE_SUMMARY,
+                date.min,
                 facts.discharged_on,
                 facts.discharged_on,
                 f"Discharged on {_fmt(facts.discharged_on)}",
             )
     last_cis = _last_sent(facts, DocKind.CHANGE_IN_STATUS)
-    unreported = sorted(
-        (d, t) for d, t in facts.flagged if d <= today and (last_cis is None or last_cis < d)
-    )
+    unreported = sorted((d, t) for d, t in facts.flagged if last_cis is None or last_cis < d)
     if unreported:
         first_day = unreported[0][0]
-        titles = list(dict.fromkeys(t for _d, t in unreported))
-        add(
-            DocKind.CHANGE_IN_STATUS,
-            first_day,
-            first_day,
-            f"Flagged on {_fmt(first_day)}: " + "; ".join(titles[:3]),
+        reasons: list[tuple[date, str]] = []
+        for i, (day, _title) in enumerate(unreported):
+            if i + 1 < len(unreported) and unreported[i + 1][0] == day:
+                continue  # the day's last flag: the reason from that day on names them all
+            titles = list(dict.fromkeys(t for _d, t in unreported[: i + 1]))
+            reason = f"Flagged on {_fmt(first_day)}: " + "; ".join(titles[:3])
+            if not reasons or reasons[-1][1] != reason:
+                reasons.append((day, reason))
+        out.append(
+            OwedCandidate(DocKind.CHANGE_IN_STATUS, first_day, first_day, first_day, tuple(reasons))
         )
     return sorted(out, key=lambda o: (o.due_on, o.kind.value))
+
+
+def documents_owed(facts: LoopFacts, today: date) -> list[Owed]:
+    """The documents owed to the client's referring provider on ``today``, oldest due first
+    (the rules: ``owed_candidates``)."""
+    return [
+        Owed(
+            c.kind,
+            facts.client_id,
+            facts.client_name,
+            facts.provider_id,
+            facts.provider_name,
+            c.due_on,
+            c.since,
+            _status(c.due_on, today),
+            c.reason_on(today),
+        )
+        for c in owed_candidates(facts)
+        if c.owed_from <= today
+    ]
 
 
 _SEVERITY: dict[str, Severity] = {"overdue": "urgent", "due": "due", "upcoming": "info"}
@@ -700,6 +732,11 @@ _SEVERITY: dict[str, Severity] = {"overdue": "urgent", "due": "due", "upcoming":
 def owed_severity(owed: Owed) -> Severity:
     """The severity of an owed document's dashboard item."""
     return _SEVERITY[owed.status]
+
+
+def owed_severity_on(due_on: date, today: date) -> Severity:
+    """The severity on ``today`` of the dashboard item of a document due on ``due_on``."""
+    return _SEVERITY[_status(due_on, today)]
 
 
 def owed_dashboard_items(owed: list[Owed], today: date) -> list[DashboardItem]:

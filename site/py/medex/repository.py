@@ -40,17 +40,27 @@ R = TypeVar("R", bound=Record)
 B = TypeVar("B", bound=BaseModel)
 
 
+class KeptText(Protocol):
+    """A text kept outside Python (a checked backup part the browser keeps in the page's
+    memory, which is given back, where Python's is not: ``app.browser.KeptPart``)."""
+
+    def read(self) -> bytes:
+        """The text, brought back into Python."""
+        ...
+
+
 @dataclass(frozen=True)
 class EncodedPuts:
     """Puts handed to storage as the JSON text they arrived in (a part of a checked backup,
     restored over records it does not hold), never decoded and encoded again: ``text`` is a
-    JSON array (UTF-8) of ``store``'s documents without storage fields; the i-th is stored with
+    JSON array (UTF-8) of ``store``'s documents without storage fields, or where the device
+    keeps that text (``KeptText``); the i-th is stored with
     ``revisions[i]`` as its ``_rev`` and, where ``signed[i]``, the signed marker. ``refs``:
     each document's ``id`` and ``client_id`` (what the derived records need), in order.
     Unconditional, like every put of a restore (the audit chain guards the whole write)."""
 
     store: str
-    text: bytes
+    text: bytes | KeptText
     revisions: Sequence[str]
     signed: Sequence[bool]
     refs: Sequence[dict[str, str]]
@@ -58,7 +68,7 @@ class EncodedPuts:
     def documents(self) -> builtins.list[dict]:
         """The documents as they are stored (``InMemoryRepository``; js/storage.js does the
         same for IndexedDB)."""
-        docs = json.loads(self.text)
+        docs = json.loads(self.text if isinstance(self.text, bytes) else self.text.read())
         if not (len(docs) == len(self.revisions) == len(self.signed)):
             raise ValueError(f"{self.store}: a part's documents and revisions do not match")
         for doc, rev, signed in zip(docs, self.revisions, self.signed, strict=True):

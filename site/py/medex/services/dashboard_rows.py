@@ -276,16 +276,24 @@ def make_row(
 ) -> DashboardRow:
     """A client's row from all of its records (each store's in id order)."""
     plan = plan_fields(plans)
-    return DashboardRow(
-        id=client_id,
-        client_id=client_id,
-        **client_fields(client),
-        **intake_fields(intake),
-        **summary_fields(summary, planned=plan["plan"] is not None),
-        **episode_fields(episodes, summary),
-        **sent_fields(sent),
-        **plan,
+    return with_owed(
+        DashboardRow(
+            id=client_id,
+            client_id=client_id,
+            **client_fields(client),
+            **intake_fields(intake),
+            **summary_fields(summary, planned=plan["plan"] is not None),
+            **episode_fields(episodes, summary),
+            **sent_fields(sent),
+            **plan,
+        )
     )
+
+
+def with_owed(row: DashboardRow) -> DashboardRow:
+    """The row with the reports it will owe, worked out from its other facts."""
+    row.owed = row.owed_reports()
+    return row
 
 
 def same_row(a: DashboardRow | None, b: DashboardRow) -> bool:
@@ -379,12 +387,14 @@ async def row_ops(
             fields.update(plan_fields(plans["schedules"]))
         summary = await _summary(repo, client_id, summaries)
         episodes = (await _read(repo, READS["episodes"], client_id, client_changes))["episodes"]
-        fresh = DashboardRow(
-            id=client_id,
-            client_id=client_id,
-            **fields,
-            **summary_fields(summary, planned=fields["plan"] is not None),
-            **episode_fields(episodes, summary),
+        fresh = with_owed(
+            DashboardRow(
+                id=client_id,
+                client_id=client_id,
+                **fields,
+                **summary_fields(summary, planned=fields["plan"] is not None),
+                **episode_fields(episodes, summary),
+            )
         )
         if same_row(current, fresh):
             continue

@@ -16,16 +16,14 @@ from functools import partial
 
 from ..client_summary import ClientSummary, attendance_part, log_order
 from ..dashboard import DashboardItem, order_key
-from ..dashboard_row import RowFacts
+from ..dashboard_row import RowFacts, packed_instant
 from ..documents import (
     Communication,
     DocumentSettings,
-    LoopFacts,
-    Owed,
     documents_owed,
     lmn_expiry_items,
     owed_dashboard_items,
-    owed_severity,
+    owed_severity_on,
 )
 from ..focus import ProgramCount, outside_programs, program_counts
 from ..intake import Client, ClientStatus, ConsentTexts, ReferringProvider
@@ -231,7 +229,7 @@ def _intake_items(active: list[RowFacts]) -> list[DashboardItem]:
 
 def _late_signature_items(rows: list[RowFacts], now: datetime) -> list[_Pending]:
     """As ``services.sessions.unsigned_logs_dashboard`` (the device's wall-clock time)."""
-    wall = now.replace(tzinfo=None)
+    wall = packed_instant(now.replace(tzinfo=None))
     late = []
     for r in rows:
         count, oldest, since = r.late(wall)
@@ -268,34 +266,35 @@ def _one_reassessment(client_id: str, name: str, item: DueItem) -> DashboardItem
 def _document_items(
     clients: list[RowFacts], providers: list[ReferringProvider], today: date
 ) -> list[_Pending]:
-    """As ``services.documents.documents_dashboard`` (its reports owed)."""
+    """As ``services.documents.documents_dashboard`` (its reports owed): from the reports
+    each row will owe (``RowFacts.owed``), today only compared with their dates; the report
+    itself worked out only when shown."""
     by_id = {p.id: p for p in providers}
-    owed: list[Owed] = []
-    for r in clients:
-        loop = r.loop
-        if loop.first_visit is None and loop.discharged_on is None:
-            continue
-        provider = by_id.get(r.provider_id)
-        facts = LoopFacts(
-            client_id=r.client_id,
-            client_name=r.name,
-            provider_id=provider.id if provider else "",
-            provider_name=provider.display_name if provider else "",
-            first_visit=loop.first_visit,
-            follow_up=loop.episode_follow_up or r.referral_follow_up,
-            active=loop.active if loop.has_episode else r.status != _DISCHARGED,
-            discharged_on=loop.discharged_on,
-            flagged=tuple((f.session_date, f.title) for f in loop.flagged),
-            sent=tuple(r.sent.items()),
-        )
-        owed.extend(documents_owed(facts, today))
-    owed.sort(key=lambda o: (o.due_on, o.client_name))
+    owed = [
+        (due_on, r.name, kind, r)
+        for r in clients
+        for kind, owed_from, due_on in r.owed
+        if owed_from <= today
+    ]
+    owed.sort(key=lambda o: (o[0], o[1]))  # stable: each client's in the order listed
+    keys: dict[date, tuple[int, bool, float]] = {}
+    for due_on, *_rest in owed:
+        if due_on not in keys:
+            keys[due_on] = order_key(owed_severity_on(due_on, today), None)
     return [
-        _Pending(order_key(owed_severity(o), None), partial(_one_document, o, today)) for o in owed
+        _Pending(keys[due_on], partial(_one_document, row, kind, by_id, today))
+        for due_on, _name, kind, row in owed
     ]
 
 
-def _one_document(owed: Owed, today: date) -> DashboardItem:
+def _one_document(
+    row: RowFacts, kind: str, providers: dict[str, ReferringProvider], today: date
+) -> DashboardItem:
+    provider = providers.get(row.provider_id)
+    facts = row.loop_facts(
+        provider.id if provider else "", provider.display_name if provider else ""
+    )
+    owed = next(o for o in documents_owed(facts, today) if o.kind.value == kind)
     return owed_dashboard_items([owed], today)[0]
 
 

@@ -24,19 +24,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import from_json
 
 from .. import APP_VERSION, revisions
 from ..backup import (
     BackupError,
     Mode,
+    Part,
+    PartFacts,
     RestoreChanges,
     RestorePlan,
     UndoPlan,
     ValidatedBackup,
     canonical_json,
     doc_fingerprint,
+    docs_facts,
     parse_backup,
+    part_bytes,
     plan_restore,
     plan_undo,
     preview_restore,
@@ -191,30 +196,52 @@ def summary_inputs(
     return out
 
 
-def whole_part(
-    store: str, text: bytes, docs: list[dict], frozen: dict[str, bool] | None = None
-) -> EncodedPuts | None:
-    """A part of a checked backup (``text``, decoded: ``docs``) none of whose records this
-    device holds, as one write of its own text, or None when a record carries a field of the
-    storage's own (written one by one then, as ``revised_put`` does). Each record's revision
-    is its first on this device, ``1-<md5 of the part's SHA-256 and its place in it>``: the
-    same on every device that restores the same file, another for any other content; the
-    undo tells it is still as restored by that revision (``backup.plan_undo``). The signed
-    marker as ``revisions.put_op`` sets it."""
-    if b'"_' in text:  # maybe a key starting with "_" (or only a text that does)
+def part_projection(store: str, docs: list[dict]) -> list[BaseModel] | None:
+    """What the client summaries read of a checked part's records (``summaries.INPUTS``),
+    or None for a store they do not read: taken by the check (``ChunkedParser(project=)``),
+    so a restore has it without decoding the part again. None also when the projection
+    refuses a checked record: the restore then makes it as it always did (and says so)."""
+    if store not in INPUTS:
         return None
-    digest = hashlib.sha256(text).hexdigest()
+    try:
+        return _projected(store, docs)
+    except ValidationError:
+        return None
+
+
+def whole_part(
+    store: str, text: Part, docs: list[dict] | PartFacts, frozen: dict[str, bool] | None = None
+) -> EncodedPuts | None:
+    """A part of a checked backup (``text``, or where it is kept; decoded: ``docs``, or its
+    ``PartFacts`` read from that text) none of whose records this device holds, as one write
+    of its own text, or None when a record carries a field of the storage's own (written one
+    by one then, as ``revised_put`` does). Each record's revision is its first on this
+    device, ``1-<md5 of the part's SHA-256 and its place in it>``: the same on every device
+    that restores the same file, another for any other content; the undo tells it is still
+    as restored by that revision (``backup.plan_undo``). The signed marker as
+    ``revisions.put_op`` sets it. Facts read from the text need not bring it back."""
+    if isinstance(docs, PartFacts) and docs.sha256:
+        storage_field, digest = docs.storage_field, docs.sha256
+    else:
+        raw = part_bytes(text)
+        storage_field, digest = b'"_' in raw, hashlib.sha256(raw).hexdigest()
+    if storage_field:  # maybe a key starting with "_" (or only a text that does)
+        return None
     if frozen is None:
         frozen = {}
     if store not in frozen:
         frozen[store] = is_signed(store, {})  # no signature field: by its type alone
+    facts = docs if isinstance(docs, PartFacts) else docs_facts(docs)
     revisions_ = [
         f"1-{hashlib.md5(f'{digest}:{i}'.encode('ascii'), usedforsecurity=False).hexdigest()}"
-        for i in range(len(docs))
+        for i in range(len(facts.ids))
     ]
-    signed = [frozen[store] or any(doc.get(k) for k in SIGNATURE_FIELDS) for doc in docs]
-    refs = [{"id": str(doc["id"]), "client_id": str(doc.get("client_id") or "")} for doc in docs]
-    return EncodedPuts(store, bytes(text), revisions_, signed, refs)
+    signed = [frozen[store] or marked for marked in facts.signed]
+    refs = [
+        {"id": record_id, "client_id": client_id}
+        for record_id, client_id in zip(facts.ids, facts.client_ids, strict=True)
+    ]
+    return EncodedPuts(store, text, revisions_, signed, refs)
 
 
 @dataclass
@@ -272,15 +299,19 @@ def restore_write(
     encoded: list[EncodedPuts] = []
     projected: dict[str, list[BaseModel]] = {}
 
-    def new_part(store: str, index: int, docs: list[dict]) -> bool:
-        written = whole_part(store, backup.parts[store][index], docs, frozen)
+    def new_part(store: str, index: int, docs: list[dict] | None) -> bool:
+        facts = backup.facts[store][index] if docs is None else None
+        written = whole_part(store, backup.parts[store][index], facts or docs or [], frozen)
         if written is None:
             return False
         encoded.append(written)
         ids = [ref["id"] for ref in written.refs]
         changes.setdefault(store, {}).update(zip(ids, written.revisions, strict=True))
         if store in INPUTS:
-            projected.setdefault(store, []).extend(_projected(store, docs))
+            made = facts.projected if facts is not None else None
+            if made is None:  # decoded here: the check took no projection of this part
+                made = _projected(store, docs or from_json(part_bytes(backup.parts[store][index])))
+            projected.setdefault(store, []).extend(made)
         return True
 
     plan = plan_restore(
