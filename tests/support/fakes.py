@@ -89,8 +89,11 @@ class KeptByDevice:
     def read(self) -> bytes:
         return self.kept[self.number]
 
-    def __del__(self) -> None:
+    def release(self) -> None:
         self.kept.pop(self.number, None)
+
+    def __del__(self) -> None:
+        self.release()
 
 
 class FakePlatform(FakeSigner):

@@ -133,6 +133,19 @@ async def _check_chunked(
     # Each part's facts are taken as it is checked (a restore decodes it no more) and its
     # text is kept by the device, not in Python's memory, until the restore writes it.
     parser = ChunkedParser(project=part_projection, keep=app.platform.keep_part)
+    try:
+        return await _read_parts(app, reader, parser)
+    except BaseException:
+        # A refused file's parts checked so far: the page lets go of them now (the error's
+        # traceback would otherwise hold them until Python's cyclic collector runs).
+        for parts in parser.parts.values():
+            for part in parts:
+                if not isinstance(part, bytes):
+                    part.release()
+        raise
+
+
+async def _read_parts(app: App, reader: Any, parser: ChunkedParser) -> ValidatedBackup | Refusal:
     await app.show_progress("Checking the backup", 0, 0)
     while True:
         try:

@@ -109,9 +109,12 @@ class KeptPart:
     def read(self) -> bytes:
         return str(medex_store.keptPart(self.number)).encode("utf-8")
 
+    def release(self) -> None:
+        medex_store.dropKept(self.number)
+
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # the page is going away: nothing to let go
-            medex_store.dropKept(self.number)
+            self.release()
 
 
 class LockedError(Exception):

@@ -48,6 +48,10 @@ class KeptText(Protocol):
         """The text, brought back into Python."""
         ...
 
+    def release(self) -> None:
+        """Let go of the text where it is kept (reading it afterwards fails)."""
+        ...
+
 
 @dataclass(frozen=True)
 class EncodedPuts:

@@ -137,6 +137,19 @@ async def export_csv(app: App, data: dict[str, Any]) -> None:
 # -- restore ------------------------------------------------------------------------------------
 
 
+def _let_go_of_the_checked_backup(app: App) -> None:
+    """Drop the checked backup, and the text of its parts where the page keeps it
+    (``app.browser.KeptPart``) with it: at once, whatever in Python still refers to a part
+    (a part let go of only when Python frees it was seen kept past a restore in Pyodide)."""
+    pending = app.state.pending.pop("restore", None)
+    if pending is None:
+        return
+    for parts in pending["backup"].parts.values():
+        for part in parts:
+            if not isinstance(part, bytes):
+                part.release()
+
+
 def _restore_error(app: App, form_errors: dict[str, str]) -> None:
     form = app.form("restore")
     form.errors = form_errors
@@ -147,7 +160,7 @@ def _restore_error(app: App, form_errors: dict[str, str]) -> None:
 async def restore_check(app: App, data: dict[str, Any]) -> None:
     """Check the whole file, a part at a time, and show what a restore would change; nothing
     is written."""
-    app.state.pending.pop("restore", None)
+    _let_go_of_the_checked_backup(app)
     app.state.pending.pop("restore_error", None)
     app.state.forms.pop("restore", None)
     if data.get("backup_file_error"):
@@ -182,7 +195,7 @@ async def restore_check(app: App, data: dict[str, Any]) -> None:
 
 @action("restore-cancel")
 async def restore_cancel(app: App, data: dict[str, Any]) -> None:
-    app.state.pending.pop("restore", None)
+    _let_go_of_the_checked_backup(app)
     app.state.pending.pop("restore_error", None)
     app.state.flash = "Restore cancelled: nothing was changed."
 
@@ -216,7 +229,7 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
         app.state.progress = {}
     in_hand, done = write.summary_inputs(dump["stores"]), write.summary(mode)
     del pending, dump, write  # the backup and the records written: let go before the rebuild
-    app.state.pending.pop("restore", None)
+    _let_go_of_the_checked_backup(app)
     app.state.pending.pop("undo", None)  # a preview of undoing the previous restore
     app.state.forms.pop("restore", None)
     await _rebuild_derived(app, in_hand)
