@@ -22,6 +22,7 @@ from medex.backup import (
     ValidatedBackup,
     is_encrypted,
     iter_parse_backup,
+    release_parts,
 )
 from medex.backup_stream import (
     CHUNK_CHARS,
@@ -138,10 +139,7 @@ async def _check_chunked(
     except BaseException:
         # A refused file's parts checked so far: the page lets go of them now (the error's
         # traceback would otherwise hold them until Python's cyclic collector runs).
-        for parts in parser.parts.values():
-            for part in parts:
-                if not isinstance(part, bytes):
-                    part.release()
+        release_parts(parser.parts)
         raise
 
 

@@ -321,6 +321,14 @@ def is_encrypted(text: str | bytes) -> bool:
 Part = bytes | KeptText  # a checked part's JSON text, or where it is kept
 
 
+def release_parts(parts: dict[str, list[Part]]) -> None:
+    """Let go of the checked parts' text where it is kept (nothing to do for bytes in hand)."""
+    for store_parts in parts.values():
+        for part in store_parts:
+            if not isinstance(part, bytes):
+                part.release()
+
+
 def part_bytes(part: Part) -> bytes:
     """A checked part's JSON text, wherever it is kept."""
     return part if isinstance(part, bytes) else part.read()

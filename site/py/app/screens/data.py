@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from medex import audit
-from medex.backup import Mode
+from medex.backup import Mode, release_parts
 from medex.csv_export import outcomes_csv, rows_from_documents
 from medex.repository import SignedRecordError, StaleWriteError, StorageFullError
 from medex.services.dashboard_rows import dashboard_rows
@@ -144,10 +144,7 @@ def _let_go_of_the_checked_backup(app: App) -> None:
     pending = app.state.pending.pop("restore", None)
     if pending is None:
         return
-    for parts in pending["backup"].parts.values():
-        for part in parts:
-            if not isinstance(part, bytes):
-                part.release()
+    release_parts(pending["backup"].parts)
 
 
 def _restore_error(app: App, form_errors: dict[str, str]) -> None:
