@@ -16,6 +16,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from buildtools import icd10_index, service_worker, startup, stdlib
 from buildtools import serve as serving
@@ -156,6 +157,7 @@ def build(dist: Path) -> dict:
         "%ICD10_INDEX%": data_files.get("icd10", ""),
         "%PYSCRIPT_PRELOADS%": pyscript_preloads(dist),
         "%INDEXEDDB_SCHEMA%": indexeddb_schema(),
+        "%BUCKETED_STORES%": json.dumps(_stores_registry().bucketed_stores()),
         "%SNAPSHOT_KEY%": snapshot_key,
         "%APP_BUILD%": content,
     }
@@ -353,16 +355,21 @@ def pyscript_preloads(dist: Path) -> str:
     return "\n  ".join(links)
 
 
-def indexeddb_schema() -> str:
-    """The Dexie schema for js/schema.js, from the registry of stored record types
-    (site/py/medex/stores.py, standard library only: loaded here without the domain)."""
+def _stores_registry() -> Any:
+    """site/py/medex/stores.py, the registry of stored record types (standard library only:
+    loaded here without the domain)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("_medex_stores", SITE / "py/medex/stores.py")
     assert spec is not None and spec.loader is not None
     stores = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(stores)
-    return json.dumps(stores.indexeddb_schema(), indent=2)
+    return stores
+
+
+def indexeddb_schema() -> str:
+    """The Dexie schema for js/schema.js, from the registry of stored record types."""
+    return json.dumps(_stores_registry().indexeddb_schema(), indent=2)
 
 
 def build_data_files(lock: dict, dist: Path) -> dict[str, str]:

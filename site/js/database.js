@@ -1,6 +1,7 @@
 // Which database holds the records, the connection to it, and moving them into a fresh one
 // (turning encryption on). The reads and writes over the connection are in storage.js.
 import Dexie from "../%DEXIE%";
+import { isBucketed, unbucketed } from "./buckets.js";
 import { DB_NAME, SCHEMA } from "./schema.js";
 import {
   adoptCryptoState,
@@ -295,7 +296,8 @@ export async function abortMove() {
 // Copy one store of the live database into the move's target, sealed (audit entries and the
 // plain meta values as they are): one read transaction there, one write transaction here.
 export async function copyStore(store) {
-  const rows = await db.table(store).toArray();
+  const stored = await db.table(store).toArray();
+  const rows = isBucketed(store) ? unbucketed(stored) : stored; // sealed one by one (buckets.js)
   const out = [];
   for (const row of rows) {
     if (store === "audit") out.push(row);

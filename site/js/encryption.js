@@ -32,6 +32,7 @@ import {
   reloadCryptoState,
   startMove,
 } from "./database.js";
+import { isBucket, unbucketed } from "./buckets.js";
 import { putPlainMeta } from "./storage.js";
 
 // -- one cross-tab truth for encryption --------------------------------------------------------
@@ -135,7 +136,13 @@ export async function migrateStoreNow(store) {
   const key = table.schema.primKey.keyPath;
   const before = await table.toArray();
   const changed = [];
+  const buckets = []; // [the bucket as read, its documents sealed] (buckets.js: never sealed whole)
+  let moved = false;
   for (const row of before) {
+    if (isBucket(row)) {
+      if (toSealed) buckets.push([JSON.stringify(row), await Promise.all(unbucketed([row]).map((doc) => sealDoc(store, doc)))]);
+      continue;
+    }
     if (Boolean(row._enc) === toSealed) continue;
     let next;
     if (store === "meta") next = toSealed ? await sealMeta(row) : await openMeta(row);
@@ -147,8 +154,20 @@ export async function migrateStoreNow(store) {
       const now = await table.get(next[key]);
       if (now !== undefined && JSON.stringify(now) === was) await table.put(next);
     }
+    for (const [was, sealed] of buckets) {
+      const id = JSON.parse(was).id;
+      const now = await table.get(id);
+      if (now === undefined) continue; // emptied meanwhile
+      if (JSON.stringify(now) !== was) {
+        moved = true; // written meanwhile: read and sealed again below
+        continue;
+      }
+      await table.bulkPut(sealed);
+      await table.delete(id);
+    }
   });
-  return changed.length;
+  if (moved) return changed.length + buckets.length + (await migrateStoreNow(store));
+  return changed.length + buckets.length;
 }
 
 export async function finishMigrationNow() {

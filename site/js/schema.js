@@ -5,6 +5,8 @@
 export const DB_NAME = "medex-practice";
 export const SCHEMA = %INDEXEDDB_SCHEMA%;
 const LATEST = SCHEMA[Math.max(...Object.keys(SCHEMA).map(Number))];
+// The stores kept many documents to an IndexedDB record (buckets.js).
+export const BUCKETED = new Set(%BUCKETED_STORES%);
 // The indexed fields of each store: they stay readable when a record is sealed (crypto.js).
 export const INDEXED = Object.fromEntries(
   Object.entries(LATEST).map(([store, spec]) => [store, spec.split(",").slice(1).map((f) => f.trim()).filter(Boolean)]),

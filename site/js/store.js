@@ -107,6 +107,17 @@ export const get = guarded(getNow);
 export const getAll = guarded(getAllNow);
 export const project = guarded(projectNow);
 export const where = guarded(whereNow);
+// The same reads as UTF-8 bytes (a Uint8Array), for Python: Pyodide copies bytes, while it
+// converts a string character by character (a megabyte of dashboard rows: 13–110 ms as text,
+// 4–34 ms as bytes, measured side by side in one page).
+const encoder = new TextEncoder();
+const utf8 = (fn) => guarded(async (...args) => {
+  const text = await fn(...args);
+  return text === undefined ? undefined : encoder.encode(text);
+});
+export const getAllUtf8 = utf8(getAllNow);
+export const projectUtf8 = utf8(projectNow);
+export const whereUtf8 = utf8(whereNow);
 export const lastAudit = guarded(lastAuditNow);
 export const getAudit = guarded(getAuditNow);
 export const exportAll = guarded(exportAllNow);

@@ -211,6 +211,7 @@ def test_service_worker_precaches_what_the_app_needs_with_hashes(dist):
         "js/encryption.js",
         "js/files.js",
         "js/backupfile.js",
+        "js/buckets.js",
         "css/app.css",
         "manifest.webmanifest",
         "icons/icon-192.png",

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from medex.dashboard_row import COMPLETE_ID
 from medex.intake import Client
-from tests.support.browser import LIVE_DB, open_app, wait_ready
+from tests.support.browser import open_app, wait_ready
 
 
 def fill(page, values):
@@ -167,24 +167,15 @@ def test_referral_and_intake_journey(page, console_errors):
 
 # -- the client list at practice size --------------------------------------------------------
 
-SEED_CLIENTS = (
-    """async ([docs, complete]) => { """
-    + LIVE_DB
-    + """
-    const db = await new Promise((ok, fail) => {
-        const r = factory.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
-    });
-    await new Promise((ok, fail) => {
-        // As the app's own raw writes (a restore) do: the dashboard rows are marked
-        // incomplete, so they are made again, with these clients, when next read.
-        const tx = db.transaction(["clients", "dashboard_rows"], "readwrite");
-        for (const d of docs) tx.objectStore("clients").put(d);
-        tx.objectStore("dashboard_rows").delete(complete);
-        tx.oncomplete = ok; tx.onerror = () => fail(tx.error);
-    });
-    db.close();
+SEED_CLIENTS = """async ([docs, complete]) => {
+    // As the app's own raw writes (a restore) do, through its storage facade (which keeps the
+    // dashboard rows many to a record): the rows are marked incomplete, so they are made
+    // again, with these clients, when next read.
+    const facade = await import(new URL("js/store.js", location.href).href);
+    const ops = docs.map((doc) => ({ store: "clients", doc }));
+    ops.push({ store: "dashboard_rows", delete: complete });
+    await facade.write(JSON.stringify(ops), null);
 }"""
-)
 
 
 def many_clients(n: int) -> list[dict]:

@@ -167,3 +167,32 @@ def test_repository_finds_query_indexed_fields():
     assert len(calls) > 10  # the scan sees them
     wrong = [f"{w}: {m}.{f}" for w, m, f in calls if f not in by_class[m].indexes]
     assert not wrong, f"find() on a field that is not indexed in stores.py: {wrong}"
+
+
+def _models_reading(store: str) -> list[type]:
+    """Every model the app validates a store's documents with: its record models and the
+    views of the rows (``dashboard_row.RowView``) read by ``Repository.project``."""
+    from medex.dashboard_row import RowView
+
+    models = [resolve(ref) for ref in STORED[store].models]
+    return [*models, RowView] if store == "dashboard_rows" else models
+
+
+@pytest.mark.parametrize("store", stores.bucketed_stores())
+def test_a_bucketed_store_is_derived_and_its_models_ignore_fields_they_do_not_name(store):
+    """A bucketed store's documents come whole from ``project`` (js/storage.js does not parse
+    their text to pick fields): each model reading them must ignore the others, and the store
+    must be one rebuilt from the records (its storage can change with a version)."""
+    assert STORED[store].derived
+    for model in _models_reading(store):
+        assert model.model_config.get("extra", "ignore") == "ignore", model
+    from medex.dashboard_row import COMPLETE_ID, RowView
+
+    doc = {"id": COMPLETE_ID, "client_id": "c1", "a_field_of_the_stored_row": [1, 2]}
+    assert RowView.model_validate(doc) == RowView.model_validate(
+        {k: v for k, v in doc.items() if k in RowView.model_fields}
+    )
+
+
+def test_only_the_dashboard_rows_are_bucketed():
+    assert stores.bucketed_stores() == ["dashboard_rows"]

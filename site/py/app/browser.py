@@ -161,7 +161,7 @@ class IndexedDbRepository(AuditedRepository):
         records = self._cache.get(key)
         if records is None:
             generation = self._generation.get(model.store, 0)
-            text = await _call(medex_store.getAll, model.store)
+            text = await _utf8(medex_store.getAllUtf8, model.store)
             records = _list_adapter(model).validate_json(text)
             self._keep(key, model, records, generation)
         self._note(records)
@@ -175,13 +175,13 @@ class IndexedDbRepository(AuditedRepository):
         SessionLogSummary): far less to parse than whole records."""
         fields = json.dumps(list(model.model_fields))
         if where is not None:
-            text = await _call(medex_store.where, store, where[0], where[1], fields)
+            text = await _utf8(medex_store.whereUtf8, store, where[0], where[1], fields)
             return _list_adapter(model).validate_json(text)
         key = (store, model.__name__)
         summaries = self._cache.get(key)
         if summaries is None:
             generation = self._generation.get(store, 0)
-            text = await _call(medex_store.project, store, fields)
+            text = await _utf8(medex_store.projectUtf8, store, fields)
             summaries = _list_adapter(model).validate_json(text)
             self._keep(key, model, summaries, generation)
         return list(summaries)
@@ -232,7 +232,7 @@ class IndexedDbRepository(AuditedRepository):
 
     async def find(self, model: type[R], field: str, value: str) -> builtins.list[R]:
         records = _list_adapter(model).validate_json(
-            await _call(medex_store.where, model.store, field, value)
+            await _utf8(medex_store.whereUtf8, model.store, field, value)
         )
         self._note(records)
         return records
@@ -242,8 +242,8 @@ class IndexedDbRepository(AuditedRepository):
     ) -> builtins.list[dict]:
         """A store's raw documents (for exports that work on JSON; ``where``: by an index)."""
         if where is not None:
-            return json.loads(await _call(medex_store.where, store, where[0], where[1]))
-        return json.loads(await _call(medex_store.getAll, store))
+            return json.loads(await _utf8(medex_store.whereUtf8, store, where[0], where[1]))
+        return json.loads(await _utf8(medex_store.getAllUtf8, store))
 
     async def export_all(self) -> dict[str, Any]:
         """Every store, the audit log and meta, decrypted, from one read transaction:
@@ -390,6 +390,12 @@ def _marked(text: str, marker: str) -> tuple[str, str]:
     """``(store, id)`` from a facade error ``"<marker> <store> <id>"``."""
     words = text[text.index(marker) + len(marker) :].split()
     return (words[0] if words else ""), (words[1].rstrip(".:,") if len(words) > 1 else "")
+
+
+async def _utf8(fn, *args) -> bytes:
+    """A facade read that hands its JSON over as UTF-8 bytes (``getAllUtf8``, ...): copied
+    into Python at once, where a text of the same length is converted character by character."""
+    return (await _call(fn, *args)).to_bytes()
 
 
 async def _call(fn, *args):

@@ -34,6 +34,9 @@ class StoredType(NamedTuple):
     indexes: tuple[str, ...] = ()  # fields ``Repository.find`` queries by (ids, a status)
     since: int = 1  # the IndexedDB schema version that added the store
     derived: bool = False  # computed from other records: not in backups, rebuilt when needed
+    # Kept many documents to an IndexedDB record (js/buckets.js): a store read whole on a
+    # screen's every visit, one small document per client (the home screen's rows).
+    bucketed: bool = False
 
 
 STORED: tuple[StoredType, ...] = (
@@ -96,6 +99,7 @@ STORED: tuple[StoredType, ...] = (
         ("dashboard_row.DashboardRow",),
         since=2,
         derived=True,
+        bucketed=True,
     ),
     StoredType(
         "exercise_pictures",
@@ -120,6 +124,11 @@ def by_store() -> dict[str, StoredType]:
 def record_modules() -> tuple[str, ...]:
     """The medex modules that define stored record types, in registry order."""
     return tuple(dict.fromkeys(m.rpartition(".")[0] for t in STORED for m in t.models))
+
+
+def bucketed_stores() -> list[str]:
+    """The stores whose documents js/buckets.js keeps many to an IndexedDB record."""
+    return [t.store for t in STORED if t.bucketed]
 
 
 def indexeddb_schema() -> dict[int, dict[str, str]]:
