@@ -220,19 +220,23 @@ def main() -> None:
         print(f"seeding IndexedDB with {size / 1e6:.0f} MB of records …", flush=True)
         seed(page, stores)
         latest = max(stores["assessments"], key=lambda a: a["assessed_on"])["id"]
+        # One load not counted: right after the seeding IndexedDB is still compacting what was
+        # just written (every read of that load is several times slower), which no
+        # practitioner's start-up meets.
+        page.reload()
+        page.wait_for_function(
+            "document.documentElement.dataset.appWarm === 'true'", timeout=180_000
+        )
         for _ in range(args.runs):
             page.reload()
             page.wait_for_function(
                 "document.documentElement.dataset.appWarm === 'true'", timeout=180_000
             )
-            record(
-                "start-up: ready (ms from navigation)",
-                float(page.evaluate("document.documentElement.dataset.readyMs")),
-            )
-            record(
-                "start-up: dashboard filled in",
-                float(page.evaluate("document.documentElement.dataset.warmMs")),
-            )
+            ready = float(page.evaluate("document.documentElement.dataset.readyMs"))
+            filled = float(page.evaluate("document.documentElement.dataset.warmMs"))
+            record("start-up: ready (ms from navigation)", ready)
+            record("start-up: dashboard filled in", filled)
+            record("start-up: dashboard filled in, after ready", filled - ready)
             record(f"client list ({args.clients} clients)", navigate(page, "#/clients", "clients"))
             # A name no one has, then one that finds a few (one client in 80 is a José García).
             for query, label in (("Okafor", "no match"), ("garcia jo", "a few found")):

@@ -5,7 +5,7 @@
 // The restore starts as the page starts (`startRestore`, called by js/start.js), in parallel
 // with the page's styles and PyScript's own loading; PyScript's call then receives it.
 import { loadPyodide as loadPyodideNormally, version } from "../%PYODIDE%/pyodide.mjs";
-import { APP_BUILD, KEY, PYODIDE_URL, find, read, remove, sweep } from "./snapshot.js";
+import { APP_BUILD, KEY, PACKAGES, PYODIDE_URL, find, read, remove, sweep } from "./snapshot.js";
 
 export { version };
 
@@ -129,18 +129,52 @@ export function startRestore() {
       if (pyodide) {
         html.dataset.restoreMs = String(Math.round(performance.now() - started));
         sweep().catch(() => {});
-      }
+      } else preloadPackages();
       return pyodide;
     } catch (err) {
       // Eviction, corruption, another build, a failed self-test: forget this snapshot (a new
       // one is made after this start) and start normally.
       console.info("Start snapshot not used:", err && err.message ? err.message : err);
       html.dataset.snapshotFallback = String(err && err.message ? err.message : err).slice(0, 200);
+      preloadPackages();
       await remove().catch(() => {});
       return null;
     }
   })();
   return restoring;
+}
+
+// A normal start loads the app's packages once Python is up (main.py's loadPackage): on a
+// first visit their 2.4 MB would only then be fetched, while the network has been idle for
+// seconds as Pyodide's own WebAssembly compiled. Each is preloaded as soon as the page knows
+// it starts normally, under the URL and integrity Pyodide's own fetch uses (its lock file), so
+// that fetch takes the preloaded response. Any failure here only means they are fetched when
+// asked, as before. A restored start needs none of them (they are in the snapshot).
+const normalName = (name) => name.toLowerCase().replace(/[-_.]+/g, "-");
+const sri = (hex) => `sha256-${btoa(String.fromCharCode(...hex.match(/../g).map((h) => parseInt(h, 16))))}`;
+function preloadPackages() {
+  (async () => {
+    const lock = await (await fetch(new URL("pyodide-lock.json", PYODIDE_URL))).json();
+    const wanted = new Set();
+    const todo = PACKAGES.map(normalName);
+    while (todo.length) {
+      const name = todo.pop();
+      const pkg = lock.packages[name];
+      if (wanted.has(name) || !pkg) continue;
+      wanted.add(name);
+      todo.push(...pkg.depends.map(normalName));
+    }
+    for (const name of wanted) {
+      const { file_name: file, sha256 } = lock.packages[name];
+      const link = document.createElement("link");
+      link.rel = "preload";
+      link.as = "fetch";
+      link.crossOrigin = "anonymous";
+      link.href = new URL(file, PYODIDE_URL).href;
+      if (sha256) link.integrity = sri(sha256);
+      document.head.append(link);
+    }
+  })().catch((err) => console.info("Packages not preloaded:", err && err.message ? err.message : err));
 }
 
 let running = null; // the Python this page started with

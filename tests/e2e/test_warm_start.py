@@ -129,6 +129,43 @@ def test_the_next_visit_starts_from_the_snapshot_made_after_the_first(page, cons
     assert console_errors == []
 
 
+WHEELS = """() => performance.getEntriesByType("resource")
+    .filter((r) => r.name.endsWith(".whl"))
+    .map((r) => [r.name.split("/").pop(), r.startTime])"""
+
+
+def test_a_normal_start_fetches_the_packages_with_the_page_and_a_restored_one_none(page):
+    """A start without a snapshot preloads the app's packages as soon as it knows (they used
+    to be fetched only once Python was up, seconds later on a first visit), each once: the
+    preload is the response Pyodide's own fetch takes. A restored start fetches none."""
+    open_app(page)
+    assert start_path(page) == "normal"
+    fetched = page.evaluate(WHEELS)
+    names = sorted(name.split("-")[0] for name, _ in fetched)
+    assert names == sorted(
+        [
+            "annotated_types",
+            "jinja2",
+            "markupsafe",
+            "medex_practice",
+            "pydantic",
+            "pydantic_core",
+            "typing_extensions",
+            "typing_inspection",
+        ]
+    ), fetched  # each once: Pyodide's fetch used the preload
+    [python_up] = [
+        ms
+        for ms, label in page.evaluate("window.medexBoot.timings")
+        if label == "pyscript: Loaded interpreter"
+    ]
+    assert all(started < python_up for _, started in fetched), (fetched, python_up)
+    wait_for_snapshot(page)
+    reload(page)
+    assert start_path(page) == "restored"
+    assert page.evaluate(WHEELS) == []
+
+
 # Each corruption is caught at a different point: reading the stored entry, Pyodide checking
 # its own header, and the self-test of the restored Python (the app's modules in memory are
 # no longer the build's: its content hash, a string in Python's memory, is overwritten).
