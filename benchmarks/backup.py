@@ -11,7 +11,10 @@ the Data screen (click → file downloaded), then, in a fresh browser profile (a
 check that file and restore it. Memory: the page's JS heap (``performance.memory``, sampled
 every 50 ms in the page) and the renderer process's resident memory (``/proc``, sampled every
 50 ms), each as the peak during the step minus the value just before it; and the longest time the
-page did not answer (the longest task seen by a ``longtask`` observer) during the export.
+page did not answer (the longest task seen by a ``longtask`` observer) during the export. Check
+and restore are also shown stage by stage (each timed step of 200 ms or more as it ended: the
+renderer's memory then and its peak since the previous one, the JS heap, and the size of
+Pyodide's WebAssembly memory, which never shrinks: the Python heap's high-water mark).
 """
 
 from __future__ import annotations

@@ -38,11 +38,50 @@ WATCH_JS = """() => {
 }"""
 
 
+# Before the app loads: every WebAssembly memory made or exported (Pyodide's heap), so the
+# stage marks below can say how large Python's memory has grown (it never shrinks).
+WASM_HOOK = """(() => {
+  const seen = (window.medexWasmMemories = []);
+  const Memory = WebAssembly.Memory;
+  WebAssembly.Memory = function (...args) { const m = new Memory(...args); seen.push(m); return m; };
+  WebAssembly.Memory.prototype = Memory.prototype;
+  const keep = (result) => {
+    const instance = result && (result.instance || result);
+    for (const value of Object.values((instance && instance.exports) || {})) {
+      if (value instanceof Memory && !seen.includes(value)) seen.push(value);
+    }
+    return result;
+  };
+  for (const name of ["instantiate", "instantiateStreaming"]) {
+    const original = WebAssembly[name];
+    WebAssembly[name] = (...args) => original.apply(WebAssembly, args).then(keep);
+  }
+})();"""
+
+# In the page: at the end of every timed action or step (``window.medexTimings``), the time,
+# the JS heap and the size of the WebAssembly memory (bytes).
+MARKS_JS = """() => {
+  const wasm = () => Math.max(0, ...(window.medexWasmMemories || []).map((m) => m.buffer.byteLength));
+  window.medexMarks = [];
+  const timings = window.medexTimings;
+  if (!timings.medexMarked) {
+    timings.medexMarked = true;
+    timings.push = function (row) {
+      const heap = performance.memory ? performance.memory.usedJSHeapSize : 0;
+      window.medexMarks.push([performance.now(), String(row[0]), row[1], heap, wasm()]);
+      return Array.prototype.push.call(this, row);
+    };
+  }
+  return [performance.now(), performance.memory ? performance.memory.usedJSHeapSize : 0, wasm()];
+}"""
+
+
 class RendererMemory:
     """The resident memory of this script's Chromium renderer processes, sampled in a thread."""
 
     def __init__(self) -> None:
         self.peak = 0
+        self.series: list[tuple[float, int]] = []  # (perf_counter, bytes) every sample
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -65,7 +104,9 @@ class RendererMemory:
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self.now())
+            now = self.now()
+            self.series.append((clock.perf_counter(), now))
+            self.peak = max(self.peak, now)
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
@@ -107,6 +148,7 @@ class Step:
     heap: float  # the page's JS heap, peak during the step − just before it (bytes)
     renderer: float  # the renderer processes' resident memory, peak − before (bytes)
     longest_ms: float  # the longest task: how long the page did not answer
+    memory: RendererMemory | None = None  # its samples (``RendererMemory.series``)
 
 
 def timed_step(page, click: Callable[[], None], done: Callable[[int], Any]) -> Step:
@@ -122,7 +164,9 @@ def timed_step(page, click: Callable[[], None], done: Callable[[int], Any]) -> S
         wall = (clock.perf_counter() - clicked) * 1000
         result = done(since)
     bench = page.evaluate("window.medexBench")
-    return Step(result, wall, bench["heap"] - heap0, memory.peak - memory.base, bench["longest"])
+    return Step(
+        result, wall, bench["heap"] - heap0, memory.peak - memory.base, bench["longest"], memory
+    )
 
 
 def mb(n: float) -> str:
@@ -222,11 +266,15 @@ def _check_and_restore(browser, base: str, path: Path, figures: list[tuple[str, 
     """In a fresh profile (an empty practice, which the restore fills with every record):
     check the file on the Data screen, then restore it (merge)."""
     context = browser.new_context(viewport={"width": 1024, "height": 768})
+    context.add_init_script(WASM_HOOK)
     page = context.new_page()
     page.goto(base)
     wait_ready(page)
     to_data_screen(page)
     print(f"checking and restoring … (load average {os.getloadavg()})", flush=True)
+    at = clock.perf_counter()
+    page_at, heap0, wasm0 = page.evaluate(MARKS_JS)
+    at = (at + clock.perf_counter()) / 2  # the page's ``page_at``, on this clock
 
     def check_file() -> None:
         page.locator("#field-backup_file").set_input_files(str(path))
@@ -258,7 +306,38 @@ def _check_and_restore(browser, base: str, path: Path, figures: list[tuple[str, 
         ("check + restore: renderer memory peak − before", mb(step.renderer)),
         ("restore said", flash[:160]),
     ]
+    marks = page.evaluate("window.medexMarks")
+    assert step.memory is not None
+    figures += _stages(marks, step.memory, at - page_at / 1000, heap0, wasm0)
     context.close()
+
+
+def _stages(
+    marks: list, memory: RendererMemory, offset: float, heap0: float, wasm0: float
+) -> list[tuple[str, str]]:
+    """Stage by stage (each timed step of 200 ms or more, in the order they ended): when it
+    ended, the renderer's memory then and its peak since the previous such step (− before the
+    check), the JS heap and Python's WebAssembly memory then (− before)."""
+    out = [("stages (ended at s: renderer now / peak since previous, JS heap, wasm)", "")]
+    previous = memory.series[0][0] if memory.series else offset
+    start = previous
+    for ended, what, ms, heap, wasm in marks:
+        if ms < 200 and not what.startswith("action:"):
+            continue
+        end = offset + ended / 1000
+        window = [rss for t, rss in memory.series if previous <= t <= end + 0.05]
+        now = [rss for t, rss in memory.series if t <= end + 0.05]
+        rss_now = (now[-1] if now else memory.base) - memory.base
+        peak = (max(window) if window else memory.base) - memory.base
+        out.append(
+            (
+                f"  {what[:34]:34s} {ms:7,.0f} ms, ended {end - start:6.1f} s",
+                f"{mb(rss_now):>7s} / {mb(peak):>7s}, heap {mb(heap - heap0):>7s}, "
+                f"wasm {mb(wasm - wasm0):>7s} (of {mb(wasm)})",
+            )
+        )
+        previous = end
+    return out
 
 
 def _print(args, figures: list[tuple[str, str]]) -> None:

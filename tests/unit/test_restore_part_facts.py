@@ -20,7 +20,8 @@ from medex.records import PracticeProfile
 from medex.repository import InMemoryRepository
 from medex.services import restore as restore_module
 from medex.services.restore import part_projection, restore_preview, restore_write
-from medex.session_logs import SessionLog
+from medex.services.summaries import projected, projection_json
+from medex.session_logs import SessionLog, SessionLogSummary
 from medex.signing import SignatureCheck
 from tests.support.aio import run
 from tests.support.backups import audit_chain, client_doc, log_doc
@@ -63,10 +64,34 @@ def test_the_check_takes_each_part_facts_from_its_checked_text():
             assert facts.client_ids == [d.get("client_id") or "" for d in docs]
             assert facts.signed == [bool(d.get("signature")) for d in docs]
             if store == "session_logs":
-                assert facts.projected == restore_module._projected(store, docs)
+                assert facts.projected == [projection_json(store, d) for d in docs]
+                # What the summaries read of each record, as its projection makes it of the whole.
+                assert projected(store, facts.projected) == [
+                    SessionLogSummary.model_validate(d) for d in docs
+                ]
             else:
                 assert facts.projected is None  # the summaries read no client record
     assert sum(f.signed.count(True) for f in backup.facts["session_logs"]) == 4
+
+
+def test_the_check_reads_the_facts_from_the_records_it_validated_not_its_text_again(monkeypatch):
+    """Each part's JSON is decoded once (its line); the facts of its checked text come from
+    the records that text is the dump of, and equal what decoding that text gives."""
+    decoded: list[type] = []
+    original = pydantic_core.from_json
+
+    def counting(data, *args, **kwargs):
+        decoded.append(type(data))
+        return original(data, *args, **kwargs)
+
+    monkeypatch.setattr(pydantic_core, "from_json", counting)
+    backup = checked({"clients": [ANA, BEN], "session_logs": LOGS})
+    monkeypatch.undo()
+    assert decoded and bytes not in decoded  # the lines (str), never a checked part's text
+    for store, parts in backup.parts.items():
+        for part, facts in zip(parts, backup.facts[store], strict=True):
+            plain = backup_module.part_facts(store, part, part_projection)
+            assert facts == plain
 
 
 def test_into_a_new_device_the_preview_and_the_restore_decode_no_part_again(monkeypatch):
@@ -215,8 +240,12 @@ def test_a_kept_part_holding_a_record_of_this_device_is_read_back_and_compared()
     assert app.platform.kept == {}
 
 
-def test_a_projection_the_summaries_refuse_is_left_to_the_restore():
-    assert part_projection("session_logs", [{"id": "x1"}]) is None  # no client, no date
+def test_the_projection_is_kept_as_json_of_what_the_summaries_read():
     assert part_projection("clients", [ANA]) is None  # the summaries read no client record
     [made] = part_projection("session_logs", [LOGS[0]]) or []
-    assert made.id == LOGS[0]["id"] and made.client_id == ANA["id"]
+    assert isinstance(made, bytes)  # not a model: a fraction of its memory
+    read = pydantic_core.from_json(made)
+    assert set(read) <= set(SessionLogSummary.model_fields)
+    assert "exercises" not in read and "notes" not in read
+    [model] = projected("session_logs", [made])
+    assert model == SessionLogSummary.model_validate(LOGS[0])

@@ -383,9 +383,10 @@ class PartFacts:
     """What is needed of a checked part (``ValidatedBackup.parts``) to count it in a preview
     and write it whole (``services.restore.whole_part``), read from the checked text itself
     (``part_facts``): each record's id, its client's id ("" for none) and whether a
-    signature field is set, in order, and what ``project`` made of the records (the client
-    summaries' projection, or None); the text's SHA-256 and whether it holds ``"_`` (maybe a
-    field of the storage's own), "" and True when not read from the text."""
+    signature field is set, in order, and what ``project`` made of the records (what the
+    client summaries read of each, as JSON: ``services.restore.part_projection``; or None);
+    the text's SHA-256 and whether it holds ``"_`` (maybe a field of the storage's own), ""
+    and True when not read from the text."""
 
     ids: list[str]
     client_ids: list[str]
@@ -395,7 +396,9 @@ class PartFacts:
     storage_field: bool = True
 
 
-ProjectPart = Callable[[str, list[dict]], "list[Any] | None"]
+# A part's records (decoded documents, or the validated records its text was made from) as
+# what ``PartFacts.projected`` keeps of them.
+ProjectPart = Callable[[str, "list[Any]"], "list[Any] | None"]
 
 
 def docs_facts(docs: Sequence[Mapping[str, Any]], projected: list[Any] | None = None) -> PartFacts:
@@ -408,10 +411,21 @@ def docs_facts(docs: Sequence[Mapping[str, Any]], projected: list[Any] | None = 
     )
 
 
-def part_facts(store: str, text: bytes, project: ProjectPart | None = None) -> PartFacts:
-    """The facts of a checked part's JSON ``text`` (decoded once, here)."""
-    docs: list[dict] = pydantic_core.from_json(text)
-    facts = docs_facts(docs, project(store, docs) if project is not None else None)
+def part_facts(
+    store: str, text: bytes, project: ProjectPart | None = None, records: list[Any] | None = None
+) -> PartFacts:
+    """The facts of a checked part's JSON ``text``: read from the validated ``records`` it is
+    the JSON of (``RecordChecker.take_records``) when given, else decoded once, here."""
+    if records is not None:
+        facts = PartFacts(
+            ids=[str(r.id) for r in records],
+            client_ids=[str(getattr(r, "client_id", None) or "") for r in records],
+            signed=[any(getattr(r, f, None) for f in SIGNATURE_FIELDS) for r in records],
+            projected=project(store, records) if project is not None else None,
+        )
+    else:
+        docs: list[dict] = pydantic_core.from_json(text)
+        facts = docs_facts(docs, project(store, docs) if project is not None else None)
     return dataclasses.replace(
         facts, sha256=hashlib.sha256(text).hexdigest(), storage_field=b'"_' in text
     )
@@ -541,6 +555,15 @@ class RecordChecker:
         self._adapters: dict[str, TypeAdapter[list[Any]] | None] = {}
         self._single: dict[str, type] = {}  # the record type of a store that holds one
         self._control_checked = False  # in _one_by_one after a part's control-character check
+        # The records of the part ``check_part`` last validated together (None: one by one),
+        # until ``take_records``: what the part's facts are read from.
+        self._records: list[Any] | None = None
+
+    def take_records(self) -> list[Any] | None:
+        """The records ``check_part`` made of the part it just returned, whose JSON it is (None
+        when it checked that part record by record); let go of here."""
+        records, self._records = self._records, None
+        return records
 
     def _problem(self, problem: RecordProblem) -> None:
         self.problem_count += 1
@@ -625,9 +648,11 @@ class RecordChecker:
                 intact, why = check(record)
                 if not intact:
                     self._problem(RecordProblem(store, doc["id"][:80], "signature", why))
+        self._records = records
         return adapter.dump_json(records)
 
     def _one_by_one(self, store: str, docs: list[dict], control_checked: bool = False) -> bytes:
+        self._records = None
         self._control_checked = control_checked
         try:
             checked = [self.check(store, d) for d in docs]

@@ -327,7 +327,10 @@ class ChunkedParser:
                 )
         if docs:
             text = self.checker.check_part(store, docs)
-            self.facts.setdefault(store, []).append(part_facts(store, text, self.project))
+            records = self.checker.take_records()  # the facts read from them: no decode
+            facts = part_facts(store, text, self.project, records)
+            del records
+            self.facts.setdefault(store, []).append(facts)
             self.parts.setdefault(store, []).append(self.keep(text) if self.keep else text)
         self.records += len(docs)
 

@@ -11,8 +11,6 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from medex import audit
 from medex.backup import Mode, release_parts
 from medex.csv_export import outcomes_csv, rows_from_documents
@@ -43,7 +41,7 @@ from medex.services.restore import (
     undo_write,
 )
 from medex.services.signatures import check_backup_signature
-from medex.services.summaries import client_summaries
+from medex.services.summaries import Rows, client_summaries
 
 from ..backup_files import Refusal, check_backup_file, export_backup_file
 from ..core import App, View, action, route
@@ -234,7 +232,7 @@ async def restore_apply(app: App, data: dict[str, Any]) -> None:
     app.state.flash = done
 
 
-async def _rebuild_derived(app: App, in_hand: dict[str, list[BaseModel]]) -> None:
+async def _rebuild_derived(app: App, in_hand: Rows) -> None:
     """The client summaries and dashboard rows a restore or its undo dropped, rebuilt right
     after it (not on Home's first visit, which would otherwise pay for every client at once),
     the summaries from the records the write had in hand (``in_hand``), not read back."""

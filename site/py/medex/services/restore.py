@@ -12,7 +12,7 @@ records (``export_all()``'s dump); the Data screen shows the previews and makes 
 A part of the backup none of whose records this device holds (all of them, restoring into a
 new device) is written whole, as the text it came in (``whole_part``), not decoded, revised
 and encoded again record by record; the summaries the write drops are rebuilt from the
-records in hand (``summary_inputs``), not read back.
+records in hand (``summary_inputs``: what a summary reads of each, as JSON), not read back.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from .. import APP_VERSION, revisions
@@ -61,7 +60,7 @@ from .data import (
     undo_lines,
 )
 from .signatures import BACKUP_CHECK_TEXTS
-from .summaries import INPUTS
+from .summaries import INPUTS, Rows, projection_json
 
 UNDO_LISTED = 20  # records named per kind in the undo preview
 RESTORE_MOVED = (
@@ -157,31 +156,21 @@ def revised_put(
     return {"store": store, "doc": new}, fingerprint
 
 
-_PROJECTIONS: dict[str, TypeAdapter[list[BaseModel]]] = {}
-
-
-def _projected(store: str, docs: Sequence[Mapping[str, Any]]) -> list[BaseModel]:
-    """``docs`` of a ``summaries.INPUTS`` store as what a summary reads of them: one
-    validation for them all (the projections ignore the other fields)."""
-    if store not in _PROJECTIONS:
-        _PROJECTIONS[store] = TypeAdapter(list[INPUTS[store]])  # type: ignore[valid-type]
-    return _PROJECTIONS[store].validate_python(docs)
-
-
 def summary_inputs(
     stores: Mapping[str, Sequence[Mapping[str, Any]]],
     puts: Sequence[tuple[str, Mapping[str, Any]]],
     deletes: Sequence[tuple[str, str]],
-    projected: Mapping[str, Sequence[BaseModel]] | None = None,
-) -> dict[str, list[BaseModel]]:
+    projected: Rows | None = None,
+) -> dict[str, dict[str, tuple[str, bytes]]]:
     """What the client summaries are made from (``summaries.INPUTS``), as a write of ``puts``
     and ``deletes`` over ``stores`` (every record, ``export_all()``'s) leaves it: the records a
     restore or its undo has in hand, so the summaries it dropped are rebuilt without reading
-    every session log back. ``projected``: more records the write puts, already projected
-    (a restore's whole parts, ``RestoreWrite.projected``)."""
-    out: dict[str, list[BaseModel]] = {}
+    every session log back; as ``summaries.Rows`` (validated a client at a time by the
+    rebuild). ``projected``: more records the write puts, already as rows (a restore's whole
+    parts, ``RestoreWrite.projected``)."""
+    out: dict[str, dict[str, tuple[str, bytes]]] = {}
     for store in INPUTS:
-        by_id = {str(getattr(m, "id")): m for m in (projected or {}).get(store, ())}  # noqa: B009
+        rows = dict((projected or {}).get(store, {}))
         docs = {d["id"]: d for d in stores.get(store, ())}
         for put_store, doc in puts:
             if put_store == store:
@@ -189,24 +178,23 @@ def summary_inputs(
         for delete_store, record_id in deletes:
             if delete_store == store:
                 docs.pop(record_id, None)
-                by_id.pop(record_id, None)
-        for record_id in docs:
-            by_id.pop(record_id, None)
-        out[store] = [*by_id.values(), *_projected(store, list(docs.values()))]
+                rows.pop(record_id, None)
+        for record_id, doc in docs.items():
+            rows[record_id] = (str(doc.get("client_id") or ""), projection_json(store, doc))
+        out[store] = rows
     return out
 
 
-def part_projection(store: str, docs: list[dict]) -> list[BaseModel] | None:
-    """What the client summaries read of a checked part's records (``summaries.INPUTS``),
-    or None for a store they do not read: taken by the check (``ChunkedParser(project=)``),
-    so a restore has it without decoding the part again. None also when the projection
-    refuses a checked record: the restore then makes it as it always did (and says so)."""
+def part_projection(store: str, docs: list[Any]) -> list[bytes] | None:
+    """What the client summaries read of each of a checked part's records (its documents, or
+    the records validated from them: ``summaries.projection_json``), or None for a store
+    they do not read: taken by the check
+    (``ChunkedParser(project=)``), so a restore has it without decoding the part again. Kept
+    as JSON, not as models (several times its size): the rebuild validates it a client at a
+    time, and reads back from the device a client whose records it refuses."""
     if store not in INPUTS:
         return None
-    try:
-        return _projected(store, docs)
-    except ValidationError:
-        return None
+    return [projection_json(store, doc) for doc in docs]
 
 
 def whole_part(
@@ -253,18 +241,16 @@ class RestoreWrite:
     last: dict | None  # the audit entry the plan's entries are chained from
     # The backup's parts none of whose records this device holds, written as they are
     # (``repo.write(..., encoded=...)``), not in ``plan.puts``; and what the client summaries
-    # read of their records (``summary_inputs``).
+    # read of their records (``summary_inputs``), as ``summaries.Rows``.
     encoded: list[EncodedPuts] = field(default_factory=list)
-    projected: dict[str, list[BaseModel]] = field(default_factory=dict)
+    projected: dict[str, dict[str, tuple[str, bytes]]] = field(default_factory=dict)
 
     @property
     def written(self) -> int:
         """How many records the write puts."""
         return len(self.plan.puts) + sum(len(part.revisions) for part in self.encoded)
 
-    def summary_inputs(
-        self, stores: Mapping[str, Sequence[Mapping[str, Any]]]
-    ) -> dict[str, list[BaseModel]]:
+    def summary_inputs(self, stores: Mapping[str, Sequence[Mapping[str, Any]]]) -> Rows:
         """What the summaries are made from once this restore is written over ``stores``."""
         return summary_inputs(stores, self.plan.puts, self.plan.deletes, self.projected)
 
@@ -297,7 +283,7 @@ def restore_write(
     changes: RestoreChanges = {}  # as backup.restore_changes(plan) gives them
     frozen: dict[str, bool] = {}
     encoded: list[EncodedPuts] = []
-    projected: dict[str, list[BaseModel]] = {}
+    projected: dict[str, dict[str, tuple[str, bytes]]] = {}
 
     def new_part(store: str, index: int, docs: list[dict] | None) -> bool:
         facts = backup.facts[store][index] if docs is None else None
@@ -310,8 +296,11 @@ def restore_write(
         if store in INPUTS:
             made = facts.projected if facts is not None else None
             if made is None:  # decoded here: the check took no projection of this part
-                made = _projected(store, docs or from_json(part_bytes(backup.parts[store][index])))
-            projected.setdefault(store, []).extend(made)
+                text = part_bytes(backup.parts[store][index])
+                made = part_projection(store, docs or from_json(text)) or []
+            rows = projected.setdefault(store, {})
+            for ref, row in zip(written.refs, made, strict=True):
+                rows[ref["id"]] = (ref["client_id"], row)
         return True
 
     plan = plan_restore(
@@ -368,7 +357,7 @@ class UndoWrite:
     titles: dict[tuple[str, str], str]  # (store, id) → what the practitioner calls it
     current: dict[str, list[dict]] = field(default_factory=dict)  # every record, as planned over
 
-    def summary_inputs(self) -> dict[str, list[BaseModel]]:
+    def summary_inputs(self) -> Rows:
         """What the summaries are made from once this undo is written (``summary_inputs``)."""
         return summary_inputs(self.current, self.plan.puts, self.plan.deletes)
 

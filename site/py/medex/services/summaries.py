@@ -19,7 +19,8 @@ import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+import pydantic_core
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .. import revisions
 from ..client_summary import (
@@ -47,6 +48,39 @@ INPUTS: dict[str, type[BaseModel]] = {
 REBUILD_BY_CLIENT_MAX = 20
 
 Inputs = dict[str, dict[str, BaseModel]]  # store → record id → its projection
+
+# Records in hand as what a summary reads of each (``projection_json``), by store and id, with
+# their client's id: how a restore holds 50,000 session logs from the check to the rebuild
+# (a few hundred bytes each, where the projection's model is several times that), validated a
+# client at a time when the summaries are rebuilt (``rebuild_summaries``).
+Rows = dict[str, dict[str, tuple[str, bytes]]]  # store → record id → (client id, JSON)
+# Summaries saved together at most (a restore rebuilds a thousand: each save's documents and
+# their JSON are let go before the next is made).
+SAVE_BATCH = 100
+
+_ROWS: dict[str, TypeAdapter[list[BaseModel]]] = {}
+_FIELDS: dict[str, set[str]] = {}
+
+
+def projection_json(store: str, doc: Mapping[str, Any] | BaseModel) -> bytes:
+    """What a summary reads of a record of an ``INPUTS`` store (the projection's fields only,
+    in the record's own order), as JSON: of a plain-JSON document, or of a validated record as
+    its own dump has them (the same text as of that dump, decoded). Not validated here
+    (``projected`` does it)."""
+    if store not in _FIELDS:
+        _FIELDS[store] = set(INPUTS[store].model_fields)
+    fields = _FIELDS[store]
+    if isinstance(doc, BaseModel):
+        return type(doc).__pydantic_serializer__.to_json(doc, include=fields)
+    return pydantic_core.to_json({k: v for k, v in doc.items() if k in fields})
+
+
+def projected(store: str, rows: Sequence[bytes]) -> list[BaseModel]:
+    """``projection_json`` rows of ``store`` as its projection's models, in one validation
+    (raises ``ValidationError`` if any is refused)."""
+    if store not in _ROWS:
+        _ROWS[store] = TypeAdapter(list[INPUTS[store]])  # type: ignore[valid-type]
+    return _ROWS[store].validate_json(b"[" + b",".join(rows) + b"]")
 
 
 def _projection(store: str, doc: Mapping[str, Any]) -> BaseModel:
@@ -157,28 +191,56 @@ async def dropped_by_raw_write(repo: Repository, ops: list[dict]) -> list[dict]:
     return kept + [{"store": ClientSummary.store, "delete": client_id} for client_id in drop]
 
 
+async def _summaries_from_rows(
+    repo: Repository, ids: list[str], in_hand: Rows
+) -> dict[str, ClientSummary]:
+    """The summaries of ``ids`` from the records in hand (``Rows``, emptied here: each
+    client's records are let go once its summary is made), a client at a time: only one
+    client's records are ever models at once. A client whose rows the projection refuses is
+    read from the device instead."""
+    wanted = set(ids)
+    by_client: dict[str, dict[str, list[bytes]]] = {}
+    for store in list(in_hand):
+        for client_id, row in in_hand.pop(store).values():
+            if client_id in wanted:
+                by_client.setdefault(client_id, {}).setdefault(store, []).append(row)
+    fresh: dict[str, ClientSummary] = {}
+    for client_id in ids:
+        rows_of = by_client.pop(client_id, {})
+        try:
+            inputs: Inputs = {
+                store: {str(getattr(r, "id")): r for r in projected(store, rows_of.get(store, []))}  # noqa: B009
+                for store in INPUTS
+            }
+        except ValidationError:
+            inputs = await client_inputs(repo, client_id)
+        fresh[client_id] = _summary_of(client_id, inputs)
+    return fresh
+
+
 async def rebuild_summaries(
-    repo: Repository,
-    client_ids: Iterable[str] | None = None,
-    in_hand: Mapping[str, Sequence[BaseModel]] | None = None,
+    repo: Repository, client_ids: Iterable[str] | None = None, in_hand: Rows | None = None
 ) -> dict[str, ClientSummary]:
     """Recompute the summaries of ``client_ids`` (every client's by default) from the records
-    and store them (in one save); returns them. A device that refuses the write (full, or
-    another tab rebuilt them first) still gets correct summaries for this read.
-    ``in_hand``: every record of each ``INPUTS`` store as its projection, as stored now (a
-    restore has them at hand: ``services.restore.summary_inputs``), instead of reading them."""
+    and store those that changed (``SAVE_BATCH`` a save); returns them. A device that refuses
+    a write (full, or another tab rebuilt them first) still gets correct summaries for this
+    read.
+    ``in_hand``: every record of each ``INPUTS`` store as stored now, as ``Rows`` (a restore
+    has them at hand: ``services.restore.summary_inputs``), instead of reading them; it is
+    emptied as the summaries are made."""
     ids = list(client_ids) if client_ids is not None else [c.id for c in await repo.list(Client)]
     if not ids:
         return {}
     fresh: dict[str, ClientSummary] = {}
-    if in_hand is None and len(ids) <= REBUILD_BY_CLIENT_MAX:
+    if in_hand is not None:
+        fresh = await _summaries_from_rows(repo, ids, in_hand)
+    elif len(ids) <= REBUILD_BY_CLIENT_MAX:
         for client_id in ids:
             fresh[client_id] = _summary_of(client_id, await client_inputs(repo, client_id))
     else:
         by_client: dict[str, Inputs] = {client_id: {s: {} for s in INPUTS} for client_id in ids}
         for store, model in INPUTS.items():
-            found = in_hand[store] if in_hand is not None else await repo.project(model, store)
-            for record in found:
+            for record in await repo.project(model, store):
                 inputs = by_client.get(str(getattr(record, "client_id")))  # noqa: B009
                 if inputs is not None:
                     inputs[store][str(getattr(record, "id"))] = record  # noqa: B009
@@ -194,16 +256,15 @@ async def rebuild_summaries(
             summary.created_at = current.created_at
             summary._rev = current._rev
         changed.append(summary)
-    if changed and not repo.read_only:
-        with contextlib.suppress(WriteRefused):  # correct for this read; rebuilt at the next
-            await repo.save(*changed)
+    if not repo.read_only:
+        for start in range(0, len(changed), SAVE_BATCH):
+            with contextlib.suppress(WriteRefused):  # correct for this read; rebuilt at the next
+                await repo.save(*changed[start : start + SAVE_BATCH])
     return fresh
 
 
 async def client_summaries(
-    repo: Repository,
-    clients: Iterable[Client] | None = None,
-    in_hand: Mapping[str, Sequence[BaseModel]] | None = None,
+    repo: Repository, clients: Iterable[Client] | None = None, in_hand: Rows | None = None
 ) -> dict[str, ClientSummary]:
     """Every client's summary (``clients``: those on file, read if not given), rebuilding any
     missing or out of date: one read of the summaries when all are current. Summaries of
