@@ -79,8 +79,8 @@ export async function writeRun(table, run) {
   if (full.length) await table.bulkPut(full);
 }
 
-// A bucketed store's records as records of one document each (a copy sealed document by
-// document when encryption is turned on: a bucket is never sealed whole).
+// A bucketed store's records as documents, one each, in id order (maybe sealed: open them
+// to read; sealed one by one when encryption is turned on: a bucket is never sealed whole).
 export function unbucketed(records) {
   return entries(records).map(([, value]) => (typeof value === "string" ? JSON.parse(value) : value));
 }

@@ -14,7 +14,7 @@ import {
   sealing,
   sealMeta,
 } from "./crypto.js";
-import { entries, isBucketed, storedIn, writeRun } from "./buckets.js";
+import { entries, isBucketed, storedIn, unbucketed, writeRun } from "./buckets.js";
 import { bucketsSupported, db, follow, following, live, reloadCryptoState, withLock } from "./database.js";
 
 // A stored document is signed (so no guarded write may change or delete it): the marker the
@@ -73,7 +73,7 @@ export async function projectNow(store, fieldsJson) {
 export async function whereNow(store, field, value, fieldsJson) {
   requireOpen();
   const docs = isBucketed(store)
-    ? JSON.parse(await bucketedText(store, await db.table(store).toArray())).filter((doc) => doc[field] === value)
+    ? (await openDocs(store, unbucketed(await db.table(store).toArray()))).filter((doc) => doc[field] === value)
     : await openDocs(store, await db.table(store).where(field).equals(value).toArray());
   if (!fieldsJson) return JSON.stringify(docs);
   const fields = JSON.parse(fieldsJson);
@@ -371,8 +371,7 @@ export async function exportAllNow() {
         const opened = await openMeta(row);
         out.meta[opened.key] = opened.value;
       }
-    } else if (isBucketed(store)) out.stores[store] = JSON.parse(await bucketedText(store, docs));
-    else out.stores[store] = await openDocs(store, docs);
+    } else out.stores[store] = await openDocs(store, isBucketed(store) ? unbucketed(docs) : docs);
   }
   return JSON.stringify(out);
 }
