@@ -307,6 +307,7 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
     app.repo.actor = _actor()
     refused = False
     draft_key = Drafts.key(form) if form is not None else None
+    address = str(js.location.hash)  # the address bar as the action started
     try:
         if form is not None:
             data.update(await browser.picked_images(form))
@@ -339,9 +340,14 @@ async def run_action(name: str, data: dict, form=None, final: bool = True) -> No
         )
     finally:
         _busy.discard(name)
-    location = app.location()
-    if str(js.location.hash) != location:
-        js.history.replaceState(None, "", location)
+    now = str(js.location.hash)
+    if now != address and now.startswith("#/"):
+        # The person went to another screen while the action ran (a link, Back, a typed
+        # address): that screen is shown, and the address is never turned back to the action's
+        # (its hashchange may not have been handled yet).
+        app.navigate(now)
+    if str(js.location.hash) != app.location():  # e.g. the client's turn keeps its own form
+        js.history.replaceState(None, "", app.location())
     await paint(started)
     try:
         if drafts is not None and await drafts.submitted(draft_key, final, refused):
