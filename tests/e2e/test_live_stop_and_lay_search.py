@@ -63,6 +63,35 @@ def test_a_typed_blood_pressure_stop_shows_at_the_top_before_saving(page, consol
     assert console_errors == []
 
 
+CHECKS = "window.medexTimings.filter(t => t[0] === 'action:session-check').length"
+SAVES = "window.medexTimings.filter(t => t[0] === 'action:session-form').length"
+
+
+def test_a_save_within_the_pause_is_not_followed_by_a_live_check(page, console_errors):
+    """Saved before typing paused: the save answers what was typed (with its stop), and the
+    live check still waiting out its pause is not run after it (a re-render for nothing; it
+    used to end after the person had moved on, and take them back: see
+    test_address_and_drafts_after_actions)."""
+    set_up_practice_with_a_client(page)
+    page.locator("#start-session-top").click()
+    expect(page.locator("#log-status")).to_have_text("Draft: not signed")
+    checks = page.evaluate(CHECKS)
+    page.locator("#field-pre_systolic_mmhg").fill("185")
+    page.locator("#field-pre_diastolic_mmhg").fill("105")
+    page.locator("#save-draft").click()
+    expect(page.locator("#flash")).to_contain_text("Draft saved with 1 stop flag")
+    page.wait_for_function(f"{SAVES} >= 1")
+    page.wait_for_timeout(1500)  # past the 0.35 s pause, had the check been left to run
+    assert page.evaluate(CHECKS) == checks
+    expect(page.locator("#stop-banner")).to_be_visible()
+    # Typing again (and pausing) still checks live.
+    page.locator("#field-pre_systolic_mmhg").fill("128")
+    page.locator("#field-pre_diastolic_mmhg").fill("78")
+    expect(page.locator("#stop-banner")).to_have_count(0, timeout=10_000)
+    assert page.evaluate(CHECKS) > checks
+    assert console_errors == []
+
+
 def test_sources_page_is_linked_from_settings_and_lists_full_citations(page, console_errors):
     page.set_viewport_size({"width": 768, "height": 1024})
     set_up_practice_with_a_client(page)

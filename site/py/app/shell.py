@@ -391,6 +391,7 @@ def on_submit(event) -> None:
         and str(getattr(submitter, "name", "") or "")
     ):
         data[str(submitter.name)] = str(submitter.value)
+    _drop_live_check(form)
     _spawn(run_action(str(form.dataset.action), data, form, is_final_submit(submitter)))
 
 
@@ -407,6 +408,7 @@ def on_click(event) -> None:
 
 LIVE_DEBOUNCE_S = 0.35
 _live_task: asyncio.Future | None = None
+_live_form = None  # the form whose live check waits out its pause (None once it runs)
 
 
 def on_input(event) -> None:
@@ -419,14 +421,26 @@ def on_input(event) -> None:
     # A form with data-live="<action>" sends what is typed to that action once typing
     # pauses (nothing is saved): e.g. the session form shows a safety stop while it is typed.
     if not _absent(form) and str(form.getAttribute("data-live") or ""):
-        global _live_task
+        global _live_task, _live_form
         if _live_task is not None:
             _live_task.cancel()
+        _live_form = form
         _live_task = asyncio.ensure_future(_live_check(form))
 
 
+def _drop_live_check(form) -> None:
+    """The form is submitted: its save answers what was typed, so a live check still waiting
+    out its pause is not run after it (a check that has started is left to finish)."""
+    global _live_task, _live_form
+    if _live_task is not None and _live_form is not None and form.isSameNode(_live_form):
+        _live_task.cancel()
+        _live_task, _live_form = None, None
+
+
 async def _live_check(form) -> None:
+    global _live_form
     await asyncio.sleep(LIVE_DEBOUNCE_S)
+    _live_form = None  # running: no longer cancelled by a submit
     if not form.isConnected:
         return
     await run_action(str(form.getAttribute("data-live")), browser.form_values(form), form, False)
