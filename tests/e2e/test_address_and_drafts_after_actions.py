@@ -12,7 +12,7 @@
 
 from playwright.sync_api import expect
 
-from tests.support.browser import fill, goto, set_up_practice_with_a_client
+from tests.support.browser import fill, goto, open_payment_form, set_up_practice_with_a_client
 
 # The address changes the moment the action asks for its first random bytes (the new session
 # log's id), and its hashchange is not handled before the action ends (pushState sends none):
@@ -54,8 +54,7 @@ def test_a_recorded_payment_leaves_no_draft_behind(page, console_errors):
     page.locator("#start-program-button").click()
     expect(page.locator("#program-name")).to_be_visible()
     amount = page.locator("#field-pay_amount")
-    if not amount.is_visible():
-        page.locator("#record-payment-toggle").click()
+    open_payment_form(page)
     fill(page, {"pay_amount": "500"})
     page.locator("#save-payment").click()
     expect(page.locator("#flash")).to_contain_text("Payment of $500.00 recorded")
@@ -64,8 +63,7 @@ def test_a_recorded_payment_leaves_no_draft_behind(page, console_errors):
     page.wait_for_timeout(1000)  # past the drafts' 0.4 s pause, had one been kept
     page.reload()
     goto(page, f"./#/client-outcomes?id={client_id}", "#program-name")
-    if not amount.is_visible():
-        page.locator("#record-payment-toggle").click()
+    open_payment_form(page)
     expect(amount).to_have_value("")
     # A refused refund keeps what was typed (that draft is not discarded).
     fill(page, {"pay_amount": "900"})

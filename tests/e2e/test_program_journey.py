@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from medex.programs import default_program
-from tests.support.browser import assert_accessible, open_app
+from tests.support.browser import assert_accessible, open_app, open_payment_form
 
 OUT = "/tmp/shots-loopA"
 TODAY = date.today()
@@ -63,15 +63,6 @@ def pdf(page, name):
     subprocess.run(["pdftoppm", "-r", "60", "-png", path, f"{OUT}/{name}"], check=True)
     reader = PdfReader(io.BytesIO(data))
     return reader, "\n".join(p.extract_text() for p in reader.pages)
-
-
-def open_payment_form(page):
-    """Unfold "Record a payment or refund" once: no re-render folds it again while the
-    person fills it in."""
-    amount = page.locator("#field-pay_amount")
-    if not amount.is_visible():
-        page.locator("#record-payment-toggle").click()
-    expect(amount).to_be_visible()
 
 
 def open_document(page, client_id, kind):

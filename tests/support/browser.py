@@ -106,6 +106,15 @@ def by_id(stores: dict) -> dict:
     return {s: sorted(docs, key=lambda d: d["id"]) for s, docs in stores.items() if docs}
 
 
+def open_payment_form(page):
+    """Unfold "Record a payment or refund" once: no re-render folds it again while the
+    person fills it in."""
+    amount = page.locator("#field-pay_amount")
+    if not amount.is_visible():
+        page.locator("#record-payment-toggle").click()
+    expect(amount).to_be_visible()
+
+
 def set_up_practice_with_a_client(page):
     open_app(page)
     fill(page, {"practitioner_name": "Dana Reyes", "business_name": "Reyes Medical Exercise"})

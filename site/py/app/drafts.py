@@ -3,8 +3,8 @@
 Every form in the app with an id keeps a draft (opt out with ``data-no-draft``), keyed by
 the screen (location hash) and the form id, stored in IndexedDB's meta store shortly after
 typing stops and on page hide. After each render the draft is put back into the form. It
-is discarded when the form is saved: its final submit button (one without a ``name``,
-``value="save"``, or marked ``data-final``: "Record payment", "Sign and lock") was used and
+is discarded when the form is saved: its final submit button (one without a ``name``, or
+one marked ``data-final``: "Save referral", "Record payment", "Sign and lock") was used and
 the re-rendered form shows no error — or the form is gone.
 """
 
@@ -147,4 +147,4 @@ def is_final_submit(submitter) -> bool:
     if submitter is None or submitter is jsnull:
         return True  # Enter in a field: the form's default (first) button
     name = str(getattr(submitter, "name", "") or "")
-    return not name or str(submitter.value) == "save" or bool(submitter.hasAttribute("data-final"))
+    return not name or bool(submitter.hasAttribute("data-final"))
